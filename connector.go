@@ -1,0 +1,59 @@
+package fengqiao
+
+import (
+	"context"
+	"time"
+)
+
+// Connector reads one upstream system. Go packages under connectors/ implement it,
+// and so does the declarative engine for manifest-defined apps.
+type Connector interface {
+	// Name is the connector's stable identifier, e.g. "hotline12345".
+	Name() string
+	// Title is the upstream's Chinese name, e.g. "12345政务服务热线".
+	Title() string
+	// Source is the source every event of this connector carries.
+	Source() Source
+	// Sync reads the next batch of changes after cursor ("" = from the beginning).
+	// It does not advance any stored state: the runner persists Next only after
+	// the batch is indexed. Errors of the upstream are EUNAVAILABLE.
+	Sync(ctx context.Context, cursor string) (*SyncBatch, error)
+	// Fetch reads one record live by its source id: ENOTFOUND or EUNAVAILABLE.
+	Fetch(ctx context.Context, sourceID string) (*Event, error)
+}
+
+// SyncBatch is what one Sync call read.
+type SyncBatch struct {
+	// Events are the records that mapped cleanly; the runner still validates them.
+	Events []*Event
+	// Rejects are the records that could not be mapped, kept for quarantine.
+	Rejects []Reject
+	// Next is the cursor to resume from after this batch.
+	Next string
+	// More says another batch is ready now; false means caught up.
+	More bool
+}
+
+// Reject is an upstream record kept out of the index, with the reason.
+type Reject struct {
+	Connector string
+	SourceID  string
+	Reason    string // in Chinese, for the people who fix the upstream
+	Raw       string // the record as received
+	At        time.Time
+}
+
+// ConnectorState is the persisted and live state of one connector.
+type ConnectorState struct {
+	Name          string
+	Title         string
+	Source        Source
+	Cursor        string
+	LastSyncAt    *time.Time // last sync attempt that ended, successful or not
+	LastSuccessAt *time.Time
+	LastError     string
+	RecordsIn     int // events indexed, counting replays of the same record
+	Quarantined   int // records currently in quarantine
+	BreakerState  string
+	CaughtUp      bool // the last sync reached the end of the upstream's changes
+}

@@ -1,0 +1,226 @@
+package fengqiao
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Source names an upstream system. Its GraphQL enum has the same values.
+type Source string
+
+const (
+	SourceHotline12345    Source = "HOTLINE_12345"
+	SourcePolice110       Source = "POLICE_110"
+	SourceCourt           Source = "COURT"
+	SourceCityMgmt        Source = "CITY_MGMT"
+	SourceMediation       Source = "MEDIATION"
+	SourceAlert           Source = "ALERT"
+	SourceSurvey          Source = "SURVEY"
+	SourceProjectRegistry Source = "PROJECT_REGISTRY"
+	SourceApp             Source = "APP" // a long-tail app defined by a connector manifest
+)
+
+// Sources lists every Source, in display order.
+var Sources = []Source{SourceHotline12345, SourcePolice110, SourceCourt, SourceCityMgmt,
+	SourceMediation, SourceAlert, SourceSurvey, SourceProjectRegistry, SourceApp}
+
+// Valid reports whether s is a known source.
+func (s Source) Valid() bool {
+	for _, k := range Sources {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// EventKind says what sort of event it is, across sources.
+type EventKind string
+
+const (
+	KindComplaint   EventKind = "COMPLAINT"    // 投诉
+	KindRequest     EventKind = "REQUEST"      // 求助、诉求
+	KindConsult     EventKind = "CONSULT"      // 咨询
+	KindSuggestion  EventKind = "SUGGESTION"   // 建议
+	KindDispute     EventKind = "DISPUTE"      // 矛盾纠纷
+	KindPoliceCall  EventKind = "POLICE_CALL"  // 警情
+	KindLawsuit     EventKind = "LAWSUIT"      // 诉讼
+	KindEnforcement EventKind = "ENFORCEMENT"  // 执法
+	KindAlert       EventKind = "ALERT"        // 感知告警
+	KindSurvey      EventKind = "SURVEY"       // 回访
+	KindProject     EventKind = "PROJECT_NEWS" // 项目动态
+)
+
+// EventKinds lists every EventKind.
+var EventKinds = []EventKind{KindComplaint, KindRequest, KindConsult, KindSuggestion, KindDispute,
+	KindPoliceCall, KindLawsuit, KindEnforcement, KindAlert, KindSurvey, KindProject}
+
+// EventStatus is where an event is in its handling.
+type EventStatus string
+
+const (
+	StatusReceived   EventStatus = "RECEIVED"    // 已受理
+	StatusDispatched EventStatus = "DISPATCHED"  // 已派发
+	StatusInProgress EventStatus = "IN_PROGRESS" // 办理中
+	StatusResolved   EventStatus = "RESOLVED"    // 已化解/已办结
+	StatusClosed     EventStatus = "CLOSED"      // 已归档
+)
+
+// EventStatuses lists every EventStatus.
+var EventStatuses = []EventStatus{StatusReceived, StatusDispatched, StatusInProgress, StatusResolved, StatusClosed}
+
+// HandlingLevel is the tier of the tree that handled (or is handling) an event.
+type HandlingLevel string
+
+const (
+	HandlingCounty  HandlingLevel = "COUNTY"
+	HandlingTown    HandlingLevel = "TOWN"
+	HandlingVillage HandlingLevel = "VILLAGE"
+	HandlingGrid    HandlingLevel = "GRID"
+)
+
+// Event is one record from one upstream: a work order, a police call, a filing, a
+// dispute case, an alert. Its ID is stable and global: EventID(Source, SourceID).
+type Event struct {
+	ID            string
+	Source        Source
+	SourceID      string
+	Kind          EventKind
+	Title         string
+	Content       string
+	Category      string
+	OccurredAt    time.Time
+	ReportedAt    time.Time
+	Status        EventStatus
+	HandlingLevel HandlingLevel `json:",omitempty"`
+	// OrgCode is the most specific org unit the event is placed in.
+	OrgCode     string
+	Address     string
+	Parties     []Party
+	ProjectCode string     `json:",omitempty"`
+	Deadline    *time.Time `json:",omitempty"`
+	ResolvedAt  *time.Time `json:",omitempty"`
+	UpdatedAt   time.Time
+}
+
+// EventID returns the global id of a source record: "<source>:<source id>".
+func EventID(source Source, sourceID string) string { return string(source) + ":" + sourceID }
+
+// Validate checks what every event must have to enter the hub and returns an
+// EINVALID error naming the first problem, in Chinese.
+func (e *Event) Validate(tree *OrgTree) error {
+	switch {
+	case !e.Source.Valid():
+		return Errorf(EINVALID, "来源系统未知：%q", e.Source)
+	case strings.TrimSpace(e.SourceID) == "":
+		return Errorf(EINVALID, "缺少源系统编号")
+	case e.ID != EventID(e.Source, e.SourceID):
+		return Errorf(EINVALID, "事件编号与来源不一致：%q", e.ID)
+	case strings.TrimSpace(e.Title) == "" && strings.TrimSpace(e.Content) == "":
+		return Errorf(EINVALID, "标题和内容均为空")
+	case e.ReportedAt.IsZero():
+		return Errorf(EINVALID, "缺少受理时间")
+	case e.UpdatedAt.IsZero():
+		return Errorf(EINVALID, "缺少更新时间")
+	case !validStatus(e.Status):
+		return Errorf(EINVALID, "办理状态未知：%q", e.Status)
+	case e.OrgCode == "":
+		return Errorf(EINVALID, "无法确定所属区域")
+	case tree != nil && tree.Unit(e.OrgCode) == nil:
+		return Errorf(EINVALID, "所属区域编码不存在：%s", e.OrgCode)
+	}
+	for _, p := range e.Parties {
+		if p.PartyID() == "" {
+			return Errorf(EINVALID, "当事人缺少姓名或名称")
+		}
+	}
+	return nil
+}
+
+func validStatus(s EventStatus) bool {
+	for _, k := range EventStatuses {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Party is a person or an organization named in an event, with their role in it
+// (来电人、申请人、被申请人、原告、被告…). Exactly one of Person and Organization is set.
+type Party struct {
+	Role         string
+	Person       *Person       `json:",omitempty"`
+	Organization *Organization `json:",omitempty"`
+}
+
+// PartyID returns the id of whichever of Person or Organization is set.
+func (p Party) PartyID() string {
+	switch {
+	case p.Person != nil:
+		return p.Person.ID
+	case p.Organization != nil:
+		return p.Organization.ID
+	}
+	return ""
+}
+
+// Person is a natural person as the upstreams know them.
+type Person struct {
+	ID       string
+	Name     string
+	IDNumber string `json:",omitempty"` // 身份证号
+	Phone    string `json:",omitempty"`
+}
+
+// NewPerson returns a Person whose ID is derived from the strongest identifier given:
+// the ID number, else name and phone, else the name alone within the org unit.
+func NewPerson(name, idNumber, phone, orgCode string) *Person {
+	name, idNumber, phone = strings.TrimSpace(name), strings.ToUpper(strings.TrimSpace(idNumber)), strings.TrimSpace(phone)
+	if name == "" && idNumber == "" {
+		return &Person{}
+	}
+	var key string
+	switch {
+	case idNumber != "":
+		key = "id:" + idNumber
+	case phone != "":
+		key = "np:" + name + "/" + phone
+	default:
+		key = "no:" + name + "/" + orgCode
+	}
+	return &Person{ID: "P" + shortHash(key), Name: name, IDNumber: idNumber, Phone: phone}
+}
+
+// Organization is a company or other body (统一社会信用代码 where known).
+type Organization struct {
+	ID         string
+	Name       string
+	CreditCode string `json:",omitempty"`
+}
+
+// NewOrganization returns an Organization keyed by its credit code, else its name.
+func NewOrganization(name, creditCode string) *Organization {
+	name, creditCode = strings.TrimSpace(name), strings.ToUpper(strings.TrimSpace(creditCode))
+	if name == "" && creditCode == "" {
+		return &Organization{}
+	}
+	key := "name:" + name
+	if creditCode != "" {
+		key = "uscc:" + creditCode
+	}
+	return &Organization{ID: "O" + shortHash(key), Name: name, CreditCode: creditCode}
+}
+
+// Project is a key project (重点项目) from the project registry.
+type Project struct {
+	Code string
+	Name string
+}
+
+func shortHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:8])
+}

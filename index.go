@@ -1,0 +1,62 @@
+package fengqiao
+
+import (
+	"context"
+	"time"
+)
+
+// EventFilter narrows a set of events. Nil fields are not applied.
+type EventFilter struct {
+	Sources  []Source
+	Kinds    []EventKind
+	Statuses []EventStatus
+	// OrgCode keeps events placed in this unit or any unit below it.
+	OrgCode *string
+	// From and To bound ReportedAt: From inclusive, To exclusive.
+	From *time.Time
+	To   *time.Time
+	// Text keeps events whose title or content contains the words (Chinese or not).
+	Text *string
+	// PartyID keeps events that name this person or organization.
+	PartyID *string
+	// ProjectCode keeps events about this key project.
+	ProjectCode *string
+}
+
+// EventQuery is a filtered, paged read of events, newest reported first.
+type EventQuery struct {
+	Filter EventFilter
+	// First is the page size; the index caps it at MaxPageSize.
+	First int
+	// After is the EndCursor of the previous page, or "" for the first page.
+	After string
+}
+
+// MaxPageSize is the largest page any query may ask for.
+const MaxPageSize = 100
+
+// EventPage is one page of an EventQuery.
+type EventPage struct {
+	Events []*Event
+	// Cursors[i] is the cursor just after Events[i].
+	Cursors []string
+	// Total counts every event that matches the filter, across all pages.
+	Total   int
+	HasNext bool
+}
+
+// Index stores events for retrieval and full-text search. Every implementation
+// (embedded Bleve, Elasticsearch) passes the conformance suite in search/indextest.
+type Index interface {
+	// Upsert writes events keyed by ID; writing the same ID again replaces it, so a
+	// replay never duplicates. It returns only after the batch is durable.
+	Upsert(ctx context.Context, events []*Event) error
+	// Get returns the event with the given id, or ENOTFOUND.
+	Get(ctx context.Context, id string) (*Event, error)
+	// Search returns one page of the events matching q. A malformed cursor is EINVALID.
+	Search(ctx context.Context, q EventQuery) (*EventPage, error)
+	// Count returns how many events match f.
+	Count(ctx context.Context, f EventFilter) (int, error)
+	// Close releases the index.
+	Close() error
+}

@@ -1,0 +1,222 @@
+// Package search implements fengqiao.Index: embedded Bleve (the default, one
+// directory on disk) and, for scale-out, Elasticsearch.
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"fengqiao"
+)
+
+// Bleve is the embedded index: one Bleve (scorch) directory on disk.
+// Chinese text is analyzed by Bleve's cjk analyzer (width folding, lower case,
+// overlapping bigrams), so any two adjacent characters of a text find it.
+type Bleve struct {
+	index bleve.Index
+}
+
+var _ fengqiao.Index = (*Bleve)(nil)
+
+// OpenBleve opens the index in dir, creating it if dir does not hold one.
+func OpenBleve(dir string) (*Bleve, error) {
+	idx, err := bleve.Open(dir)
+	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return nil, err
+		}
+		idx, err = bleve.New(dir, eventMapping())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open bleve index %s: %w", dir, err)
+	}
+	return &Bleve{index: idx}, nil
+}
+
+// eventMapping indexes the searchable fields of an event document; the event
+// itself is stored whole as JSON in "raw".
+func eventMapping() mapping.IndexMapping {
+	kw := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Store, f.IncludeInAll, f.DocValues = false, false, true
+		return f
+	}
+	text := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer, f.Store, f.IncludeInAll, f.IncludeTermVectors = cjk.AnalyzerName, false, false, true
+		return f
+	}
+	date := func() *mapping.FieldMapping {
+		f := bleve.NewDateTimeFieldMapping()
+		f.Store, f.IncludeInAll = false, false
+		return f
+	}
+	raw := bleve.NewTextFieldMapping()
+	raw.Index, raw.Store, raw.IncludeInAll, raw.DocValues = false, true, false, false
+
+	doc := bleve.NewDocumentStaticMapping()
+	for _, name := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldSortKey} {
+		doc.AddFieldMappingsAt(name, kw())
+	}
+	for _, name := range []string{fieldTitle, fieldContent} {
+		doc.AddFieldMappingsAt(name, text())
+	}
+	doc.AddFieldMappingsAt(fieldReportedAt, date())
+	doc.AddFieldMappingsAt(fieldRaw, raw)
+
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = keyword.Name
+	return m
+}
+
+// Upsert implements fengqiao.Index.
+func (b *Bleve) Upsert(ctx context.Context, events []*fengqiao.Event) error {
+	batch := b.index.NewBatch()
+	for _, e := range events {
+		doc, err := newDocument(e)
+		if err != nil {
+			return err
+		}
+		if err := batch.Index(e.ID, doc); err != nil {
+			return fmt.Errorf("index %s: %w", e.ID, err)
+		}
+	}
+	return b.index.Batch(batch)
+}
+
+// Get implements fengqiao.Index.
+func (b *Bleve) Get(ctx context.Context, id string) (*fengqiao.Event, error) {
+	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery([]string{id}), 1, 0, false)
+	req.Fields = []string{fieldRaw}
+	res, err := b.index.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Hits) == 0 {
+		return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "事件不存在：%s", id)
+	}
+	return decodeRaw(res.Hits[0].Fields[fieldRaw])
+}
+
+// Search implements fengqiao.Index.
+func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.EventPage, error) {
+	after, err := decodeCursor(q.After)
+	if err != nil {
+		return nil, err
+	}
+	size := pageSize(q.First)
+	// Ask for one more than the page to learn whether another page follows.
+	req := bleve.NewSearchRequestOptions(bleveQuery(q.Filter), size+1, 0, false)
+	req.Fields = []string{fieldRaw, fieldSortKey}
+	req.SortBy([]string{"-" + fieldSortKey})
+	if after != "" {
+		req.SearchAfter = []string{after}
+	}
+	res, err := b.index.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	page := &fengqiao.EventPage{Total: int(res.Total), HasNext: len(res.Hits) > size}
+	for i, h := range res.Hits {
+		if i == size {
+			break
+		}
+		e, err := decodeRaw(h.Fields[fieldRaw])
+		if err != nil {
+			return nil, err
+		}
+		page.Events = append(page.Events, e)
+		page.Cursors = append(page.Cursors, encodeCursor(sortKey(e)))
+	}
+	return page, nil
+}
+
+// Count implements fengqiao.Index.
+func (b *Bleve) Count(ctx context.Context, f fengqiao.EventFilter) (int, error) {
+	res, err := b.index.SearchInContext(ctx, bleve.NewSearchRequestOptions(bleveQuery(f), 0, 0, false))
+	if err != nil {
+		return 0, err
+	}
+	return int(res.Total), nil
+}
+
+// Close implements fengqiao.Index.
+func (b *Bleve) Close() error { return b.index.Close() }
+
+// bleveQuery translates a filter into a conjunction of Bleve queries.
+func bleveQuery(f fengqiao.EventFilter) query.Query {
+	var must []query.Query
+	anyTerm := func(field string, values []string) {
+		if len(values) == 0 {
+			return
+		}
+		var should []query.Query
+		for _, v := range values {
+			t := bleve.NewTermQuery(v)
+			t.SetField(field)
+			should = append(should, t)
+		}
+		must = append(must, bleve.NewDisjunctionQuery(should...))
+	}
+	anyTerm(fieldSource, strs(f.Sources))
+	anyTerm(fieldKind, strs(f.Kinds))
+	anyTerm(fieldStatus, strs(f.Statuses))
+	if f.OrgCode != nil {
+		anyTerm(fieldOrgPath, []string{*f.OrgCode})
+	}
+	if f.PartyID != nil {
+		anyTerm(fieldPartyIDs, []string{*f.PartyID})
+	}
+	if f.ProjectCode != nil {
+		anyTerm(fieldProject, []string{*f.ProjectCode})
+	}
+	if f.From != nil || f.To != nil {
+		var from, to = minTime, maxTime
+		if f.From != nil {
+			from = *f.From
+		}
+		if f.To != nil {
+			to = *f.To
+		}
+		incl, excl := true, false
+		r := bleve.NewDateRangeInclusiveQuery(from, to, &incl, &excl)
+		r.SetField(fieldReportedAt)
+		must = append(must, r)
+	}
+	if f.Text != nil && *f.Text != "" {
+		var should []query.Query
+		for _, field := range []string{fieldTitle, fieldContent} {
+			m := bleve.NewMatchPhraseQuery(*f.Text)
+			m.SetField(field)
+			should = append(should, m)
+		}
+		must = append(must, bleve.NewDisjunctionQuery(should...))
+	}
+	if len(must) == 0 {
+		return bleve.NewMatchAllQuery()
+	}
+	return bleve.NewConjunctionQuery(must...)
+}
+
+func decodeRaw(v any) (*fengqiao.Event, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("bleve: stored event missing")
+	}
+	var e fengqiao.Event
+	if err := json.Unmarshal([]byte(s), &e); err != nil {
+		return nil, fmt.Errorf("bleve: stored event: %w", err)
+	}
+	return &e, nil
+}

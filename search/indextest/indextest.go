@@ -1,0 +1,198 @@
+// Package indextest is the conformance suite every fengqiao.Index must pass.
+package indextest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"fengqiao"
+)
+
+// Exercise runs the suite against indexes made by open, one fresh index per subtest.
+func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
+	t.Helper()
+	ctx := context.Background()
+	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+
+	t.Run("UpsertIsIdempotent", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		e := event(fengqiao.SourceHotline12345, "GD1", "331081100201", base)
+		mustUpsert(t, idx, e, e)
+		mustUpsert(t, idx, e)
+		e2 := *e
+		e2.Status = fengqiao.StatusResolved
+		mustUpsert(t, idx, &e2)
+		if n := mustCount(t, idx, fengqiao.EventFilter{}); n != 1 {
+			t.Fatalf("count after three upserts of one id = %d, want 1", n)
+		}
+		got, err := idx.Get(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != fengqiao.StatusResolved || got.Title != e.Title || len(got.Parties) != 1 {
+			t.Fatalf("Get returned %+v, want the last version with its parties", got)
+		}
+	})
+
+	t.Run("GetMissingIsNotFound", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		_, err := idx.Get(ctx, "HOTLINE_12345:nope")
+		if fengqiao.ErrorCode(err) != fengqiao.ENOTFOUND {
+			t.Fatalf("Get missing: err = %v, want ENOTFOUND", err)
+		}
+	})
+
+	t.Run("Filters", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		a := event(fengqiao.SourceHotline12345, "A", "331081100201001", base)
+		a.Title, a.Content = "工地拖欠农民工工资", "反映泽国镇某工地拖欠工资三个月"
+		b := event(fengqiao.SourceMediation, "B", "331081100202", base.Add(time.Hour))
+		b.Title, b.Content = "邻里宅基地纠纷", "两户因宅基地边界发生争执"
+		b.Status = fengqiao.StatusResolved
+		c := event(fengqiao.SourceMediation, "C", "331081101201", base.Add(2*time.Hour))
+		c.Kind, c.ProjectCode = fengqiao.KindComplaint, "XM2026-01"
+		mustUpsert(t, idx, a, b, c)
+
+		town, village, grid := "331081100", "331081100201", "331081100201001"
+		party := a.Parties[0].PartyID()
+		text := func(s string) *string { return &s }
+		from, to := base.Add(30*time.Minute), base.Add(2*time.Hour)
+		cases := []struct {
+			name   string
+			filter fengqiao.EventFilter
+			want   []string
+		}{
+			{"all", fengqiao.EventFilter{}, ids(c, b, a)},
+			{"source", fengqiao.EventFilter{Sources: []fengqiao.Source{fengqiao.SourceMediation}}, ids(c, b)},
+			{"two sources", fengqiao.EventFilter{Sources: []fengqiao.Source{fengqiao.SourceMediation, fengqiao.SourceHotline12345}}, ids(c, b, a)},
+			{"kind", fengqiao.EventFilter{Kinds: []fengqiao.EventKind{fengqiao.KindComplaint}}, ids(c)},
+			{"status", fengqiao.EventFilter{Statuses: []fengqiao.EventStatus{fengqiao.StatusResolved}}, ids(b)},
+			{"town subtree", fengqiao.EventFilter{OrgCode: &town}, ids(b, a)},
+			{"village subtree includes its grid", fengqiao.EventFilter{OrgCode: &village}, ids(a)},
+			{"grid", fengqiao.EventFilter{OrgCode: &grid}, ids(a)},
+			{"time range is [from, to)", fengqiao.EventFilter{From: &from, To: &to}, ids(b)},
+			{"chinese inside a longer word", fengqiao.EventFilter{Text: text("拖欠")}, ids(a)},
+			{"chinese phrase in content", fengqiao.EventFilter{Text: text("边界")}, ids(b)},
+			{"chinese not present", fengqiao.EventFilter{Text: text("噪音")}, nil},
+			{"party", fengqiao.EventFilter{PartyID: &party}, ids(a)},
+			{"project", fengqiao.EventFilter{ProjectCode: text("XM2026-01")}, ids(c)},
+		}
+		for _, tc := range cases {
+			page, err := idx.Search(ctx, fengqiao.EventQuery{Filter: tc.filter, First: 10})
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if got := pageIDs(page); fmt.Sprint(got) != fmt.Sprint(tc.want) || page.Total != len(tc.want) {
+				t.Errorf("%s: got %v (total %d), want %v", tc.name, got, page.Total, tc.want)
+			}
+			if n := mustCount(t, idx, tc.filter); n != len(tc.want) {
+				t.Errorf("%s: Count = %d, want %d", tc.name, n, len(tc.want))
+			}
+		}
+	})
+
+	t.Run("PaginationWalksEverythingOnce", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		var all []*fengqiao.Event
+		for i := range 53 {
+			// Every third event shares a timestamp with the next, to test tie order.
+			all = append(all, event(fengqiao.SourceHotline12345, fmt.Sprintf("P%03d", i), "331081001003", base.Add(time.Duration(i/3)*time.Minute)))
+		}
+		mustUpsert(t, idx, all...)
+		seen := map[string]bool{}
+		var last *fengqiao.Event
+		after := ""
+		for pages := 0; ; pages++ {
+			page, err := idx.Search(ctx, fengqiao.EventQuery{First: 10, After: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Total != len(all) {
+				t.Fatalf("Total = %d, want %d", page.Total, len(all))
+			}
+			for _, e := range page.Events {
+				if seen[e.ID] {
+					t.Fatalf("event %s returned twice", e.ID)
+				}
+				if last != nil && e.ReportedAt.After(last.ReportedAt) {
+					t.Fatalf("event %s is newer than %s before it", e.ID, last.ID)
+				}
+				seen[e.ID], last = true, e
+			}
+			if !page.HasNext {
+				break
+			}
+			after = page.Cursors[len(page.Cursors)-1]
+		}
+		if len(seen) != len(all) {
+			t.Fatalf("walked %d events, want %d", len(seen), len(all))
+		}
+	})
+
+	t.Run("PageSizeIsCapped", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		var all []*fengqiao.Event
+		for i := range fengqiao.MaxPageSize + 5 {
+			all = append(all, event(fengqiao.SourceHotline12345, fmt.Sprint(i), "331081001003", base))
+		}
+		mustUpsert(t, idx, all...)
+		page, err := idx.Search(ctx, fengqiao.EventQuery{First: 100000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Events) != fengqiao.MaxPageSize || !page.HasNext {
+			t.Fatalf("got %d events, hasNext %v; want %d and true", len(page.Events), page.HasNext, fengqiao.MaxPageSize)
+		}
+	})
+
+	t.Run("BadCursorIsInvalid", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		_, err := idx.Search(ctx, fengqiao.EventQuery{After: "%%%"})
+		if fengqiao.ErrorCode(err) != fengqiao.EINVALID {
+			t.Fatalf("bad cursor: err = %v, want EINVALID", err)
+		}
+	})
+}
+
+func event(src fengqiao.Source, sid, org string, at time.Time) *fengqiao.Event {
+	return &fengqiao.Event{
+		ID: fengqiao.EventID(src, sid), Source: src, SourceID: sid, Kind: fengqiao.KindRequest,
+		Title: "测试事件" + sid, Content: "内容", Category: "其他", OccurredAt: at, ReportedAt: at,
+		Status: fengqiao.StatusReceived, OrgCode: org, UpdatedAt: at,
+		Parties: []fengqiao.Party{{Role: "来电人", Person: fengqiao.NewPerson("张"+sid, "", "13900000000", org)}},
+	}
+}
+
+func ids(events ...*fengqiao.Event) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+func pageIDs(p *fengqiao.EventPage) []string { return ids(p.Events...) }
+
+func mustUpsert(t *testing.T, idx fengqiao.Index, events ...*fengqiao.Event) {
+	t.Helper()
+	if err := idx.Upsert(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustCount(t *testing.T, idx fengqiao.Index, f fengqiao.EventFilter) int {
+	t.Helper()
+	n, err := idx.Count(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
