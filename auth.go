@@ -7,8 +7,8 @@ import "context"
 type Role string
 
 const (
-	RoleCommander Role = "COMMANDER" // 指挥长: sees everything in the subtree, unmasked personal data
-	RoleAnalyst   Role = "ANALYST"   // 研判分析员
+	RoleCommander Role = "COMMANDER"  // 指挥长: sees everything in the subtree, unmasked personal data
+	RoleAnalyst   Role = "ANALYST"    // 研判分析员
 	RoleGridStaff Role = "GRID_STAFF" // 网格员
 )
 

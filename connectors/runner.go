@@ -1,0 +1,187 @@
+package connectors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fengqiao"
+)
+
+// Runner syncs connectors into the index. For each batch it validates the events,
+// indexes the good ones, and only then commits the cursor with the quarantined
+// rejects, so a crash at any point resumes from the last committed cursor and the
+// replayed records overwrite themselves: nothing is lost and nothing duplicated.
+type Runner struct {
+	Tree  *fengqiao.OrgTree
+	Index fengqiao.Index
+	State *State
+	Log   *slog.Logger
+	// Interval is the pause between syncs of a connector that has caught up. Default 30s.
+	Interval time.Duration
+
+	connectors []fengqiao.Connector
+	mu         sync.Mutex
+	live       map[string]*liveState
+}
+
+// liveState is what the runner knows of a connector beyond the persisted state.
+type liveState struct {
+	lastSyncAt *time.Time
+	lastError  string
+	caughtUp   bool
+	ready      bool // caught up at least once since start
+}
+
+// Add registers a connector.
+func (r *Runner) Add(c fengqiao.Connector) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.live == nil {
+		r.live = map[string]*liveState{}
+	}
+	r.connectors = append(r.connectors, c)
+	r.live[c.Name()] = &liveState{}
+}
+
+// Connectors returns the registered connectors.
+func (r *Runner) Connectors() []fengqiao.Connector {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]fengqiao.Connector(nil), r.connectors...)
+}
+
+// Run syncs every connector until ctx ends: batches back to back while a connector
+// has more, then every Interval.
+func (r *Runner) Run(ctx context.Context) {
+	interval := r.Interval
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	var wg sync.WaitGroup
+	for _, c := range r.Connectors() {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				caughtUp, err := r.SyncBatch(ctx, c)
+				if err == nil && !caughtUp {
+					continue
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(interval):
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// SyncUntilCaughtUp syncs each connector batch by batch until it has caught up,
+// returning the first error.
+func (r *Runner) SyncUntilCaughtUp(ctx context.Context) error {
+	var errs []error
+	for _, c := range r.Connectors() {
+		for {
+			caughtUp, err := r.SyncBatch(ctx, c)
+			if err != nil {
+				errs = append(errs, err)
+				break
+			}
+			if caughtUp {
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SyncBatch reads, validates, indexes and commits one batch of c, and reports
+// whether c has caught up with its upstream.
+func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp bool, err error) {
+	name := c.Name()
+	defer func() {
+		now := time.Now()
+		r.mu.Lock()
+		l := r.live[name]
+		l.lastSyncAt, l.caughtUp, l.lastError = &now, caughtUp, ""
+		l.ready = l.ready || caughtUp
+		if err != nil {
+			l.lastError = fengqiao.ErrorMessage(err)
+			syncErrorsTotal.WithLabelValues(name).Inc()
+			if r.Log != nil {
+				r.Log.Warn("sync failed", "connector", name, "err", err)
+			}
+		}
+		r.mu.Unlock()
+	}()
+
+	cursor, err := r.State.Cursor(name)
+	if err != nil {
+		return false, err
+	}
+	batch, err := c.Sync(ctx, cursor)
+	if err != nil {
+		return false, err
+	}
+	now := time.Now()
+	res := batchResult{cursor: batch.Next, at: now}
+	for _, rej := range batch.Rejects {
+		rej.Connector, rej.At = name, now
+		res.rejected = append(res.rejected, rej)
+	}
+	for _, e := range batch.Events {
+		if verr := e.Validate(r.Tree); verr != nil {
+			raw, _ := json.Marshal(e)
+			res.rejected = append(res.rejected, fengqiao.Reject{Connector: name, SourceID: e.SourceID,
+				Reason: fengqiao.ErrorMessage(verr), Raw: string(raw), At: now})
+			continue
+		}
+		res.indexed = append(res.indexed, e)
+	}
+	if len(res.indexed) > 0 {
+		if err := r.Index.Upsert(ctx, res.indexed); err != nil {
+			return false, err
+		}
+	}
+	if err := r.State.commit(name, res); err != nil {
+		return false, err
+	}
+	recordsTotal.WithLabelValues(name, "indexed").Add(float64(len(res.indexed)))
+	recordsTotal.WithLabelValues(name, "quarantined").Add(float64(len(res.rejected)))
+	return !batch.More, nil
+}
+
+// States returns the state of every connector, in registration order.
+func (r *Runner) States() ([]fengqiao.ConnectorState, error) {
+	var out []fengqiao.ConnectorState
+	for _, c := range r.Connectors() {
+		st := fengqiao.ConnectorState{Name: c.Name(), Title: c.Title(), Source: c.Source()}
+		if err := r.State.load(&st); err != nil {
+			return nil, err
+		}
+		if b, ok := c.(interface{ BreakerState() string }); ok {
+			st.BreakerState = b.BreakerState()
+		}
+		r.mu.Lock()
+		l := r.live[c.Name()]
+		st.LastSyncAt, st.LastError, st.CaughtUp = l.lastSyncAt, l.lastError, l.caughtUp
+		r.mu.Unlock()
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Ready reports whether every connector has caught up at least once.
+func (r *Runner) Ready() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, l := range r.live {
+		if !l.ready {
+			return false
+		}
+	}
+	return true
+}

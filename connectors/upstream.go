@@ -1,0 +1,159 @@
+// Package connectors reads the upstream government systems into the hub: the
+// shared HTTP client with retries and a circuit breaker per upstream, the cursor
+// helpers, the persisted sync state with its quarantine, and the runner that syncs
+// every connector. Each upstream's connector lives in a subpackage.
+package connectors
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/sony/gobreaker/v2"
+
+	"fengqiao"
+)
+
+// UpstreamConfig tunes the HTTP client of one upstream. Zero fields take the defaults.
+type UpstreamConfig struct {
+	// Timeout bounds each attempt. Default 10s.
+	Timeout time.Duration `json:"timeout"`
+	// RetryMax is how many times a failed attempt is retried. Default 3.
+	RetryMax int `json:"retryMax"`
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff; a Retry-After
+	// header on 429 or 503 is honoured instead. Defaults 200ms and 5s.
+	RetryWaitMin time.Duration `json:"retryWaitMin"`
+	RetryWaitMax time.Duration `json:"retryWaitMax"`
+	// BreakerFailures is how many consecutive failed calls open the breaker. Default 5.
+	BreakerFailures uint32 `json:"breakerFailures"`
+	// BreakerCooldown is how long the breaker stays open before it lets a trial call
+	// through. Default 30s.
+	BreakerCooldown time.Duration `json:"breakerCooldown"`
+}
+
+func (c UpstreamConfig) withDefaults() UpstreamConfig {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.Timeout, 10*time.Second)
+	def(&c.RetryWaitMin, 200*time.Millisecond)
+	def(&c.RetryWaitMax, 5*time.Second)
+	def(&c.BreakerCooldown, 30*time.Second)
+	if c.RetryMax == 0 {
+		c.RetryMax = 3
+	}
+	if c.BreakerFailures == 0 {
+		c.BreakerFailures = 5
+	}
+	return c
+}
+
+// Upstream is the HTTP client of one upstream system: every call is retried with
+// backoff by go-retryablehttp and guarded by the upstream's own gobreaker.
+type Upstream struct {
+	name    string
+	title   string
+	client  *retryablehttp.Client
+	breaker *gobreaker.CircuitBreaker[[]byte]
+}
+
+// NewUpstream returns the client for the upstream called name (title in Chinese, for errors).
+func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upstream {
+	cfg = cfg.withDefaults()
+	client := retryablehttp.NewClient()
+	client.HTTPClient.Timeout = cfg.Timeout
+	client.RetryMax = cfg.RetryMax
+	client.RetryWaitMin, client.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax
+	client.Logger = nil
+	client.RequestLogHook = func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+		if attempt > 0 {
+			retriesTotal.WithLabelValues(name).Inc()
+		}
+	}
+	breaker := gobreaker.NewCircuitBreaker[[]byte](gobreaker.Settings{
+		Name:        name,
+		Timeout:     cfg.BreakerCooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= cfg.BreakerFailures },
+		// A caller that gave up is not the upstream's failure.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			if log != nil {
+				log.Warn("upstream breaker changed", "upstream", name, "from", from.String(), "to", to.String())
+			}
+			breakerState.WithLabelValues(name).Set(float64(to))
+		},
+	})
+	return &Upstream{name: name, title: title, client: client, breaker: breaker}
+}
+
+// BreakerState returns "closed", "half-open" or "open".
+func (u *Upstream) BreakerState() string { return u.breaker.State().String() }
+
+// Call is one HTTP request to an upstream.
+type Call struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   any // marshalled as JSON when not nil
+}
+
+// Do sends the call and returns the response body of a 2xx answer. A 404 is
+// ENOTFOUND; any other failure, after retries, is EUNAVAILABLE and counts against
+// the breaker, and an open breaker fails at once with EUNAVAILABLE.
+func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
+	var notFound bool
+	body, err := u.breaker.Execute(func() ([]byte, error) {
+		var payload io.Reader
+		if c.Body != nil {
+			b, err := json.Marshal(c.Body)
+			if err != nil {
+				return nil, err
+			}
+			payload = bytes.NewReader(b)
+		}
+		req, err := retryablehttp.NewRequestWithContext(ctx, c.Method, c.URL, payload)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range c.Header {
+			req.Header[k] = v
+		}
+		if c.Body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := u.client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		switch {
+		case err != nil:
+			return nil, err
+		case resp.StatusCode == http.StatusNotFound:
+			notFound = true // the upstream answered; that is not a failure
+			return b, nil
+		case resp.StatusCode/100 != 2:
+			return nil, fmt.Errorf("%s %s: HTTP %d: %.200s", c.Method, c.URL, resp.StatusCode, b)
+		}
+		return b, nil
+	})
+	switch {
+	case notFound:
+		return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "%s中不存在该记录", u.title)
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s暂时不可用（熔断中）", u.title), err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s访问失败", u.title), err)
+	}
+	return body, nil
+}

@@ -1,0 +1,37 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+)
+
+// Running is a simulator listening on loopback.
+type Running struct {
+	URL string
+	srv *http.Server
+}
+
+// Start serves h on addr ("127.0.0.1:0" picks a free port).
+func Start(addr string, h http.Handler) (*Running, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	r := &Running{URL: "http://" + ln.Addr().String(), srv: &http.Server{Handler: h}}
+	go r.srv.Serve(ln)
+	return r, nil
+}
+
+// Close stops the simulator, cutting open connections.
+func (r *Running) Close() error { return r.srv.Close() }
+
+// Shutdown stops the simulator gracefully.
+func (r *Running) Shutdown(ctx context.Context) error { return r.srv.Shutdown(ctx) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
