@@ -57,3 +57,11 @@ type ConnectorState struct {
 	BreakerState  string
 	CaughtUp      bool // the last sync reached the end of the upstream's changes
 }
+
+// SyncService reports on the connectors; the runner in connectors/ implements it.
+type SyncService interface {
+	// States returns the state of every connector.
+	States() ([]ConnectorState, error)
+	// Quarantine returns the records a connector holds in quarantine, newest first.
+	Quarantine(connector string) ([]Reject, error)
+}

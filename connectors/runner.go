@@ -185,3 +185,10 @@ func (r *Runner) Ready() bool {
 	}
 	return true
 }
+
+// Quarantine implements fengqiao.SyncService.
+func (r *Runner) Quarantine(connector string) ([]fengqiao.Reject, error) {
+	return r.State.Quarantine(connector)
+}
+
+var _ fengqiao.SyncService = (*Runner)(nil)

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"fengqiao/connectors/hotline12345"
+	"fengqiao/connectors/mediation"
+	"fengqiao/gateway"
+)
+
+// Config is the hub's configuration file (YAML). Connectors that are not
+// configured are not run.
+type Config struct {
+	// Addr is where the hub listens. Default 127.0.0.1:8080.
+	Addr string `json:"addr"`
+	// Data is the directory for the index, the sync state and the token key. Default ./data.
+	Data string `json:"data"`
+	// SyncInterval is the pause between syncs of a caught-up connector. Default 30s.
+	SyncInterval time.Duration  `json:"syncInterval"`
+	Gateway      gateway.Config `json:"gateway"`
+
+	Hotline12345 *hotline12345.Config `json:"hotline12345"`
+	Mediation    *mediation.Config    `json:"mediation"`
+}
+
+// LoadConfig reads a config file; unknown keys are errors, reported with their line.
+func LoadConfig(path string) (Config, error) {
+	var cfg Config
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("读取配置文件失败：%w", err)
+	}
+	if err := yaml.UnmarshalWithOptions(b, &cfg, yaml.Strict()); err != nil {
+		return cfg, fmt.Errorf("配置文件 %s 有误：\n%s", path, yaml.FormatError(err, false, true))
+	}
+	return cfg.withDefaults(), nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.Data == "" {
+		c.Data = "data"
+	}
+	if c.SyncInterval <= 0 {
+		c.SyncInterval = 30 * time.Second
+	}
+	return c
+}

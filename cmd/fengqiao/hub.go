@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"fengqiao"
+	"fengqiao/connectors"
+	"fengqiao/connectors/hotline12345"
+	"fengqiao/connectors/mediation"
+	"fengqiao/gateway"
+	"fengqiao/resolvers"
+	"fengqiao/search"
+)
+
+// Hub is a running fengqiao: index, sync state, connectors and HTTP server.
+type Hub struct {
+	Tree   *fengqiao.OrgTree
+	Index  *search.Bleve
+	State  *connectors.State
+	Runner *connectors.Runner
+	Tokens *gateway.Tokens
+
+	listener net.Listener
+	server   *http.Server
+	closers  sync.Once
+}
+
+// OpenHub opens the hub's data directory and listens on cfg.Addr.
+func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
+	cfg = cfg.withDefaults()
+	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
+		return nil, err
+	}
+	key, err := tokenKey(filepath.Join(cfg.Data, "token.key"))
+	if err != nil {
+		return nil, err
+	}
+	h := &Hub{Tree: fengqiao.Wenling()}
+	h.Tokens = gateway.NewTokens(key, h.Tree)
+	if h.Index, err = search.OpenBleve(filepath.Join(cfg.Data, "events.bleve")); err != nil {
+		return nil, err
+	}
+	if h.State, err = connectors.OpenState(filepath.Join(cfg.Data, "state.db")); err != nil {
+		h.Index.Close()
+		return nil, err
+	}
+	h.Runner = &connectors.Runner{Tree: h.Tree, Index: h.Index, State: h.State, Log: log, Interval: cfg.SyncInterval}
+	if cfg.Hotline12345 != nil {
+		h.Runner.Add(hotline12345.New(*cfg.Hotline12345, log))
+	}
+	if cfg.Mediation != nil {
+		h.Runner.Add(mediation.New(*cfg.Mediation, log))
+	}
+	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner}
+	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log)
+	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("监听 %s 失败：%w", cfg.Addr, err)
+	}
+	return h, nil
+}
+
+// Addr is the address the hub listens on.
+func (h *Hub) Addr() string { return h.listener.Addr().String() }
+
+// Serve syncs the connectors and serves HTTP until ctx ends.
+func (h *Hub) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { h.Runner.Run(ctx) })
+	errc := make(chan error, 1)
+	go func() { errc <- h.server.Serve(h.listener) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	h.server.Shutdown(shutdown)
+	cancel()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the index and the sync state.
+func (h *Hub) Close() {
+	h.closers.Do(func() {
+		if h.listener != nil {
+			h.listener.Close()
+		}
+		if h.State != nil {
+			h.State.Close()
+		}
+		if h.Index != nil {
+			h.Index.Close()
+		}
+	})
+}
+
+// tokenKey reads the token signing key, creating a random one on first start.
+func tokenKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil && len(key) >= 32 {
+		return key, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key = make([]byte, 32)
+	rand.Read(key)
+	return key, os.WriteFile(path, key, 0o600)
+}
