@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fengqiao"
+	"fengqiao/gateway"
+	"fengqiao/tools/sim"
+	"fengqiao/tools/world"
+)
+
+// childArgs, when set, makes the test binary run as the fengqiao command itself, so
+// that a test can start and kill a real hub process.
+const childArgs = "FENGQIAO_TEST_CHILD_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childArgs); args != "" {
+		os.Args = append([]string{"fengqiao"}, strings.Split(args, "\n")...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// graphQL posts a query with a bearer token and decodes data into out.
+func graphQL(t *testing.T, base, token, query string, out any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data   json.RawMessage
+		Errors []struct{ Message string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) > 0 {
+		t.Fatalf("query %s: %v", query, r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type eventsPage struct {
+	Events struct {
+		TotalCount int
+		Edges      []struct {
+			Node struct {
+				ID      string
+				Source  string
+				Title   string
+				OrgUnit struct {
+					Code  string
+					Name  string
+					Level string
+				}
+			}
+		}
+		PageInfo struct {
+			HasNextPage bool
+			EndCursor   string
+		}
+	}
+}
+
+// allEventIDs walks every page of events a token may see, failing on repeats.
+func allEventIDs(t *testing.T, base, token string) map[string]string {
+	t.Helper()
+	ids := map[string]string{} // id → org code
+	after := ""
+	for {
+		var p eventsPage
+		graphQL(t, base, token, fmt.Sprintf(`{ events(first: 100, after: %q) { totalCount edges { node { id orgUnit { code } } } pageInfo { hasNextPage endCursor } } }`, after), &p)
+		for _, e := range p.Events.Edges {
+			if _, dup := ids[e.Node.ID]; dup {
+				t.Fatalf("event %s listed twice", e.Node.ID)
+			}
+			ids[e.Node.ID] = e.Node.OrgUnit.Code
+		}
+		if !p.Events.PageInfo.HasNextPage {
+			if len(ids) != p.Events.TotalCount {
+				t.Fatalf("walked %d events, totalCount says %d", len(ids), p.Events.TotalCount)
+			}
+			return ids
+		}
+		after = p.Events.PageInfo.EndCursor
+	}
+}
+
+func TestDemoServesBothUpstreamsScopedByToken(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	started := make(chan *Hub, 1)
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Started: func(h *Hub) { started <- h }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, []string{"demo", "-addr", "127.0.0.1:0", "-data", data, "-scale", "0.004"}) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	var hub *Hub
+	select {
+	case hub = <-started:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	for !hub.Runner.Ready() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	base := "http://" + hub.Addr()
+
+	var tokens map[string]string
+	b, err := os.ReadFile(filepath.Join(data, "demo-tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(b, &tokens)
+
+	// The issue's own query answers with events placed in the tree.
+	var first eventsPage
+	graphQL(t, base, tokens["county"], `{ events(first: 5) { totalCount edges { node { id source title orgUnit { name level } } } } }`, &first)
+	if len(first.Events.Edges) != 5 || first.Events.Edges[0].Node.Title == "" || first.Events.Edges[0].Node.OrgUnit.Level == "" {
+		t.Fatalf("first page = %+v", first)
+	}
+	for _, src := range []string{"HOTLINE_12345", "MEDIATION"} {
+		var p eventsPage
+		graphQL(t, base, tokens["county"], `{ events(filter: {sources: [`+src+`]}, first: 0) { totalCount } }`, &p)
+		if p.Events.TotalCount == 0 {
+			t.Errorf("no %s events in the demo", src)
+		}
+	}
+
+	// Each narrower token sees strictly fewer events, all inside its subtree.
+	seen := map[string]map[string]string{}
+	for _, level := range []string{"county", "town", "village"} {
+		seen[level] = allEventIDs(t, base, tokens[level])
+	}
+	var me struct{ Me struct{ OrgUnit struct{ Code string } } }
+	for _, pair := range [][2]string{{"county", "town"}, {"town", "village"}} {
+		wide, narrow := seen[pair[0]], seen[pair[1]]
+		if len(narrow) == 0 || len(narrow) >= len(wide) {
+			t.Errorf("%s sees %d events, %s sees %d: want fewer but some", pair[1], len(narrow), pair[0], len(wide))
+		}
+		graphQL(t, base, tokens[pair[1]], `{ me { orgUnit { code } } }`, &me)
+		for id, org := range narrow {
+			if !strings.HasPrefix(org, me.Me.OrgUnit.Code) || wide[id] == "" {
+				t.Errorf("%s token sees %s in %s, outside %s", pair[1], id, org, me.Me.OrgUnit.Code)
+			}
+		}
+	}
+
+	var conns struct {
+		Connectors []struct {
+			Name         string
+			Cursor       string
+			RecordsIn    int
+			Quarantined  int
+			BreakerState string
+			CaughtUp     bool
+		}
+	}
+	graphQL(t, base, tokens["county"], `{ connectors { name cursor recordsIn quarantined breakerState caughtUp } }`, &conns)
+	if len(conns.Connectors) != 2 {
+		t.Fatalf("connectors = %+v", conns)
+	}
+	for _, c := range conns.Connectors {
+		if c.Cursor == "" || c.RecordsIn == 0 || c.BreakerState != "CLOSED" || !c.CaughtUp {
+			t.Errorf("connector %+v", c)
+		}
+	}
+}
+
+// hubProcess is a fengqiao serve process started from the test binary.
+type hubProcess struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+func startHub(t *testing.T, config string) *hubProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childArgs+"=serve\n-config\n"+config)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("hub did not start: %v", err)
+	}
+	addr := strings.TrimSuffix(strings.Fields(strings.SplitN(line, "http://", 2)[1])[0], "/graphql")
+	go io.Copy(io.Discard, stdout)
+	return &hubProcess{cmd: cmd, base: "http://" + addr}
+}
+
+type health struct {
+	Status     string
+	Connectors []struct {
+		RecordsIn int
+		CaughtUp  bool
+	}
+}
+
+func (h *hubProcess) health(t *testing.T) health {
+	t.Helper()
+	resp, err := http.Get(h.base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out health
+	json.NewDecoder(resp.Body).Decode(&out)
+	return out
+}
+
+func TestKilledMidSyncTheHubResumesLosingAndDuplicatingNothing(t *testing.T) {
+	t.Parallel()
+	w := world.Generate(world.Config{Seed: 11, Scale: 0.01, End: time.Date(2026, 11, 1, 0, 0, 0, 0, world.CST), MalformedRate: 0.01})
+	hotline, mediation := sim.NewHotline12345(w, "k"), sim.NewMediation(w, "app", "s")
+	// Slow answers stretch the sync so that the kill lands in the middle of it.
+	hotline.Set(sim.Faults{Latency: 20 * time.Millisecond})
+	mediation.Set(sim.Faults{Latency: 20 * time.Millisecond})
+	var urls []string
+	for _, h := range []http.Handler{hotline.Handler(), mediation.Handler()} {
+		r, err := sim.Start("127.0.0.1:0", h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		urls = append(urls, r.URL)
+	}
+	data := t.TempDir()
+	config := filepath.Join(data, "fengqiao.yaml")
+	os.WriteFile(config, []byte(fmt.Sprintf(`addr: 127.0.0.1:0
+data: %s
+syncInterval: 1s
+hotline12345: {baseURL: %q, apiKey: k, pageSize: 20}
+mediation: {baseURL: %q, appId: app, secret: s, pageSize: 10}
+`, filepath.Join(data, "hub"), urls[0], urls[1])), 0o600)
+
+	// Start, wait until some records are in but the sync is far from done, kill -9.
+	first := startHub(t, config)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h := first.health(t)
+		if len(h.Connectors) == 2 && h.Connectors[0].RecordsIn > 100 {
+			if h.Status == "ready" {
+				t.Fatal("the sync finished before the kill; slow the simulators down")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hub did not start syncing")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	first.cmd.Process.Kill()
+	first.cmd.Wait()
+
+	// Restart on the same data and let it catch up.
+	second := startHub(t, config)
+	for second.health(t).Status != "ready" {
+		if time.Now().After(deadline.Add(60 * time.Second)) {
+			t.Fatal("the restarted hub did not catch up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	want := map[string]bool{}
+	for _, o := range w.Hotline {
+		if o.Malformed == "" {
+			want[fengqiao.EventID(fengqiao.SourceHotline12345, o.GDBH)] = true
+		}
+	}
+	for _, c := range w.Mediation {
+		if c.Malformed == "" {
+			want[fengqiao.EventID(fengqiao.SourceMediation, c.CaseNo)] = true
+		}
+	}
+	key, err := os.ReadFile(filepath.Join(data, "hub", "token.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ := gateway.NewTokens(key, fengqiao.Wenling()).Issue(fengqiao.Principal{ID: "t", Role: fengqiao.RoleCommander, OrgCode: "331081"}, time.Hour)
+	got := allEventIDs(t, second.base, token)
+	for id := range want {
+		if got[id] == "" {
+			t.Errorf("lost %s", id)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("indexed %d events, want %d", len(got), len(want))
+	}
+}
