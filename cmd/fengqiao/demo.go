@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 

@@ -158,7 +158,9 @@ func TestDemoServesBothUpstreamsScopedByToken(t *testing.T) {
 	for _, level := range []string{"county", "town", "village"} {
 		seen[level] = allEventIDs(t, base, tokens[level])
 	}
-	var me struct{ Me struct{ OrgUnit struct{ Code string } } }
+	var me struct {
+		Me struct{ OrgUnit struct{ Code string } }
+	}
 	for _, pair := range [][2]string{{"county", "town"}, {"town", "village"}} {
 		wide, narrow := seen[pair[0]], seen[pair[1]]
 		if len(narrow) == 0 || len(narrow) >= len(wide) {
