@@ -1,0 +1,55 @@
+package world_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"fengqiao/tools/world"
+)
+
+func TestTheSameConfigMakesTheSameWorld(t *testing.T) {
+	t.Parallel()
+	cfg := world.Config{Seed: 3, Scale: 0.002, End: time.Date(2026, 11, 1, 0, 0, 0, 0, world.CST), MalformedRate: 0.05}
+	a, _ := json.Marshal(world.Generate(cfg).Hotline)
+	b, _ := json.Marshal(world.Generate(cfg).Hotline)
+	if string(a) != string(b) {
+		t.Fatal("two worlds of one config differ")
+	}
+	cfg.Seed = 4
+	if c, _ := json.Marshal(world.Generate(cfg).Hotline); string(c) == string(a) {
+		t.Fatal("another seed made the same world")
+	}
+}
+
+func TestWorldShape(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, world.CST)
+	w := world.Generate(world.Config{Seed: 1, Scale: 0.01, End: end})
+	if len(w.Hotline) != world.HotlinePerYear/100 || len(w.Mediation) != world.MediationPerYear/100 {
+		t.Fatalf("%d orders, %d cases at scale 0.01", len(w.Hotline), len(w.Mediation))
+	}
+	ids := map[string]bool{}
+	levels := map[string]int{}
+	for _, o := range w.Hotline {
+		called, err := time.ParseInLocation(world.HotlineTimeLayout, o.LDSJ, world.CST)
+		if err != nil || called.Before(end.AddDate(-1, 0, 0)) || !called.Before(end) || o.Updated.Before(called) {
+			t.Fatalf("order %s called %s updated %s: outside the year", o.GDBH, o.LDSJ, o.GXSJ)
+		}
+		if ids[o.GDBH] || w.Tree.Unit(o.QHDM) == nil || o.Malformed != "" {
+			t.Fatalf("order %+v: duplicate, misplaced or broken", o)
+		}
+		ids[o.GDBH] = true
+	}
+	for _, c := range w.Mediation {
+		if ids[c.CaseNo] || w.Tree.Unit(c.GridCode) == nil || len(c.Parties) < 2 {
+			t.Fatalf("case %+v: duplicate, misplaced or without two sides", c)
+		}
+		ids[c.CaseNo] = true
+		levels[c.HandleLevel]++
+	}
+	// Most disputes are settled in the village, few reach the county.
+	if levels["村级"] <= levels["镇级"] || levels["镇级"] <= levels["县级"] {
+		t.Fatalf("handling levels %v", levels)
+	}
+}
