@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
@@ -109,6 +110,12 @@ func (b *Bleve) Get(ctx context.Context, id string) (*fengqiao.Event, error) {
 	return decodeRaw(res.Hits[0].Fields[fieldRaw])
 }
 
+// windows are the spans of reporting time that a page query probes, newest first,
+// before it falls back to every match: a newest-first page then sorts the events
+// of a recent span instead of all of them, so its cost follows the span, not the
+// size of the index.
+var windows = []time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 31 * 24 * time.Hour, 366 * 24 * time.Hour}
+
 // Search implements fengqiao.Index.
 func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.EventPage, error) {
 	after, err := decodeCursor(q.After)
@@ -116,35 +123,57 @@ func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.Ev
 		return nil, err
 	}
 	size := pageSize(q.First)
-	// Ask for one more than the page to learn whether another page follows.
-	req := bleve.NewSearchRequestOptions(bleveQuery(q.Filter), size+1, 0, false)
-	req.Fields = []string{fieldRaw, fieldSortKey}
-	req.SortBy([]string{"-" + fieldSortKey})
-	if after != "" {
-		req.SearchAfter = []string{after}
+	if size == 0 {
+		total, err := b.Count(ctx, q.Filter)
+		return &fengqiao.EventPage{Total: total}, err
 	}
-	res, err := b.index.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	page := &fengqiao.EventPage{Total: int(res.Total), HasNext: len(res.Hits) > size}
-	for i, h := range res.Hits {
-		if i == size {
-			break
+	upper := pageUpperBound(q.Filter, after)
+	for _, span := range append(windows, 0) {
+		f, bounded := q.Filter, span > 0
+		if from := upper.Add(-span); bounded && (f.From == nil || from.After(*f.From)) {
+			f.From = &from
+		} else {
+			bounded = false
 		}
-		e, err := decodeRaw(h.Fields[fieldRaw])
+		// Ask for one more than the page to learn whether another page follows.
+		req := bleve.NewSearchRequestOptions(bleveQuery(f), size+1, 0, false)
+		req.Fields = []string{fieldRaw}
+		req.SortBy([]string{"-" + fieldSortKey})
+		if after != "" {
+			req.SearchAfter = []string{after}
+		}
+		res, err := b.index.SearchInContext(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		page.Events = append(page.Events, e)
-		page.Cursors = append(page.Cursors, encodeCursor(sortKey(e)))
+		if bounded && len(res.Hits) <= size {
+			continue // the span may not hold the whole page: widen it
+		}
+		page := &fengqiao.EventPage{Total: int(res.Total), HasNext: len(res.Hits) > size}
+		for _, h := range res.Hits[:min(size, len(res.Hits))] {
+			e, err := decodeRaw(h.Fields[fieldRaw])
+			if err != nil {
+				return nil, err
+			}
+			page.Events = append(page.Events, e)
+			page.Cursors = append(page.Cursors, encodeCursor(sortKey(e)))
+		}
+		if bounded {
+			page.Total, err = b.Count(ctx, q.Filter)
+		}
+		return page, err
 	}
-	return page, nil
+	panic("unreachable: the last span is unbounded")
 }
 
 // Count implements fengqiao.Index.
 func (b *Bleve) Count(ctx context.Context, f fengqiao.EventFilter) (int, error) {
-	res, err := b.index.SearchInContext(ctx, bleve.NewSearchRequestOptions(bleveQuery(f), 0, 0, false))
+	q := bleveQuery(f)
+	if _, all := q.(*query.MatchAllQuery); all {
+		n, err := b.index.DocCount()
+		return int(n), err
+	}
+	res, err := b.index.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, 0, 0, false))
 	if err != nil {
 		return 0, err
 	}
@@ -182,7 +211,7 @@ func bleveQuery(f fengqiao.EventFilter) query.Query {
 		anyTerm(fieldProject, []string{*f.ProjectCode})
 	}
 	if f.From != nil || f.To != nil {
-		var from, to = minTime, maxTime
+		var from, to time.Time // the zero time leaves that end open
 		if f.From != nil {
 			from = *f.From
 		}

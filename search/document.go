@@ -3,6 +3,7 @@ package search
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"fengqiao"
@@ -22,11 +23,6 @@ const (
 	fieldContent    = "content"
 	fieldReportedAt = "reportedAt"
 	fieldRaw        = "raw"
-)
-
-var (
-	minTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // newDocument flattens an event into the document every backend indexes. The org
@@ -70,8 +66,10 @@ func orgPath(code string) []string {
 
 // sortKey orders events newest reported first, ties broken by id.
 func sortKey(e *fengqiao.Event) string {
-	return e.ReportedAt.UTC().Format("20060102T150405.000000000") + "|" + e.ID
+	return e.ReportedAt.UTC().Format(sortKeyTimeLayout) + "|" + e.ID
 }
+
+const sortKeyTimeLayout = "20060102T150405.000000000"
 
 func encodeCursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
 
@@ -83,14 +81,21 @@ func decodeCursor(c string) (string, error) {
 	return string(b), nil
 }
 
-func pageSize(first int) int {
-	switch {
-	case first <= 0:
-		return 20
-	case first > fengqiao.MaxPageSize:
-		return fengqiao.MaxPageSize
+// pageSize caps a requested page size to [0, MaxPageSize].
+func pageSize(first int) int { return max(0, min(first, fengqiao.MaxPageSize)) }
+
+// pageUpperBound is the newest reporting time a page can hold: the cursor's,
+// else the filter's end, else now.
+func pageUpperBound(f fengqiao.EventFilter, after string) time.Time {
+	if at, _, ok := strings.Cut(after, "|"); ok {
+		if t, err := time.Parse(sortKeyTimeLayout, at); err == nil {
+			return t
+		}
 	}
-	return first
+	if f.To != nil {
+		return *f.To
+	}
+	return time.Now()
 }
 
 func strs[T ~string](values []T) []string {

@@ -150,6 +150,13 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		if len(page.Events) != fengqiao.MaxPageSize || !page.HasNext {
 			t.Fatalf("got %d events, hasNext %v; want %d and true", len(page.Events), page.HasNext, fengqiao.MaxPageSize)
 		}
+		page, err = idx.Search(ctx, fengqiao.EventQuery{First: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Events) != 0 || page.Total != len(all) {
+			t.Fatalf("first 0: got %d events, total %d; want none and %d", len(page.Events), page.Total, len(all))
+		}
 	})
 
 	t.Run("BadCursorIsInvalid", func(t *testing.T) {
