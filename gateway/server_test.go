@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -328,5 +329,21 @@ func TestGraphiQLIsServedOffline(t *testing.T) {
 	}
 	if m := cdnURL.Find(page); m != nil {
 		t.Errorf("page names a CDN: %s", m)
+	}
+}
+
+func TestGraphQLOverGET(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+"/graphql?query="+url.QueryEscape("{ me { role orgUnit { name } } }"), nil)
+	req.Header.Set("Authorization", "Bearer "+b.token(t, fengqiao.RoleAnalyst, zeguo))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `{"data":{"me":{"role":"ANALYST","orgUnit":{"name":"泽国镇"}}}}`; resp.StatusCode != http.StatusOK || string(body) != want {
+		t.Fatalf("GET /graphql = %d %s, want %s", resp.StatusCode, body, want)
 	}
 }
