@@ -1,6 +1,8 @@
 package connectors
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -91,7 +93,7 @@ func (s *State) commit(connector string, r batchResult) error {
 		}
 		for _, rej := range r.rejected {
 			b, _ := json.Marshal(rej)
-			if err := q.Put([]byte(rej.SourceID), b); err != nil {
+			if err := q.Put(quarantineKey(rej), b); err != nil {
 				return err
 			}
 		}
@@ -101,6 +103,16 @@ func (s *State) commit(connector string, r batchResult) error {
 		b, _ := json.Marshal(st)
 		return tx.Bucket(bucketStats).Put([]byte(connector), b)
 	})
+}
+
+// quarantineKey keys a reject by its source id, so that a replay replaces it; a
+// record too broken to have one is keyed by its content, so none overwrites another.
+func quarantineKey(r fengqiao.Reject) []byte {
+	if r.SourceID != "" {
+		return []byte(r.SourceID)
+	}
+	sum := sha256.Sum256([]byte(r.Raw))
+	return []byte("raw:" + hex.EncodeToString(sum[:8]))
 }
 
 func readStats(tx *bolt.Tx, connector string) stats {

@@ -100,28 +100,7 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	if err := c.get(ctx, "/api/v1/gd/list?"+q.Encode(), &r); err != nil {
 		return nil, err
 	}
-	batch := &fengqiao.SyncBatch{More: len(r.Result.Records) == c.cfg.PageSize}
-	var times []time.Time
-	for _, raw := range r.Result.Records {
-		var o workOrder
-		if err := json.Unmarshal(raw, &o); err != nil {
-			batch.Rejects = append(batch.Rejects, fengqiao.Reject{Reason: "记录无法解析：" + err.Error(), Raw: string(raw)})
-			continue
-		}
-		// The update time orders the feed; a record without one still moves the
-		// cursor no further than its neighbours.
-		if t, err := parseTime(o.GXSJ); err == nil {
-			times = append(times, t)
-		}
-		e, err := toEvent(o)
-		if err != nil {
-			batch.Rejects = append(batch.Rejects, fengqiao.Reject{SourceID: o.GDBH, Reason: err.Error(), Raw: string(raw)})
-			continue
-		}
-		batch.Events = append(batch.Events, e)
-	}
-	batch.Next = cur.Advance(times).String()
-	return batch, nil
+	return connectors.MapTimePage[workOrder](cur, r.Result.Records, c.cfg.PageSize), nil
 }
 
 // Fetch implements fengqiao.Connector.
@@ -130,7 +109,7 @@ func (c *Connector) Fetch(ctx context.Context, sourceID string) (*fengqiao.Event
 	if err := c.get(ctx, "/api/v1/gd/detail?gdbh="+url.QueryEscape(sourceID), &r); err != nil {
 		return nil, err
 	}
-	return toEvent(r.Result)
+	return r.Result.Event()
 }
 
 func (c *Connector) get(ctx context.Context, path string, out any) error {
@@ -156,8 +135,15 @@ var statuses = map[string]fengqiao.EventStatus{
 	"已办结": fengqiao.StatusResolved, "已归档": fengqiao.StatusClosed,
 }
 
-// toEvent maps a work order, or says in Chinese why it cannot.
-func toEvent(o workOrder) (*fengqiao.Event, error) {
+func (o workOrder) SourceID() string { return o.GDBH }
+
+func (o workOrder) UpdatedAt() (time.Time, bool) {
+	t, err := parseTime(o.GXSJ)
+	return t, err == nil
+}
+
+// Event maps a work order, or says in Chinese why it cannot.
+func (o workOrder) Event() (*fengqiao.Event, error) {
 	if strings.TrimSpace(o.GDBH) == "" {
 		return nil, fmt.Errorf("缺少工单编号")
 	}

@@ -104,26 +104,7 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	if err := c.post(ctx, "/openapi/mediation/case/page", req, &r); err != nil {
 		return nil, err
 	}
-	batch := &fengqiao.SyncBatch{More: len(r.Data.List) == c.cfg.PageSize}
-	var times []time.Time
-	for _, raw := range r.Data.List {
-		var rec caseRecord
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			batch.Rejects = append(batch.Rejects, fengqiao.Reject{Reason: "记录无法解析：" + err.Error(), Raw: string(raw)})
-			continue
-		}
-		if rec.LastModifyTime > 0 {
-			times = append(times, time.UnixMilli(rec.LastModifyTime))
-		}
-		e, err := toEvent(rec)
-		if err != nil {
-			batch.Rejects = append(batch.Rejects, fengqiao.Reject{SourceID: rec.CaseNo, Reason: err.Error(), Raw: string(raw)})
-			continue
-		}
-		batch.Events = append(batch.Events, e)
-	}
-	batch.Next = cur.Advance(times).String()
-	return batch, nil
+	return connectors.MapTimePage[caseRecord](cur, r.Data.List, c.cfg.PageSize), nil
 }
 
 // Fetch implements fengqiao.Connector.
@@ -132,7 +113,7 @@ func (c *Connector) Fetch(ctx context.Context, sourceID string) (*fengqiao.Event
 	if err := c.post(ctx, "/openapi/mediation/case/detail", map[string]string{"caseNo": sourceID}, &r); err != nil {
 		return nil, err
 	}
-	return toEvent(r.Data)
+	return r.Data.Event()
 }
 
 // post signs and sends a request and checks the business code of the reply.
@@ -167,8 +148,14 @@ var levels = map[string]fengqiao.HandlingLevel{
 	"村级": fengqiao.HandlingVillage, "镇级": fengqiao.HandlingTown, "县级": fengqiao.HandlingCounty, "网格": fengqiao.HandlingGrid,
 }
 
-// toEvent maps a case, or says in Chinese why it cannot.
-func toEvent(r caseRecord) (*fengqiao.Event, error) {
+func (r caseRecord) SourceID() string { return r.CaseNo }
+
+func (r caseRecord) UpdatedAt() (time.Time, bool) {
+	return time.UnixMilli(r.LastModifyTime), r.LastModifyTime > 0
+}
+
+// Event maps a case, or says in Chinese why it cannot.
+func (r caseRecord) Event() (*fengqiao.Event, error) {
 	switch {
 	case strings.TrimSpace(r.CaseNo) == "":
 		return nil, fmt.Errorf("缺少案件编号")
