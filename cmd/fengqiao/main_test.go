@@ -293,15 +293,19 @@ mediation: {baseURL: %q, appId: app, secret: s, pageSize: 10}
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	want := map[string]bool{}
+	want, broken := map[string]bool{}, 0
 	for _, o := range w.Hotline {
 		if o.Malformed == "" {
 			want[fengqiao.EventID(fengqiao.SourceHotline12345, o.GDBH)] = true
+		} else {
+			broken++
 		}
 	}
 	for _, c := range w.Mediation {
 		if c.Malformed == "" {
 			want[fengqiao.EventID(fengqiao.SourceMediation, c.CaseNo)] = true
+		} else {
+			broken++
 		}
 	}
 	key, err := os.ReadFile(filepath.Join(data, "hub", "token.key"))
@@ -317,5 +321,26 @@ mediation: {baseURL: %q, appId: app, secret: s, pageSize: 10}
 	}
 	if len(got) != len(want) {
 		t.Errorf("indexed %d events, want %d", len(got), len(want))
+	}
+
+	// Every broken record is in quarantine, with its reason, once.
+	var conns struct {
+		Connectors []struct {
+			Quarantined int
+			Quarantine  []struct{ SourceID, Reason string }
+		}
+	}
+	graphQL(t, second.base, token, `{ connectors { quarantined quarantine(first: 100) { sourceId reason } } }`, &conns)
+	quarantined := 0
+	for _, c := range conns.Connectors {
+		quarantined += c.Quarantined
+		for _, r := range c.Quarantine {
+			if r.SourceID == "" || r.Reason == "" {
+				t.Errorf("quarantined record without id or reason: %+v", r)
+			}
+		}
+	}
+	if broken == 0 || quarantined != broken {
+		t.Errorf("quarantined %d records, the world broke %d", quarantined, broken)
 	}
 }
