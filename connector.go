@@ -26,6 +26,8 @@ type Connector interface {
 type SyncBatch struct {
 	// Events are the records that mapped cleanly; the runner still validates them.
 	Events []*Event
+	// Projects are key projects read from a project registry.
+	Projects []*Project
 	// Rejects are the records that could not be mapped, kept for quarantine.
 	Rejects []Reject
 	// Next is the cursor to resume from after this batch.
@@ -54,6 +56,7 @@ type ConnectorState struct {
 	LastError     string
 	RecordsIn     int // events indexed, counting replays of the same record
 	Quarantined   int // records currently in quarantine
+	Pending       int // events waiting for the event they refer to
 	BreakerState  string
 	CaughtUp      bool // the last sync reached the end of the upstream's changes
 }
@@ -64,4 +67,6 @@ type SyncService interface {
 	States() ([]ConnectorState, error)
 	// Quarantine returns the records a connector holds in quarantine, newest first.
 	Quarantine(connector string) ([]Reject, error)
+	// Project returns the key project with the given code, or ENOTFOUND.
+	Project(code string) (*Project, error)
 }

@@ -98,11 +98,25 @@ type Event struct {
 	// OrgCode is the most specific org unit the event is placed in.
 	OrgCode     string
 	Address     string
+	Location    *GeoPoint `json:",omitempty"`
 	Parties     []Party
-	ProjectCode string     `json:",omitempty"`
+	ProjectCode string `json:",omitempty"`
+	// Outcome is the upstream's word on how it ended: 调解成功, 责令整改, 满意…
+	Outcome string `json:",omitempty"`
+	// RefersTo is the id of the event this one is about (a survey of a work order);
+	// such an event takes its place in the tree from the event it refers to.
+	RefersTo string `json:",omitempty"`
+	// Occurrences counts the raw reports merged into this event (repeated alerts
+	// of one device become one incident). Zero means one.
+	Occurrences int        `json:",omitempty"`
 	Deadline    *time.Time `json:",omitempty"`
 	ResolvedAt  *time.Time `json:",omitempty"`
 	UpdatedAt   time.Time
+}
+
+// GeoPoint is a WGS-84 coordinate.
+type GeoPoint struct {
+	Lat, Lon float64
 }
 
 // EventID returns the global id of a source record: "<source>:<source id>".
@@ -214,10 +228,35 @@ func NewOrganization(name, creditCode string) *Organization {
 	return &Organization{ID: "O" + shortHash(key), Name: name, CreditCode: creditCode}
 }
 
-// Project is a key project (重点项目) from the project registry.
+// Project is a key project (重点项目) from the project registry, coded by the
+// standard classes 8大类25小类.
 type Project struct {
-	Code string
-	Name string
+	Code      string
+	Name      string
+	Class     string        // 大类
+	Subclass  string        // 小类
+	OrgCode   string        `json:",omitempty"`
+	Address   string        `json:",omitempty"`
+	Progress  int           // percent complete
+	Owner     *Organization `json:",omitempty"`
+	UpdatedAt time.Time
+}
+
+// Validate checks what every project must have to enter the hub.
+func (p *Project) Validate(tree *OrgTree) error {
+	switch {
+	case strings.TrimSpace(p.Code) == "":
+		return Errorf(EINVALID, "缺少项目编码")
+	case strings.TrimSpace(p.Name) == "":
+		return Errorf(EINVALID, "缺少项目名称")
+	case p.Progress < 0 || p.Progress > 100:
+		return Errorf(EINVALID, "项目进度应在0到100之间：%d", p.Progress)
+	case p.OrgCode != "" && tree != nil && tree.Unit(p.OrgCode) == nil:
+		return Errorf(EINVALID, "项目所在区域编码不存在：%s", p.OrgCode)
+	case p.UpdatedAt.IsZero():
+		return Errorf(EINVALID, "缺少更新时间")
+	}
+	return nil
 }
 
 func shortHash(s string) string {

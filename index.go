@@ -53,6 +53,8 @@ type Index interface {
 	Upsert(ctx context.Context, events []*Event) error
 	// Get returns the event with the given id, or ENOTFOUND.
 	Get(ctx context.Context, id string) (*Event, error)
+	// Lookup returns the events among ids that exist, by id.
+	Lookup(ctx context.Context, ids []string) (map[string]*Event, error)
 	// Search returns one page of the events matching q. A malformed cursor is EINVALID.
 	Search(ctx context.Context, q EventQuery) (*EventPage, error)
 	// Count returns how many events match f.

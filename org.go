@@ -66,6 +66,28 @@ func (t *OrgTree) Root() *OrgUnit { return t.root }
 // Unit returns the unit with the given code, or nil.
 func (t *OrgTree) Unit(code string) *OrgUnit { return t.byCode[code] }
 
+// Locate returns the most specific unit an address names: the village whose name
+// it contains within the town it names, else that town, else nil.
+func (t *OrgTree) Locate(address string) *OrgUnit {
+	var town *OrgUnit
+	for _, u := range t.root.children {
+		if strings.Contains(address, u.Name) {
+			town = u
+			break
+		}
+	}
+	if town == nil {
+		return nil
+	}
+	best := town
+	for _, v := range town.children {
+		if strings.Contains(address, v.Name) && (best == town || len(v.Name) > len(best.Name)) {
+			best = v
+		}
+	}
+	return best
+}
+
 // Len returns the number of units in the tree.
 func (t *OrgTree) Len() int { return len(t.byCode) }
 

@@ -2,7 +2,6 @@ package connectors
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -26,6 +25,7 @@ type Runner struct {
 	connectors []fengqiao.Connector
 	mu         sync.Mutex
 	live       map[string]*liveState
+	projects   *projectMatcher // loaded from the state on first use
 }
 
 // liveState is what the runner knows of a connector beyond the persisted state.
@@ -36,12 +36,15 @@ type liveState struct {
 	ready      bool // caught up at least once since start
 }
 
-// Add registers a connector.
+// Add registers a connector. Names must be unique: they key cursors and quarantine.
 func (r *Runner) Add(c fengqiao.Connector) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.live == nil {
 		r.live = map[string]*liveState{}
+	}
+	if _, dup := r.live[c.Name()]; dup {
+		panic("connectors: two connectors named " + c.Name())
 	}
 	r.connectors = append(r.connectors, c)
 	r.live[c.Name()] = &liveState{}
@@ -126,20 +129,9 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if err != nil {
 		return false, err
 	}
-	now := time.Now()
-	res := batchResult{cursor: batch.Next, at: now}
-	for _, rej := range batch.Rejects {
-		rej.Connector, rej.At = name, now
-		res.rejected = append(res.rejected, rej)
-	}
-	for _, e := range batch.Events {
-		if verr := e.Validate(r.Tree); verr != nil {
-			raw, _ := json.Marshal(e)
-			res.rejected = append(res.rejected, fengqiao.Reject{Connector: name, SourceID: e.SourceID,
-				Reason: fengqiao.ErrorMessage(verr), Raw: string(raw), At: now})
-			continue
-		}
-		res.indexed = append(res.indexed, e)
+	res, err := r.prepare(ctx, name, batch)
+	if err != nil {
+		return false, err
 	}
 	if len(res.indexed) > 0 {
 		if err := r.Index.Upsert(ctx, res.indexed); err != nil {
@@ -149,8 +141,11 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if err := r.State.commit(name, res); err != nil {
 		return false, err
 	}
+	r.addProjects(res.projects)
 	recordsTotal.WithLabelValues(name, "indexed").Add(float64(len(res.indexed)))
 	recordsTotal.WithLabelValues(name, "quarantined").Add(float64(len(res.rejected)))
+	recordsTotal.WithLabelValues(name, "stale").Add(float64(res.stale))
+	recordsTotal.WithLabelValues(name, "pending").Add(float64(len(res.parked)))
 	return !batch.More, nil
 }
 
@@ -190,5 +185,8 @@ func (r *Runner) Ready() bool {
 func (r *Runner) Quarantine(connector string) ([]fengqiao.Reject, error) {
 	return r.State.Quarantine(connector)
 }
+
+// Project implements fengqiao.SyncService.
+func (r *Runner) Project(code string) (*fengqiao.Project, error) { return r.State.Project(code) }
 
 var _ fengqiao.SyncService = (*Runner)(nil)

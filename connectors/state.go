@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -20,11 +21,18 @@ type State struct {
 }
 
 var (
-	bucketCursors = []byte("cursors")
-	bucketStats   = []byte("stats")
+	bucketCursors  = []byte("cursors")
+	bucketStats    = []byte("stats")
+	bucketProjects = []byte("projects")
 )
 
 func quarantineBucket(connector string) []byte { return []byte("quarantine/" + connector) }
+
+// pendingBucket holds a connector's events waiting for the event they refer to,
+// keyed by that event's id, a NUL, and their own id.
+func pendingBucket(connector string) []byte { return []byte("pending/" + connector) }
+
+func pendingKey(e *fengqiao.Event) []byte { return []byte(e.RefersTo + "\x00" + e.ID) }
 
 // stats are a connector's persisted counters.
 type stats struct {
@@ -39,7 +47,7 @@ func OpenState(path string) (*State, error) {
 		return nil, fmt.Errorf("open sync state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketCursors, bucketStats} {
+		for _, b := range [][]byte{bucketCursors, bucketStats, bucketProjects} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -71,7 +79,21 @@ type batchResult struct {
 	cursor   string
 	indexed  []*fengqiao.Event
 	rejected []fengqiao.Reject
+	projects []*fengqiao.Project
+	parked   []*fengqiao.Event // waiting for the event they refer to
+	released []pendingRef      // waited, and are indexed now
+	stale    int               // older than the version indexed, dropped
 	at       time.Time
+}
+
+// pendingRef locates a waiting event in the state.
+type pendingRef struct{ bucket, key []byte }
+
+// pendingEvent is a waiting event whose target has arrived.
+type pendingEvent struct {
+	ref    pendingRef
+	event  *fengqiao.Event
+	target *fengqiao.Event
 }
 
 // commit records an indexed batch: the new cursor, the counters, the rejected
@@ -95,6 +117,23 @@ func (s *State) commit(connector string, r batchResult) error {
 			b, _ := json.Marshal(rej)
 			if err := q.Put(quarantineKey(rej), b); err != nil {
 				return err
+			}
+		}
+		if err := putJSON(tx.Bucket(bucketProjects), r.projects, func(p *fengqiao.Project) []byte { return []byte(p.Code) }); err != nil {
+			return err
+		}
+		pending, err := tx.CreateBucketIfNotExists(pendingBucket(connector))
+		if err != nil {
+			return err
+		}
+		if err := putJSON(pending, r.parked, pendingKey); err != nil {
+			return err
+		}
+		for _, ref := range r.released {
+			if b := tx.Bucket(ref.bucket); b != nil {
+				if err := b.Delete(ref.key); err != nil {
+					return err
+				}
 			}
 		}
 		st := readStats(tx, connector)
@@ -132,6 +171,9 @@ func (s *State) load(st *fengqiao.ConnectorState) error {
 		if q := tx.Bucket(quarantineBucket(st.Name)); q != nil {
 			st.Quarantined = q.Stats().KeyN
 		}
+		if p := tx.Bucket(pendingBucket(st.Name)); p != nil {
+			st.Pending = p.Stats().KeyN
+		}
 		return nil
 	})
 }
@@ -155,4 +197,72 @@ func (s *State) Quarantine(connector string) ([]fengqiao.Reject, error) {
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
 	return out, err
+}
+
+func putJSON[T any](b *bolt.Bucket, items []T, key func(T) []byte) error {
+	for _, it := range items {
+		v, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(key(it), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pendingFor returns the events of any connector that wait for one of targets.
+func (s *State) pendingFor(targets []*fengqiao.Event) ([]pendingEvent, error) {
+	var out []pendingEvent
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if !bytes.HasPrefix(name, []byte("pending/")) {
+				return nil
+			}
+			c := b.Cursor()
+			for _, t := range targets {
+				prefix := []byte(t.ID + "\x00")
+				for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+					var e fengqiao.Event
+					if err := json.Unmarshal(v, &e); err != nil {
+						return err
+					}
+					out = append(out, pendingEvent{ref: pendingRef{bucket: bytes.Clone(name), key: bytes.Clone(k)}, event: &e, target: t})
+				}
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Projects returns every key project read so far.
+func (s *State) Projects() ([]*fengqiao.Project, error) {
+	var out []*fengqiao.Project
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketProjects).ForEach(func(_, v []byte) error {
+			var p fengqiao.Project
+			if err := json.Unmarshal(v, &p); err != nil {
+				return err
+			}
+			out = append(out, &p)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Project returns the key project with the given code, or ENOTFOUND.
+func (s *State) Project(code string) (*fengqiao.Project, error) {
+	var p *fengqiao.Project
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketProjects).Get([]byte(code))
+		if v == nil {
+			return fengqiao.Errorf(fengqiao.ENOTFOUND, "重点项目不存在：%s", code)
+		}
+		p = &fengqiao.Project{}
+		return json.Unmarshal(v, p)
+	})
+	return p, err
 }

@@ -98,16 +98,36 @@ func (b *Bleve) Upsert(ctx context.Context, events []*fengqiao.Event) error {
 
 // Get implements fengqiao.Index.
 func (b *Bleve) Get(ctx context.Context, id string) (*fengqiao.Event, error) {
-	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery([]string{id}), 1, 0, false)
+	found, err := b.Lookup(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if e := found[id]; e != nil {
+		return e, nil
+	}
+	return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "事件不存在：%s", id)
+}
+
+// Lookup implements fengqiao.Index.
+func (b *Bleve) Lookup(ctx context.Context, ids []string) (map[string]*fengqiao.Event, error) {
+	found := map[string]*fengqiao.Event{}
+	if len(ids) == 0 {
+		return found, nil
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery(ids), len(ids), 0, false)
 	req.Fields = []string{fieldRaw}
 	res, err := b.index.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if len(res.Hits) == 0 {
-		return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "事件不存在：%s", id)
+	for _, h := range res.Hits {
+		e, err := decodeRaw(h.Fields[fieldRaw])
+		if err != nil {
+			return nil, err
+		}
+		found[e.ID] = e
 	}
-	return decodeRaw(res.Hits[0].Fields[fieldRaw])
+	return found, nil
 }
 
 // windows are the spans of reporting time that a page query probes, newest first,

@@ -46,6 +46,24 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 	})
 
+	t.Run("LookupReturnsThoseThatExist", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		a := event(fengqiao.SourceHotline12345, "A", "331081100010", base)
+		b := event(fengqiao.SourceMediation, "B", "331081100010", base)
+		mustUpsert(t, idx, a, b)
+		found, err := idx.Lookup(ctx, []string{a.ID, "MEDIATION:none", b.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != 2 || found[a.ID].Title != a.Title || found[b.ID].Source != fengqiao.SourceMediation {
+			t.Fatalf("Lookup = %v", found)
+		}
+		if found, err := idx.Lookup(ctx, nil); err != nil || len(found) != 0 {
+			t.Fatalf("Lookup(nil) = %v, %v", found, err)
+		}
+	})
+
 	t.Run("Filters", func(t *testing.T) {
 		t.Parallel()
 		idx := open(t)

@@ -1,0 +1,222 @@
+package connectors
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"fengqiao"
+)
+
+// prepare turns what a connector read into what the runner writes: it keeps the
+// newest version of each record, drops versions older than the index already holds,
+// places events that refer to another event, links events to the key projects they
+// mention, validates, and releases events that were waiting for these.
+func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
+	now := time.Now()
+	res := batchResult{cursor: batch.Next, at: now}
+	reject := func(sourceID string, v any, err error) {
+		raw, _ := json.Marshal(v)
+		res.rejected = append(res.rejected, fengqiao.Reject{Connector: name, SourceID: sourceID,
+			Reason: fengqiao.ErrorMessage(err), Raw: string(raw), At: now})
+	}
+	for _, rej := range batch.Rejects {
+		rej.Connector, rej.At = name, now
+		res.rejected = append(res.rejected, rej)
+	}
+	for _, p := range batch.Projects {
+		if err := p.Validate(r.Tree); err != nil {
+			reject(p.Code, p, err)
+			continue
+		}
+		res.projects = append(res.projects, p)
+	}
+
+	events := newestByID(batch.Events)
+	known, err := r.Index.Lookup(ctx, idsAndTargets(events))
+	if err != nil {
+		return res, err
+	}
+	inBatch := map[string]*fengqiao.Event{}
+	for _, e := range events {
+		inBatch[e.ID] = e
+	}
+	matcher := r.projectMatcher().with(res.projects)
+	accept := func(e *fengqiao.Event) {
+		matcher.link(e)
+		if err := e.Validate(r.Tree); err != nil {
+			reject(e.SourceID, e, err)
+			return
+		}
+		res.indexed = append(res.indexed, e)
+	}
+	for _, e := range events {
+		if old := known[e.ID]; old != nil && old.UpdatedAt.After(e.UpdatedAt) {
+			res.stale++ // an out-of-order or replayed older version
+			continue
+		}
+		if e.OrgCode == "" && e.RefersTo != "" {
+			target := inBatch[e.RefersTo]
+			if target == nil {
+				target = known[e.RefersTo]
+			}
+			if target == nil {
+				res.parked = append(res.parked, e) // kept until the event it refers to arrives
+				continue
+			}
+			e.OrgCode = target.OrgCode
+		}
+		accept(e)
+	}
+
+	// Events that were waiting for the ones indexed now take their place.
+	waiting, err := r.State.pendingFor(res.indexed)
+	if err != nil {
+		return res, err
+	}
+	for _, w := range waiting {
+		w.event.OrgCode = w.target.OrgCode
+		res.released = append(res.released, w.ref)
+		accept(w.event)
+	}
+
+	// Events already indexed that mention a project read now are linked to it.
+	relinked, err := r.eventsMentioning(ctx, res.projects, res.indexed)
+	if err != nil {
+		return res, err
+	}
+	res.indexed = append(res.indexed, relinked...)
+	return res, nil
+}
+
+// newestByID keeps one version of each event: the latest updated, and of equal
+// ones the last read.
+func newestByID(events []*fengqiao.Event) []*fengqiao.Event {
+	pos := map[string]int{}
+	var out []*fengqiao.Event
+	for _, e := range events {
+		i, seen := pos[e.ID]
+		switch {
+		case !seen:
+			pos[e.ID] = len(out)
+			out = append(out, e)
+		case !out[i].UpdatedAt.After(e.UpdatedAt):
+			out[i] = e
+		}
+	}
+	return out
+}
+
+func ids(events []*fengqiao.Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.ID
+	}
+	return out
+}
+
+func idsAndTargets(events []*fengqiao.Event) []string {
+	out := ids(events)
+	for _, e := range events {
+		if e.RefersTo != "" {
+			out = append(out, e.RefersTo)
+		}
+	}
+	return out
+}
+
+// eventsMentioning returns the indexed events, other than those in skip, that
+// mention one of projects by code or name and are not linked to a project yet,
+// now linked.
+func (r *Runner) eventsMentioning(ctx context.Context, projects []*fengqiao.Project, skip []*fengqiao.Event) ([]*fengqiao.Event, error) {
+	skipped := map[string]bool{}
+	for _, e := range skip {
+		skipped[e.ID] = true
+	}
+	var out []*fengqiao.Event
+	for _, p := range projects {
+		for _, text := range []string{p.Code, p.Name} {
+			f := fengqiao.EventFilter{Text: &text}
+			for after := ""; ; {
+				page, err := r.Index.Search(ctx, fengqiao.EventQuery{Filter: f, First: fengqiao.MaxPageSize, After: after})
+				if err != nil {
+					return nil, err
+				}
+				for _, e := range page.Events {
+					if e.ProjectCode == "" && !skipped[e.ID] && mentions(e, text) {
+						e.ProjectCode, skipped[e.ID] = p.Code, true
+						out = append(out, e)
+					}
+				}
+				if !page.HasNext {
+					break
+				}
+				after = page.Cursors[len(page.Cursors)-1]
+			}
+		}
+	}
+	return out, nil
+}
+
+func mentions(e *fengqiao.Event, text string) bool {
+	return strings.Contains(e.Title, text) || strings.Contains(e.Content, text)
+}
+
+// projectMatcher finds the key project an event mentions by code or full name.
+type projectMatcher struct {
+	projects []*fengqiao.Project // by code
+}
+
+// projectMatcher returns the runner's matcher, loading the known projects first.
+func (r *Runner) projectMatcher() *projectMatcher {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.projects == nil {
+		list, _ := r.State.Projects()
+		r.projects = (&projectMatcher{}).with(list)
+	}
+	return r.projects
+}
+
+// addProjects makes committed projects known to later batches.
+func (r *Runner) addProjects(projects []*fengqiao.Project) {
+	if len(projects) == 0 {
+		return
+	}
+	m := r.projectMatcher().with(projects)
+	r.mu.Lock()
+	r.projects = m
+	r.mu.Unlock()
+}
+
+// with returns a matcher that also knows projects (a newer version replaces an older).
+func (m *projectMatcher) with(projects []*fengqiao.Project) *projectMatcher {
+	if len(projects) == 0 {
+		return m
+	}
+	byCode := map[string]*fengqiao.Project{}
+	for _, p := range append(slices.Clone(m.projects), projects...) {
+		byCode[p.Code] = p
+	}
+	out := &projectMatcher{}
+	for _, p := range byCode {
+		out.projects = append(out.projects, p)
+	}
+	slices.SortFunc(out.projects, func(a, b *fengqiao.Project) int { return strings.Compare(a.Code, b.Code) })
+	return out
+}
+
+// link sets the project of an event that mentions one and names none.
+func (m *projectMatcher) link(e *fengqiao.Event) {
+	if e.ProjectCode != "" {
+		return
+	}
+	for _, p := range m.projects {
+		if mentions(e, p.Code) || mentions(e, p.Name) {
+			e.ProjectCode = p.Code
+			return
+		}
+	}
+}
