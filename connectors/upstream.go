@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -103,22 +105,27 @@ type Call struct {
 	Method string
 	URL    string
 	Header http.Header
-	Body   any // marshalled as JSON when not nil
+	Body   any        // marshalled as JSON when not nil
+	Form   url.Values // sent as a form when not nil
 }
 
 // Do sends the call and returns the response body of a 2xx answer. A 404 is
-// ENOTFOUND; any other failure, after retries, is EUNAVAILABLE and counts against
-// the breaker, and an open breaker fails at once with EUNAVAILABLE.
+// ENOTFOUND and a 401 EUNAUTHORIZED: answers, not failures. Any other failure,
+// after retries, is EUNAVAILABLE and counts against the breaker, and an open
+// breaker fails at once with EUNAVAILABLE.
 func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
-	var notFound bool
+	var answered int // a 4xx status that is an answer, not a failure
 	body, err := u.breaker.Execute(func() ([]byte, error) {
 		var payload io.Reader
-		if c.Body != nil {
+		switch {
+		case c.Body != nil:
 			b, err := json.Marshal(c.Body)
 			if err != nil {
 				return nil, err
 			}
 			payload = bytes.NewReader(b)
+		case c.Form != nil:
+			payload = strings.NewReader(c.Form.Encode())
 		}
 		req, err := retryablehttp.NewRequestWithContext(ctx, c.Method, c.URL, payload)
 		if err != nil {
@@ -127,8 +134,11 @@ func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
 		for k, v := range c.Header {
 			req.Header[k] = v
 		}
-		if c.Body != nil {
+		switch {
+		case c.Body != nil:
 			req.Header.Set("Content-Type", "application/json")
+		case c.Form != nil:
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		resp, err := u.client.Do(req)
 		if err != nil {
@@ -139,8 +149,8 @@ func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
 		switch {
 		case err != nil:
 			return nil, err
-		case resp.StatusCode == http.StatusNotFound:
-			notFound = true // the upstream answered; that is not a failure
+		case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusUnauthorized:
+			answered = resp.StatusCode // the upstream answered; that is not a failure
 			return b, nil
 		case resp.StatusCode/100 != 2:
 			return nil, fmt.Errorf("%s %s: HTTP %d: %.200s", c.Method, c.URL, resp.StatusCode, b)
@@ -148,8 +158,10 @@ func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
 		return b, nil
 	})
 	switch {
-	case notFound:
+	case answered == http.StatusNotFound:
 		return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "%s中不存在该记录", u.title)
+	case answered == http.StatusUnauthorized:
+		return nil, fengqiao.Errorf(fengqiao.EUNAUTHORIZED, "%s拒绝了接入凭据", u.title)
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s暂时不可用（熔断中）", u.title), err)
 	case err != nil:

@@ -100,7 +100,7 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	if err := c.get(ctx, "/api/v1/gd/list?"+q.Encode(), &r); err != nil {
 		return nil, err
 	}
-	return connectors.MapTimePage[workOrder](cur, r.Result.Records, c.cfg.PageSize), nil
+	return connectors.MapTimePage[workOrder](cur, r.Result.Records, c.cfg.PageSize, json.Unmarshal), nil
 }
 
 // Fetch implements fengqiao.Connector.

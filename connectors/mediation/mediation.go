@@ -104,7 +104,7 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	if err := c.post(ctx, "/openapi/mediation/case/page", req, &r); err != nil {
 		return nil, err
 	}
-	return connectors.MapTimePage[caseRecord](cur, r.Data.List, c.cfg.PageSize), nil
+	return connectors.MapTimePage[caseRecord](cur, r.Data.List, c.cfg.PageSize, json.Unmarshal), nil
 }
 
 // Fetch implements fengqiao.Connector.

@@ -3,6 +3,8 @@ package world
 import (
 	"fmt"
 	"time"
+
+	"fengqiao"
 )
 
 // HotlineOrder is a 12345 work order (工单) exactly as the hotline system serves it:
@@ -37,29 +39,23 @@ const HotlineTimeLayout = "2006-01-02 15:04:05"
 // CST is China Standard Time, which every upstream speaks.
 var CST = time.FixedZone("CST", 8*3600)
 
-func (g *generator) hotlineOrder(i int) *HotlineOrder {
-	t := hotlineTemplates[g.rnd.IntN(len(hotlineTemplates))]
-	caller := g.world.People[g.rnd.IntN(len(g.world.People))]
-	v := caller.Village
-	if g.chance(0.3) {
-		v = g.villages[g.rnd.IntN(len(g.villages))]
-	}
-	company := g.world.Companies[g.rnd.IntN(len(g.world.Companies))].Name
-	called := g.at()
-	deadline := called.Add(5 * 24 * time.Hour)
+// addHotline adds the work order a story tells.
+func (g *generator) addHotline(st *story) *HotlineOrder {
+	w := g.world
+	called := st.at
 	o := &HotlineOrder{
-		GDBH:  fmt.Sprintf("GD%s%06d", called.In(CST).Format("20060102"), i),
+		GDBH:  fmt.Sprintf("GD%s%06d", called.In(CST).Format("20060102"), len(w.Hotline)),
 		LDSJ:  called.In(CST).Format(HotlineTimeLayout),
-		LDRXM: caller.Name,
-		LXDH:  caller.Phone,
-		SQLX:  t.kind,
-		SQLB:  t.category,
-		SQBT:  g.fill(t.title, v, company),
-		SQNR:  g.fill(t.content, v, company),
-		SFDZ:  g.address(v),
-		QHDM:  v.Code,
-		BLDW:  v.Parent().Name + "人民政府",
-		BLQX:  deadline.In(CST).Format(HotlineTimeLayout),
+		LDRXM: st.person.Name,
+		LXDH:  st.person.Phone,
+		SQLX:  st.tpl.kind,
+		SQLB:  st.tpl.category,
+		SQBT:  g.fill(st.tpl.title, st),
+		SQNR:  g.fill(st.tpl.content, st),
+		SFDZ:  st.address,
+		QHDM:  st.village.Code,
+		BLDW:  st.village.Parent().Name + "人民政府",
+		BLQX:  called.Add(5 * 24 * time.Hour).In(CST).Format(HotlineTimeLayout),
 	}
 	updated := g.after(called, 2*time.Hour)
 	switch r := g.rnd.Float64(); {
@@ -80,6 +76,8 @@ func (g *generator) hotlineOrder(i int) *HotlineOrder {
 	if g.chance(g.cfg.MalformedRate) {
 		g.breakHotline(o)
 	}
+	w.Hotline = append(w.Hotline, o)
+	g.remember(st, fengqiao.SourceHotline12345, o.GDBH)
 	return o
 }
 

@@ -3,6 +3,8 @@ package world
 import (
 	"fmt"
 	"time"
+
+	"fengqiao"
 )
 
 // MediationCase is a case of the grid mediation ledger (矛盾纠纷调处台账) of
@@ -36,31 +38,30 @@ type MediationParty struct {
 	CreditCode string `json:"creditCode,omitempty"`
 }
 
-func (g *generator) mediationCase(i int) *MediationCase {
-	t := mediationTemplates[g.rnd.IntN(len(mediationTemplates))]
-	applicant := g.world.People[g.rnd.IntN(len(g.world.People))]
-	v := applicant.Village
-	company := g.world.Companies[g.rnd.IntN(len(g.world.Companies))]
-	occur := g.at()
+// addMediation adds the mediation case a story tells.
+func (g *generator) addMediation(st *story) *MediationCase {
+	w := g.world
+	occur := st.at
 	accept := g.after(occur, 3*time.Hour)
+	applicant := st.person
 	c := &MediationCase{
-		CaseNo:      fmt.Sprintf("TJ%s%06d", accept.In(CST).Format("2006"), i),
-		CaseTitle:   g.fill(t.title, v, company.Name),
-		CaseDesc:    g.fill(t.content, v, company.Name),
-		DisputeType: t.category,
+		CaseNo:      fmt.Sprintf("TJ%s%06d", accept.In(CST).Format("2006"), len(w.Mediation)),
+		CaseTitle:   g.fill(st.tpl.title, st),
+		CaseDesc:    g.fill(st.tpl.content, st),
+		DisputeType: st.tpl.category,
 		OccurTime:   occur.UnixMilli(),
 		AcceptTime:  accept.UnixMilli(),
-		GridCode:    fmt.Sprintf("%s%03d", v.Code, 1+g.rnd.IntN(3)),
-		Address:     g.address(v),
-		Parties: []MediationParty{{PartyType: "1", PartyRole: "申请人", Name: applicant.Name,
-			IDCard: applicant.IDNumber, Phone: applicant.Phone}},
+		GridCode:    fmt.Sprintf("%s%03d", st.village.Code, 1+g.rnd.IntN(fengqiao.GridsPerVillage)),
+		Address:     st.address,
+	}
+	for _, p := range append([]*Resident{applicant}, st.co...) {
+		c.Parties = append(c.Parties, MediationParty{PartyType: "1", PartyRole: "申请人", Name: p.Name, IDCard: p.IDNumber, Phone: p.Phone})
 	}
 	// The other side: a company where the template names one, else a neighbour.
-	if containsSlot(t.title+t.content, '企') {
-		c.Parties = append(c.Parties, MediationParty{PartyType: "2", PartyRole: "被申请人", Name: company.Name, CreditCode: company.CreditCode})
+	if containsSlot(st.tpl.title+st.tpl.content, '企') {
+		c.Parties = append(c.Parties, MediationParty{PartyType: "2", PartyRole: "被申请人", Name: st.company.Name, CreditCode: st.company.CreditCode})
 	} else {
-		other := g.world.People[g.rnd.IntN(len(g.world.People))]
-		c.Parties = append(c.Parties, MediationParty{PartyType: "1", PartyRole: "被申请人", Name: other.Name, IDCard: other.IDNumber, Phone: other.Phone})
+		c.Parties = append(c.Parties, MediationParty{PartyType: "1", PartyRole: "被申请人", Name: st.other.Name, IDCard: st.other.IDNumber, Phone: st.other.Phone})
 	}
 	// Most disputes are settled where they arise (就地化解): village, then town, then county.
 	switch r := g.rnd.Float64(); {
@@ -93,6 +94,8 @@ func (g *generator) mediationCase(i int) *MediationCase {
 	if g.chance(g.cfg.MalformedRate) {
 		g.breakMediation(c)
 	}
+	w.Mediation = append(w.Mediation, c)
+	g.remember(st, fengqiao.SourceMediation, c.CaseNo)
 	return c
 }
 

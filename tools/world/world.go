@@ -6,6 +6,7 @@ package world
 
 import (
 	"fmt"
+	"strings"
 	"math/rand/v2"
 	"time"
 
@@ -24,10 +25,16 @@ type Config struct {
 	MalformedRate float64
 }
 
-// Annual volumes at Scale 1.
+// Annual volumes of background records at Scale 1; the matters (see matters.go)
+// add their own records on top.
 const (
 	HotlinePerYear   = 150000
 	MediationPerYear = 26538
+	PolicePerYear    = 40000 // all 110 calls; about 60% are disputes
+	CourtPerYear     = 15000 // civil and commercial filings
+	CityPerYear      = 30000 // city-management enforcement cases
+	ProjectsInAll    = 240   // key projects in the registry
+	DevicesInAll     = 8000  // sensors and cameras that push alerts
 )
 
 // Resident is a synthetic person. ID numbers use the Wenling prefix 331081 with a
@@ -39,17 +46,28 @@ type Resident struct {
 
 // Company is a synthetic company with a synthetic 统一社会信用代码.
 type Company struct {
-	Name, CreditCode string
-	Town             *fengqiao.OrgUnit
+	Name, Industry, CreditCode string
+	Town                       *fengqiao.OrgUnit
 }
 
-// World is everything the simulators serve.
+// World is everything the simulators serve, and the truth they do not.
 type World struct {
 	Tree      *fengqiao.OrgTree
 	People    []*Resident
 	Companies []*Company
+	Projects  []*Project
+	Devices   []*Device
 	Hotline   []*HotlineOrder
 	Mediation []*MediationCase
+	Police    []*PoliceIncident
+	Court     []*CourtCase
+	City      []*CityCase
+	Surveys   []*Survey
+
+	// Truth names the matter each record of a matter belongs to, keyed
+	// "SOURCE:source id" like the hub's event ids. Records of no matter are absent.
+	// The simulators never serve it: it is for measuring the hub's chains.
+	Truth map[string]string
 }
 
 // Generate makes the world for cfg.
@@ -58,21 +76,47 @@ func Generate(cfg Config) *World {
 	w := &World{Tree: fengqiao.Wenling()}
 	g.villages = w.Tree.Units(fengqiao.LevelVillage)
 	g.towns = w.Tree.Units(fengqiao.LevelTown)
-	people := max(200, int(20000*cfg.Scale))
-	for range people {
+	for range max(200, int(20000*cfg.Scale)) {
 		w.People = append(w.People, g.resident())
 	}
+	names := map[string]bool{}
 	for i := range max(40, int(2000*cfg.Scale)) {
-		w.Companies = append(w.Companies, g.company(i))
+		w.Companies = append(w.Companies, g.company(i, names))
 	}
 	g.world = w
-	for i := range max(1, int(HotlinePerYear*cfg.Scale)) {
-		w.Hotline = append(w.Hotline, g.hotlineOrder(i))
+	w.Truth = map[string]string{}
+	for i := range max(8, int(ProjectsInAll*min(1, cfg.Scale*5))) {
+		w.Projects = append(w.Projects, g.project(i))
 	}
-	for i := range max(1, int(MediationPerYear*cfg.Scale)) {
-		w.Mediation = append(w.Mediation, g.mediationCase(i))
+	for i := range max(20, int(DevicesInAll*cfg.Scale)) {
+		w.Devices = append(w.Devices, g.device(i))
 	}
+	g.background()
+	g.matters()
+	g.surveys()
 	return w
+}
+
+// count scales an annual volume, at least one.
+func (g *generator) count(perYear int) int { return max(1, int(float64(perYear)*g.cfg.Scale)) }
+
+// background makes the records that belong to no matter.
+func (g *generator) background() {
+	for range g.count(HotlinePerYear) {
+		g.addHotline(g.randomStory(hotlineTemplates))
+	}
+	for range g.count(MediationPerYear) {
+		g.addMediation(g.randomStory(mediationTemplates))
+	}
+	for range g.count(PolicePerYear) {
+		g.addPolice(g.randomStory(policeTemplates))
+	}
+	for range g.count(CourtPerYear) {
+		g.addCourt(g.randomStory(courtTemplates))
+	}
+	for range g.count(CityPerYear) {
+		g.addCity(g.randomStory(cityTemplates))
+	}
 }
 
 type generator struct {
@@ -105,13 +149,16 @@ func (g *generator) resident() *Resident {
 	}
 }
 
-func (g *generator) company(i int) *Company {
+// company makes a company with a name no other company has.
+func (g *generator) company(i int, taken map[string]bool) *Company {
 	town := g.towns[g.rnd.IntN(len(g.towns))]
-	return &Company{
-		Name:       fmt.Sprintf("温岭市%s%s有限公司", g.pick(companyWords), g.pick(industries)),
-		CreditCode: fmt.Sprintf("91331081MA%07dX", 2800000+i),
-		Town:       town,
+	industry := g.pick(industries)
+	name := ""
+	for name == "" || taken[name] {
+		name = fmt.Sprintf("温岭市%s%s%s有限公司", g.pick(companyWords), g.pick(companyWords2), industry)
 	}
+	taken[name] = true
+	return &Company{Name: name, Industry: industry, CreditCode: fmt.Sprintf("91331081MA%07dX", 2800000+i), Town: town}
 }
 
 // at returns a time in the generated year, busier in daytime.
@@ -134,31 +181,36 @@ func (g *generator) address(v *fengqiao.OrgUnit) string {
 	return fmt.Sprintf("温岭市%s%s%s%d号", v.Parent().Name, v.Name, g.pick(roads), 1+g.rnd.IntN(300))
 }
 
-// fill replaces the slots of a text template: {村} village, {地} place, {企} company,
-// {人} a name, {数} a count, {额} an amount of money.
-func (g *generator) fill(tpl string, v *fengqiao.OrgUnit, company string) string {
-	out := []rune{}
+// fill replaces the slots of a text template from a story: {村} village, {地} a
+// place in it, {企} company, {项} project, {盘} housing estate, {人} someone,
+// {数} a count, {额} an amount of money.
+func (g *generator) fill(tpl string, st *story) string {
+	var b strings.Builder
 	rs := []rune(tpl)
 	for i := 0; i < len(rs); i++ {
-		if rs[i] == '{' && i+2 < len(rs) && rs[i+2] == '}' {
-			switch rs[i+1] {
-			case '村':
-				out = append(out, []rune(v.Name)...)
-			case '地':
-				out = append(out, []rune(v.Name+g.pick(roads)+g.pick(places))...)
-			case '企':
-				out = append(out, []rune(company)...)
-			case '人':
-				out = append(out, []rune(g.name())...)
-			case '数':
-				out = append(out, []rune(fmt.Sprint(3+g.rnd.IntN(60)))...)
-			case '额':
-				out = append(out, []rune(fmt.Sprintf("%d万元", 1+g.rnd.IntN(80)))...)
-			}
-			i += 2
+		if rs[i] != '{' || i+2 >= len(rs) || rs[i+2] != '}' {
+			b.WriteRune(rs[i])
 			continue
 		}
-		out = append(out, rs[i])
+		switch rs[i+1] {
+		case '村':
+			b.WriteString(st.village.Name)
+		case '地':
+			b.WriteString(st.village.Name + g.pick(roads) + g.pick(places))
+		case '企':
+			b.WriteString(st.company.Name)
+		case '项':
+			b.WriteString(st.projectName())
+		case '盘':
+			b.WriteString(st.estate)
+		case '人':
+			b.WriteString(g.name())
+		case '数':
+			b.WriteString(fmt.Sprint(3 + g.rnd.IntN(60)))
+		case '额':
+			b.WriteString(fmt.Sprintf("%d万元", 1+g.rnd.IntN(80)))
+		}
+		i += 2
 	}
-	return string(out)
+	return b.String()
 }

@@ -26,8 +26,15 @@ func TestWorldShape(t *testing.T) {
 	t.Parallel()
 	end := time.Date(2026, 11, 1, 0, 0, 0, 0, world.CST)
 	w := world.Generate(world.Config{Seed: 1, Scale: 0.01, End: end})
-	if len(w.Hotline) != world.HotlinePerYear/100 || len(w.Mediation) != world.MediationPerYear/100 {
-		t.Fatalf("%d orders, %d cases at scale 0.01", len(w.Hotline), len(w.Mediation))
+	// Background volumes, plus what the matters add.
+	for name, n := range map[string][2]int{
+		"hotline": {len(w.Hotline), world.HotlinePerYear}, "mediation": {len(w.Mediation), world.MediationPerYear},
+		"police": {len(w.Police), world.PolicePerYear}, "court": {len(w.Court), world.CourtPerYear},
+		"city": {len(w.City), world.CityPerYear},
+	} {
+		if n[0] < n[1]/100 || n[0] > n[1]/100*2 {
+			t.Errorf("%d %s records at scale 0.01 (%d a year)", n[0], name, n[1])
+		}
 	}
 	ids := map[string]bool{}
 	levels := map[string]int{}
