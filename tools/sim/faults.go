@@ -2,8 +2,10 @@ package sim
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -15,15 +17,23 @@ type Faults struct {
 	Latency      time.Duration `json:"latency"`      // added to every response
 	ErrorRate    float64       `json:"errorRate"`    // answer 500
 	ThrottleRate float64       `json:"throttleRate"` // answer 429 with Retry-After
-	RetryAfter   int           `json:"retryAfter"`   // seconds, for throttled answers (default 1)
+	RetryAfter   int           `json:"retryAfter"`   // seconds, for throttled answers
 	HangRate     float64       `json:"hangRate"`     // hold the request until the client gives up
 	Down         bool          `json:"down"`         // answer 503 to everything
+
+	// Record faults damage what a page says, as real feeds do.
+	DuplicateRate float64 `json:"duplicateRate"` // serve a record twice in its page
+	StaleRate     float64 `json:"staleRate"`     // serve an older version of a record after it
+	Shuffle       bool    `json:"shuffle"`       // records within a page in no order
+	RenameFrom    string  `json:"renameFrom"`    // schema drift: this field…
+	RenameTo      string  `json:"renameTo"`      // …goes by this name
 }
 
 // faultSwitch holds a simulator's current faults; they can change while it serves.
 type faultSwitch struct {
 	current  atomic.Pointer[Faults]
 	requests atomic.Uint64
+	records  atomic.Uint64
 }
 
 // Set replaces the injected faults.
@@ -54,7 +64,7 @@ func (s *faultSwitch) wrap(next http.Handler) http.Handler {
 			}
 		}
 		n := s.requests.Add(1)
-		hit := func(rate float64) bool { return rate > 0 && int(float64(n)*rate) != int(float64(n-1)*rate) }
+		hit := func(rate float64) bool { return spread(n, rate) }
 		switch {
 		case f.Down:
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
@@ -82,4 +92,53 @@ func (s *faultSwitch) serveSwitch(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(s.Faults())
+}
+
+// spread reports whether the nth event falls in a share rate spread evenly.
+func spread(n uint64, rate float64) bool {
+	return rate > 0 && int(float64(n)*rate) != int(float64(n-1)*rate)
+}
+
+// damage applies the record faults to a page: duplicates, older versions served
+// after newer ones (older makes one), and shuffling.
+func damage[T any](s *faultSwitch, page []T, older func(T) T) []T {
+	f := s.Faults()
+	if f.DuplicateRate == 0 && f.StaleRate == 0 && !f.Shuffle {
+		return page
+	}
+	var out []T
+	for _, it := range page {
+		out = append(out, it)
+		n := s.records.Add(1)
+		if spread(n, f.DuplicateRate) {
+			out = append(out, it)
+		}
+		if spread(n, f.StaleRate) && older != nil {
+			out = append(out, older(it))
+		}
+	}
+	if f.Shuffle {
+		rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	}
+	return out
+}
+
+// drift renames a field in an encoded response, JSON ("name":) or XML (<name>).
+func (s *faultSwitch) drift(body []byte) []byte {
+	f := s.Faults()
+	if f.RenameFrom == "" {
+		return body
+	}
+	r := strings.NewReplacer(
+		`"`+f.RenameFrom+`":`, `"`+f.RenameTo+`":`,
+		"<"+f.RenameFrom+">", "<"+f.RenameTo+">", "</"+f.RenameFrom+">", "</"+f.RenameTo+">")
+	return []byte(r.Replace(string(body)))
+}
+
+// writeJSON answers with v as JSON, drifted if the faults say so.
+func (s *faultSwitch) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(s.drift(b))
 }

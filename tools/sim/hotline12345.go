@@ -47,7 +47,7 @@ type hotlineReply struct {
 func (h *Hotline12345) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Api-Key") != h.APIKey {
-			writeJSON(w, http.StatusUnauthorized, hotlineReply{Code: 401, Message: "无效的API Key"})
+			h.writeJSON(w, http.StatusUnauthorized, hotlineReply{Code: 401, Message: "无效的API Key"})
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -59,23 +59,24 @@ func (h *Hotline12345) list(w http.ResponseWriter, r *http.Request) {
 	page, _ := strconv.Atoi(q.Get("page"))
 	size, _ := strconv.Atoi(q.Get("pageSize"))
 	if page < 1 || size < 1 || size > 500 {
-		writeJSON(w, http.StatusBadRequest, hotlineReply{Code: 400, Message: "分页参数错误"})
+		h.writeJSON(w, http.StatusBadRequest, hotlineReply{Code: 400, Message: "分页参数错误"})
 		return
 	}
 	var since time.Time
 	if s := q.Get("updatedSince"); s != "" {
 		t, err := time.ParseInLocation(world.HotlineTimeLayout, s, world.CST)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, hotlineReply{Code: 400, Message: "updatedSince格式错误"})
+			h.writeJSON(w, http.StatusBadRequest, hotlineReply{Code: 400, Message: "updatedSince格式错误"})
 			return
 		}
 		since = t
 	}
 	records, total := h.orders.since(since, (page-1)*size, size)
+	records = damage(&h.faultSwitch, records, olderOrder)
 	if records == nil {
 		records = []*world.HotlineOrder{}
 	}
-	writeJSON(w, http.StatusOK, hotlineReply{Success: true, Code: 200, Message: "操作成功", Result: map[string]any{
+	h.writeJSON(w, http.StatusOK, hotlineReply{Success: true, Code: 200, Message: "操作成功", Result: map[string]any{
 		"total": total, "page": page, "pageSize": size, "records": records,
 	}})
 }
@@ -83,8 +84,17 @@ func (h *Hotline12345) list(w http.ResponseWriter, r *http.Request) {
 func (h *Hotline12345) detail(w http.ResponseWriter, r *http.Request) {
 	o, ok := h.orders.get(r.URL.Query().Get("gdbh"))
 	if !ok {
-		writeJSON(w, http.StatusNotFound, hotlineReply{Code: 404, Message: "工单不存在"})
+		h.writeJSON(w, http.StatusNotFound, hotlineReply{Code: 404, Message: "工单不存在"})
 		return
 	}
-	writeJSON(w, http.StatusOK, hotlineReply{Success: true, Code: 200, Message: "操作成功", Result: o})
+	h.writeJSON(w, http.StatusOK, hotlineReply{Success: true, Code: 200, Message: "操作成功", Result: o})
+}
+
+// olderOrder is an earlier version of a work order: still being handled an hour before.
+func olderOrder(o *world.HotlineOrder) *world.HotlineOrder {
+	old := *o
+	old.BLZT, old.BJSJ, old.HFJG = "办理中", "", ""
+	old.Updated = o.Updated.Add(-time.Hour)
+	old.GXSJ = old.Updated.In(world.CST).Format(world.HotlineTimeLayout)
+	return &old
 }

@@ -93,3 +93,55 @@ func (l *ledger[T]) len() int {
 	defer l.mu.RUnlock()
 	return len(l.items)
 }
+
+// feed is an upstream's change feed: every new version of a record is appended at
+// the next position, and readers page through it by position. It is safe for
+// concurrent use.
+type feed[T any] struct {
+	mu     sync.RWMutex
+	log    []T
+	latest map[string]T
+	id     func(T) string
+}
+
+func newFeed[T any](id func(T) string) *feed[T] {
+	return &feed[T]{latest: map[string]T{}, id: id}
+}
+
+// put appends the version that version makes for its position (1-based).
+func (f *feed[T]) put(version func(pos int) T) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	it := version(len(f.log) + 1)
+	f.log = append(f.log, it)
+	f.latest[f.id(it)] = it
+}
+
+// after returns at most limit versions after position pos, and the last position.
+func (f *feed[T]) after(pos, limit int) ([]T, int) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	rest := f.log[min(max(pos, 0), len(f.log)):]
+	return append([]T(nil), rest[:min(limit, len(rest))]...), len(f.log)
+}
+
+// get returns the latest version of a record.
+func (f *feed[T]) get(id string) (T, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	it, ok := f.latest[id]
+	return it, ok
+}
+
+// len returns how many distinct records the feed holds.
+func (f *feed[T]) len() int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.latest)
+}
+
+// inUpdateOrder returns items sorted by update time, then id.
+func inUpdateOrder[T any](items []T, key func(T) (time.Time, string)) []T {
+	l := newLedger(items, key)
+	return l.items
+}

@@ -55,7 +55,7 @@ func (m *Mediation) verify(next http.Handler) http.Handler {
 		ts := r.Header.Get("X-Timestamp")
 		sum := md5.Sum([]byte(r.Header.Get("X-App-Id") + ts + m.Secret))
 		if r.Header.Get("X-App-Id") != m.AppID || r.Header.Get("X-Sign") != hex.EncodeToString(sum[:]) {
-			writeJSON(w, http.StatusOK, mediationReply{Code: "4001", Msg: "签名校验失败"})
+			m.writeJSON(w, http.StatusOK, mediationReply{Code: "4001", Msg: "签名校验失败"})
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -69,14 +69,15 @@ func (m *Mediation) page(w http.ResponseWriter, r *http.Request) {
 		LastModifyTimeStart int64 `json:"lastModifyTimeStart"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.PageNo < 1 || req.PageSize < 1 || req.PageSize > 200 {
-		writeJSON(w, http.StatusOK, mediationReply{Code: "4000", Msg: "请求参数错误"})
+		m.writeJSON(w, http.StatusOK, mediationReply{Code: "4000", Msg: "请求参数错误"})
 		return
 	}
 	list, total := m.cases.since(time.UnixMilli(req.LastModifyTimeStart), (req.PageNo-1)*req.PageSize, req.PageSize)
+	list = damage(&m.faultSwitch, list, olderCase)
 	if list == nil {
 		list = []*world.MediationCase{}
 	}
-	writeJSON(w, http.StatusOK, mediationReply{Code: "0000", Msg: "成功", Data: map[string]any{"total": total, "list": list}})
+	m.writeJSON(w, http.StatusOK, mediationReply{Code: "0000", Msg: "成功", Data: map[string]any{"total": total, "list": list}})
 }
 
 func (m *Mediation) detail(w http.ResponseWriter, r *http.Request) {
@@ -86,8 +87,16 @@ func (m *Mediation) detail(w http.ResponseWriter, r *http.Request) {
 	json.NewDecoder(r.Body).Decode(&req)
 	c, ok := m.cases.get(req.CaseNo)
 	if !ok {
-		writeJSON(w, http.StatusOK, mediationReply{Code: "4004", Msg: "案件不存在"})
+		m.writeJSON(w, http.StatusOK, mediationReply{Code: "4004", Msg: "案件不存在"})
 		return
 	}
-	writeJSON(w, http.StatusOK, mediationReply{Code: "0000", Msg: "成功", Data: c})
+	m.writeJSON(w, http.StatusOK, mediationReply{Code: "0000", Msg: "成功", Data: c})
+}
+
+// olderCase is an earlier version of a case: still being mediated an hour before.
+func olderCase(c *world.MediationCase) *world.MediationCase {
+	old := *c
+	old.CaseStatus, old.MediateResult, old.FinishTime = "调解中", "", nil
+	old.LastModifyTime = c.LastModifyTime - time.Hour.Milliseconds()
+	return &old
 }

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 )
@@ -29,9 +28,3 @@ func (r *Running) Close() error { return r.srv.Close() }
 
 // Shutdown stops the simulator gracefully.
 func (r *Running) Shutdown(ctx context.Context) error { return r.srv.Shutdown(ctx) }
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
