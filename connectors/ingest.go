@@ -12,8 +12,9 @@ import (
 
 // prepare turns what a connector read into what the runner writes: it keeps the
 // newest version of each record, drops versions older than the index already holds,
-// places events that refer to another event, links events to the key projects they
-// mention, validates, and releases events that were waiting for these.
+// places events by their address or by the event they refer to, links events to the
+// key projects they mention, validates, and releases events that were waiting for
+// these.
 func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
 	now := time.Now()
 	res := batchResult{cursor: batch.Next, at: now}
@@ -56,6 +57,11 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		if old := known[e.ID]; old != nil && old.UpdatedAt.After(e.UpdatedAt) {
 			res.stale++ // an out-of-order or replayed older version
 			continue
+		}
+		if e.OrgCode == "" && e.Address != "" {
+			if u := r.Tree.Locate(e.Address); u != nil {
+				e.OrgCode = u.Code // placed by the town and village its address names
+			}
 		}
 		if e.OrgCode == "" && e.RefersTo != "" {
 			target := inBatch[e.RefersTo]
