@@ -1,0 +1,433 @@
+package manifest
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"fengqiao"
+	"fengqiao/connectors"
+)
+
+// Connector runs a manifest.
+type Connector struct {
+	m        *Manifest
+	upstream *connectors.Upstream
+	tokens   *connectors.TokenSource // for bearer auth
+	limiter  *rate.Limiter           // nil when unlimited
+}
+
+var _ fengqiao.Connector = (*Connector)(nil)
+
+// New returns the connector a parsed manifest describes.
+func New(m *Manifest, log *slog.Logger) *Connector {
+	c := &Connector{m: m, upstream: connectors.NewUpstream(m.Name, m.Title, m.Upstream, log)}
+	if b := m.Auth.Bearer; b != nil {
+		c.tokens = &connectors.TokenSource{Upstream: c.upstream, URL: m.BaseURL + b.TokenURL, ClientID: b.ClientID, ClientSecret: b.ClientSecret}
+	}
+	if m.RateLimit > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(m.RateLimit), 1)
+	}
+	return c
+}
+
+func (c *Connector) Name() string            { return c.m.Name }
+func (c *Connector) Title() string           { return c.m.Title }
+func (c *Connector) Source() fengqiao.Source { return c.m.Source }
+func (c *Connector) BreakerState() string    { return c.upstream.BreakerState() }
+
+// Sync implements fengqiao.Connector.
+func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatch, error) {
+	p, q := c.m.Pagination, url.Values{}
+	for k, v := range c.m.Request.Query {
+		q.Set(k, v)
+	}
+	var cur connectors.TimeCursor
+	if p.Type == "token" {
+		if cursor != "" {
+			q.Set(p.TokenParam, cursor)
+		}
+	} else {
+		var err error
+		if cur, err = connectors.ParseTimeCursor(cursor); err != nil {
+			return nil, err
+		}
+		if !cur.Since.IsZero() {
+			q.Set(c.m.Cursor.Param, formatTime(cur.Since, c.m.Cursor.Format))
+		}
+		if p.Type == "page" {
+			q.Set(p.PageParam, strconv.Itoa(cur.Page))
+			q.Set(p.SizeParam, strconv.Itoa(p.Size))
+		} else {
+			q.Set(p.OffsetParam, strconv.Itoa((cur.Page-1)*p.Size))
+			q.Set(p.LimitParam, strconv.Itoa(p.Size))
+		}
+	}
+	body, err := c.get(ctx, c.m.Request.Path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	raws, err := c.Page(body)
+	if err != nil {
+		return nil, err
+	}
+	batch := c.mapPage(raws)
+	if p.Type == "token" {
+		var resp any
+		json.Unmarshal(body, &resp)
+		next, _ := lookup(resp, p.NextToken).(string)
+		if next == "" {
+			next = cursor
+		}
+		batch.Next, batch.More = next, len(raws) > 0 && next != cursor
+		return batch, nil
+	}
+	var times []time.Time
+	for _, raw := range raws {
+		var rec any
+		if json.Unmarshal(raw, &rec) == nil {
+			if t, err := parseTime(lookup(rec, c.m.Cursor.Field), c.m.Cursor.Format); err == nil {
+				times = append(times, t)
+			}
+		}
+	}
+	batch.Next, batch.More = cur.Advance(times).String(), len(raws) == p.Size
+	return batch, nil
+}
+
+// Page returns the raw records of a list response.
+func (c *Connector) Page(body []byte) ([]json.RawMessage, error) {
+	var resp any
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return nil, fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s返回的数据无法解析", c.m.Title)
+	}
+	list, ok := lookup(resp, c.m.Records).([]any)
+	if !ok && lookup(resp, c.m.Records) != nil {
+		return nil, fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s的响应中 %s 不是记录列表", c.m.Title, c.m.Records)
+	}
+	raws := make([]json.RawMessage, len(list))
+	for i, rec := range list {
+		raws[i], _ = json.Marshal(rec)
+	}
+	return raws, nil
+}
+
+// mapPage maps every raw record into an event or a project, or a reject.
+func (c *Connector) mapPage(raws []json.RawMessage) *fengqiao.SyncBatch {
+	batch := &fengqiao.SyncBatch{}
+	for _, raw := range raws {
+		e, p, id, err := c.Map(raw)
+		switch {
+		case err != nil:
+			batch.Rejects = append(batch.Rejects, fengqiao.Reject{SourceID: id, Reason: err.Error(), Raw: string(raw)})
+		case e != nil:
+			batch.Events = append(batch.Events, e)
+		case p != nil:
+			batch.Projects = append(batch.Projects, p)
+		}
+	}
+	return batch
+}
+
+// Map maps one raw record into an event or a project (as the manifest's target
+// says), returning the record's source id as far as it could read it.
+func (c *Connector) Map(raw []byte) (*fengqiao.Event, *fengqiao.Project, string, error) {
+	var rec any
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, nil, "", fmt.Errorf("记录无法解析：%v", err)
+	}
+	cm := c.m.compiled
+	id, err := cm.id.str(rec, nil)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if strings.TrimSpace(id) == "" {
+		return nil, nil, "", fmt.Errorf("记录编号为空")
+	}
+	if c.m.Target == "project" {
+		p, err := c.mapProject(rec)
+		if p != nil {
+			p.Code = id
+		}
+		return nil, p, id, err
+	}
+	e, err := c.mapEvent(rec, id)
+	return e, nil, id, err
+}
+
+func (c *Connector) mapEvent(rec any, id string) (*fengqiao.Event, error) {
+	e := &fengqiao.Event{ID: fengqiao.EventID(c.m.Source, id), Source: c.m.Source, SourceID: id}
+	strs := map[string]*string{"title": &e.Title, "content": &e.Content, "category": &e.Category, "orgCode": &e.OrgCode,
+		"address": &e.Address, "outcome": &e.Outcome, "refersTo": &e.RefersTo, "projectCode": &e.ProjectCode}
+	times := map[string]*time.Time{"occurredAt": &e.OccurredAt, "reportedAt": &e.ReportedAt, "updatedAt": &e.UpdatedAt}
+	optionalTimes := map[string]**time.Time{"deadline": &e.Deadline, "resolvedAt": &e.ResolvedAt}
+	var lat, lon *float64
+	for field, prg := range c.m.compiled.fields {
+		switch {
+		case strs[field] != nil:
+			v, err := prg.str(rec, nil)
+			if err != nil {
+				return nil, err
+			}
+			*strs[field] = v
+		case times[field] != nil:
+			t, err := prg.time(rec)
+			if err != nil {
+				return nil, err
+			}
+			*times[field] = t
+		case optionalTimes[field] != nil:
+			v, err := prg.eval(rec, nil)
+			if err != nil {
+				return nil, err
+			}
+			if t, ok := v.(time.Time); ok {
+				*optionalTimes[field] = &t
+			}
+		case field == "lat" || field == "lon":
+			n, err := prg.number(rec)
+			if err != nil {
+				return nil, err
+			}
+			if field == "lat" {
+				lat = &n
+			} else {
+				lon = &n
+			}
+		default: // kind, status, handlingLevel
+			v, err := prg.str(rec, nil)
+			if err != nil {
+				return nil, err
+			}
+			if err := setEnum(e, field, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if e.OccurredAt.IsZero() {
+		e.OccurredAt = e.ReportedAt
+	}
+	if lat != nil && lon != nil {
+		e.Location = &fengqiao.GeoPoint{Lat: *lat, Lon: *lon}
+	}
+	parties, err := c.mapParties(rec, e.OrgCode)
+	e.Parties = parties
+	return e, err
+}
+
+// setEnum sets kind, status or handling level, refusing values the hub does not know.
+func setEnum(e *fengqiao.Event, field, v string) error {
+	switch field {
+	case "kind":
+		for _, k := range fengqiao.EventKinds {
+			if string(k) == v {
+				e.Kind = k
+				return nil
+			}
+		}
+		return fmt.Errorf("event.kind 的值 %q 不是已知的事件类型", v)
+	case "status":
+		e.Status = fengqiao.EventStatus(v) // checked with the rest by Event.Validate
+	case "handlingLevel":
+		e.HandlingLevel = fengqiao.HandlingLevel(v)
+	}
+	return nil
+}
+
+func (c *Connector) mapParties(rec any, orgCode string) ([]fengqiao.Party, error) {
+	var out []fengqiao.Party
+	for _, cp := range c.m.compiled.parties {
+		elements := []any{nil}
+		if cp.each != nil {
+			v, err := cp.each.eval(rec, nil)
+			if err != nil {
+				return nil, err
+			}
+			rv := reflect.ValueOf(v)
+			if rv.Kind() != reflect.Slice {
+				return nil, fmt.Errorf("%s 应为列表", cp.each.field)
+			}
+			elements = elements[:0]
+			for i := range rv.Len() {
+				elements = append(elements, rv.Index(i).Interface())
+			}
+		}
+		for _, el := range elements {
+			if cp.when != nil {
+				ok, err := cp.when.eval(rec, el)
+				if err != nil {
+					return nil, err
+				}
+				if ok != true {
+					continue
+				}
+			}
+			var role string
+			if cp.role != nil {
+				r, err := cp.role.str(rec, el)
+				if err != nil {
+					return nil, err
+				}
+				role = r
+			}
+			vals := map[string]string{}
+			for f, prg := range mergeMaps(cp.person, cp.org) {
+				v, err := prg.str(rec, el)
+				if err != nil {
+					return nil, err
+				}
+				vals[f] = v
+			}
+			if vals["name"] == "" {
+				continue // no party named
+			}
+			p := fengqiao.Party{Role: role}
+			if len(cp.person) > 0 {
+				p.Person = fengqiao.NewPerson(vals["name"], vals["idNumber"], vals["phone"], orgCode)
+			} else {
+				p.Organization = fengqiao.NewOrganization(vals["name"], vals["creditCode"])
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func mergeMaps(a, b map[string]program) map[string]program {
+	out := map[string]program{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func (c *Connector) mapProject(rec any) (*fengqiao.Project, error) {
+	p := &fengqiao.Project{}
+	owner := map[string]string{}
+	for field, prg := range c.m.compiled.fields {
+		switch field {
+		case "updatedAt":
+			t, err := prg.time(rec)
+			if err != nil {
+				return nil, err
+			}
+			p.UpdatedAt = t
+		case "progress":
+			n, err := prg.number(rec)
+			if err != nil {
+				return nil, err
+			}
+			p.Progress = int(n)
+		default:
+			v, err := prg.str(rec, nil)
+			if err != nil {
+				return nil, err
+			}
+			switch field {
+			case "name":
+				p.Name = v
+			case "class":
+				p.Class = v
+			case "subclass":
+				p.Subclass = v
+			case "orgCode":
+				p.OrgCode = v
+			case "address":
+				p.Address = v
+			case "ownerName", "ownerCreditCode":
+				owner[field] = v
+			}
+		}
+	}
+	if owner["ownerName"] != "" || owner["ownerCreditCode"] != "" {
+		p.Owner = fengqiao.NewOrganization(owner["ownerName"], owner["ownerCreditCode"])
+	}
+	return p, nil
+}
+
+// Fetch implements fengqiao.Connector.
+func (c *Connector) Fetch(ctx context.Context, sourceID string) (*fengqiao.Event, error) {
+	if c.m.Detail == nil || c.m.Target != "event" {
+		return nil, fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s未配置实时读取（detail）", c.m.Title)
+	}
+	body, err := c.get(ctx, strings.ReplaceAll(c.m.Detail.Path, "{id}", url.PathEscape(sourceID)))
+	if err != nil {
+		return nil, err
+	}
+	var resp any
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return nil, fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s返回的数据无法解析", c.m.Title)
+	}
+	raw, _ := json.Marshal(lookup(resp, c.m.Detail.Record))
+	e, _, _, err := c.Map(raw)
+	return e, err
+}
+
+// get sends an authenticated GET of a path with its query.
+func (c *Connector) get(ctx context.Context, uri string) ([]byte, error) {
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	call := connectors.Call{Method: http.MethodGet, URL: c.m.BaseURL + uri, Header: http.Header{}}
+	a := c.m.Auth
+	switch {
+	case a.APIKey != nil:
+		call.Header.Set(a.APIKey.Header, a.APIKey.Value)
+	case a.HMAC != nil:
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		text := strings.NewReplacer("{method}", call.Method, "{uri}", uri, "{ts}", ts, "{body}", "", `\n`, "\n").Replace(a.HMAC.Sign)
+		mac := hmac.New(sha256.New, []byte(a.HMAC.Secret))
+		mac.Write([]byte(text))
+		call.Header.Set(a.HMAC.KeyHeader, a.HMAC.Key)
+		call.Header.Set(a.HMAC.TimestampHeader, ts)
+		call.Header.Set(a.HMAC.SignatureHeader, hex.EncodeToString(mac.Sum(nil)))
+	case a.Bearer != nil:
+		return c.tokens.Do(ctx, call)
+	}
+	return c.upstream.Do(ctx, call)
+}
+
+// lookup follows a dotted path ("data.items") into decoded JSON; "" is v itself.
+func lookup(v any, path string) any {
+	if path == "" {
+		return v
+	}
+	for _, key := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[key]
+	}
+	return v
+}
+
+// formatTime writes a cursor time as the upstream's since parameter expects.
+func formatTime(t time.Time, format string) string {
+	switch format {
+	case "unix":
+		return strconv.FormatInt(t.Unix(), 10)
+	case "unixms":
+		return strconv.FormatInt(t.UnixMilli(), 10)
+	case "rfc3339":
+		return t.In(cst).Format(time.RFC3339)
+	}
+	return t.In(cst).Format(format)
+}

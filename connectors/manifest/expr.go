@@ -1,0 +1,305 @@
+package manifest
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/ext"
+)
+
+// program is one compiled field mapping.
+type program struct {
+	field string // where it is in the manifest, for messages: event.title
+	prg   cel.Program
+}
+
+// compiled holds every compiled expression of a manifest.
+type compiled struct {
+	id      program
+	fields  map[string]program // event or project fields
+	parties []compiledParty
+}
+
+type compiledParty struct {
+	each, when, role *program
+	person, org      map[string]program
+}
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// newEnv is the CEL environment of a manifest: the record r, a party element p,
+// the extended string functions, parseTime(value, format) and code(table, value).
+func (m *Manifest) newEnv() (*cel.Env, error) {
+	return cel.NewEnv(
+		cel.Variable("r", cel.DynType),
+		cel.Variable("p", cel.DynType),
+		ext.Strings(),
+		// parseTime(value, format): a time, or null for a null or empty value.
+		cel.Function("parseTime", cel.Overload("parseTime_dyn_string", []*cel.Type{cel.DynType, cel.StringType}, cel.DynType,
+			cel.BinaryBinding(func(v, format ref.Val) ref.Val {
+				if v == types.NullValue || v.Value() == "" {
+					return types.NullValue
+				}
+				t, err := parseTime(v.Value(), string(format.(types.String)))
+				if err != nil {
+					return types.NewErr("%s", err.Error())
+				}
+				return types.Timestamp{Time: t}
+			}))),
+		// get(value, "a.b", default): the field at a dotted path, or the default
+		// when it is missing, null or empty.
+		cel.Function("get", cel.Overload("get_dyn_string_dyn", []*cel.Type{cel.DynType, cel.StringType, cel.DynType}, cel.DynType,
+			cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+				v := lookup(args[0].Value(), string(args[1].(types.String)))
+				if v == nil || v == "" {
+					return args[2]
+				}
+				return types.DefaultTypeAdapter.NativeToValue(v)
+			}))),
+		cel.Function("code", cel.Overload("code_string_dyn", []*cel.Type{cel.StringType, cel.DynType}, cel.StringType,
+			cel.BinaryBinding(func(table, v ref.Val) ref.Val {
+				name, key := string(table.(types.String)), fmt.Sprint(v.Value())
+				t, ok := m.Codes[name]
+				if !ok {
+					return types.NewErr("代码表 %s 不存在", name)
+				}
+				out, ok := t[key]
+				if !ok {
+					return types.NewErr("代码表 %s 中没有 %q", name, key)
+				}
+				return types.String(out)
+			}))),
+	)
+}
+
+// compileAll compiles every expression, reporting each that does not compile.
+func (m *Manifest) compileAll(file string, at func(string) int) Problems {
+	env, err := m.newEnv()
+	if err != nil {
+		return Problems{{file, 0, "CEL 环境错误：" + err.Error()}}
+	}
+	var ps Problems
+	compile := func(path, field, src string) *program {
+		ast, iss := env.Compile(src)
+		if iss.Err() != nil {
+			ps = append(ps, Problem{file, at(path), fmt.Sprintf("%s 表达式 %q 有误：%s", field, src, firstLine(iss.Err().Error()))})
+			return nil
+		}
+		prg, err := env.Program(ast)
+		if err != nil {
+			ps = append(ps, Problem{file, at(path), fmt.Sprintf("%s 表达式 %q 有误：%s", field, src, err)})
+			return nil
+		}
+		return &program{field: field, prg: prg}
+	}
+	c := &compiled{fields: map[string]program{}}
+	if p := compile("$.id", "id", m.ID); p != nil {
+		c.id = *p
+	}
+	mapping, section, known := m.Event, "event", eventFields
+	if m.Target == "project" {
+		mapping, section, known = m.Project, "project", projectFields
+	}
+	for _, f := range sortedKeys(mapping) {
+		if !known[f] {
+			ps = append(ps, Problem{file, at("$." + section + "." + f), fmt.Sprintf("%s 中没有字段 %s，可用：%s", section, f, strings.Join(sortedKeys(known), "、"))})
+			continue
+		}
+		if p := compile("$."+section+"."+f, section+"."+f, mapping[f]); p != nil {
+			c.fields[f] = *p
+		}
+	}
+	for i, pm := range m.Parties {
+		path := fmt.Sprintf("$.parties[%d]", i)
+		cp := compiledParty{person: map[string]program{}, org: map[string]program{}}
+		opt := func(key, src string) *program {
+			if src == "" {
+				return nil
+			}
+			return compile(path+"."+key, fmt.Sprintf("parties[%d].%s", i, key), src)
+		}
+		cp.each, cp.when, cp.role = opt("each", pm.Each), opt("when", pm.When), opt("role", pm.Role)
+		if (pm.Person == nil) == (pm.Organization == nil) {
+			ps = append(ps, Problem{file, at(path), fmt.Sprintf("parties[%d] 须有 person 或 organization 之一", i)})
+		}
+		for kind, fields := range map[string]map[string]string{"person": pm.Person, "organization": pm.Organization} {
+			for _, f := range sortedKeys(fields) {
+				if !partyFields[kind][f] {
+					ps = append(ps, Problem{file, at(path + "." + kind + "." + f), fmt.Sprintf("parties[%d].%s 中没有字段 %s", i, kind, f)})
+					continue
+				}
+				if p := opt(kind+"."+f, fields[f]); p != nil {
+					if kind == "person" {
+						cp.person[f] = *p
+					} else {
+						cp.org[f] = *p
+					}
+				}
+			}
+		}
+		c.parties = append(c.parties, cp)
+	}
+	m.compiled = c
+	return ps
+}
+
+var (
+	eventFields = set("kind", "title", "content", "category", "occurredAt", "reportedAt", "status", "handlingLevel",
+		"orgCode", "address", "lat", "lon", "outcome", "refersTo", "projectCode", "deadline", "resolvedAt", "updatedAt")
+	projectFields = set("code", "name", "class", "subclass", "orgCode", "address", "progress", "ownerName", "ownerCreditCode", "updatedAt")
+	partyFields   = map[string]map[string]bool{"person": set("name", "idNumber", "phone"), "organization": set("name", "creditCode")}
+)
+
+func set(names ...string) map[string]bool {
+	out := map[string]bool{}
+	for _, n := range names {
+		out[n] = true
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func firstLine(s string) string {
+	s = strings.TrimPrefix(s, "ERROR: <input>:")
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+// eval runs a program over a record and an optional party element.
+func (p program) eval(r, el any) (any, error) {
+	out, _, err := p.prg.Eval(map[string]any{"r": r, "p": el})
+	if err != nil {
+		msg := err.Error()
+		if key, ok := strings.CutPrefix(msg, "no such key: "); ok {
+			msg = "记录中没有字段 " + key
+		}
+		return nil, fmt.Errorf("%s：%s", p.field, msg)
+	}
+	if out == types.NullValue {
+		return nil, nil
+	}
+	return out.Value(), nil
+}
+
+// str evaluates to a string; numbers are written out, null is "".
+func (p program) str(r, el any) (string, error) {
+	v, err := p.eval(r, el)
+	switch x := v.(type) {
+	case nil:
+		return "", err
+	case string:
+		return x, nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case time.Time:
+		return x.Format(time.RFC3339), nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+// time evaluates to a time.
+func (p program) time(r any) (time.Time, error) {
+	v, err := p.eval(r, nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, ok := v.(time.Time)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%s 应为时间（用 parseTime 转换），得到 %v", p.field, orNull(v))
+	}
+	return t, nil
+}
+
+// number evaluates to a float.
+func (p program) number(r any) (float64, error) {
+	v, err := p.eval(r, nil)
+	if err != nil {
+		return 0, err
+	}
+	f := reflect.ValueOf(v)
+	switch {
+	case f.CanInt():
+		return float64(f.Int()), nil
+	case f.CanUint():
+		return float64(f.Uint()), nil
+	case f.CanFloat():
+		return f.Float(), nil
+	}
+	if s, ok := v.(string); ok {
+		if n, err := strconv.ParseFloat(s, 64); err == nil {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("%s 应为数字，得到 %v", p.field, v)
+}
+
+func orNull(v any) any {
+	if v == nil {
+		return "空值"
+	}
+	return v
+}
+
+// validTimeFormat reports whether parseTime knows a format.
+func validTimeFormat(format string) bool {
+	switch format {
+	case "unix", "unixms", "rfc3339":
+		return true
+	}
+	return strings.Contains(format, "2006")
+}
+
+// parseTime reads a time: unix seconds, unix milliseconds, RFC 3339, or a Go
+// layout read in China Standard Time.
+func parseTime(v any, format string) (time.Time, error) {
+	switch format {
+	case "unix", "unixms":
+		var n float64
+		switch x := v.(type) {
+		case float64:
+			n = x
+		case int64:
+			n = float64(x)
+		case string:
+			f, err := strconv.ParseFloat(x, 64)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("时间 %q 不是数字", x)
+			}
+			n = f
+		default:
+			return time.Time{}, fmt.Errorf("时间 %v 不是数字", v)
+		}
+		if format == "unix" {
+			return time.Unix(int64(n), 0), nil
+		}
+		return time.UnixMilli(int64(n)), nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("时间 %v 不是文本", v)
+	}
+	layout := format
+	if format == "rfc3339" {
+		layout = time.RFC3339
+	}
+	t, err := time.ParseInLocation(layout, s, cst)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("时间 %q 不符合格式 %s", s, format)
+	}
+	return t, nil
+}

@@ -1,0 +1,11 @@
+// Package manifests holds the connector manifests that ship with fengqiao: the
+// upstreams connected without Go code. The hub loads them (or a folder of its own)
+// at start; see docs/connectors.md.
+package manifests
+
+import "embed"
+
+// FS holds the *.yaml manifests of this folder.
+//
+//go:embed *.yaml
+var FS embed.FS
