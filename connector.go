@@ -2,6 +2,7 @@ package fengqiao
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -69,4 +70,19 @@ type SyncService interface {
 	Quarantine(connector string) ([]Reject, error)
 	// Project returns the key project with the given code, or ENOTFOUND.
 	Project(code string) (*Project, error)
+}
+
+// Webhook is implemented by connectors that their upstream pushes to. The gateway
+// serves it at WebhookPath without bearer tokens: the connector authenticates the
+// upstream itself (signatures).
+type Webhook interface {
+	Connector
+	http.Handler
+	WebhookPath() string
+}
+
+// Waker is implemented by connectors that know when they have something new (a
+// push arrived), so the runner syncs them at once instead of at its next interval.
+type Waker interface {
+	Wake() <-chan struct{}
 }

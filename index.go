@@ -21,6 +21,8 @@ type EventFilter struct {
 	PartyID *string
 	// ProjectCode keeps events about this key project.
 	ProjectCode *string
+	// RefersTo keeps events about this event (its surveys).
+	RefersTo *string
 }
 
 // EventQuery is a filtered, paged read of events, newest reported first.

@@ -17,7 +17,7 @@ import (
 // these.
 func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
 	now := time.Now()
-	res := batchResult{cursor: batch.Next, at: now}
+	res := batchResult{cursor: batch.Next, at: now, recordsIn: map[string]int{}}
 	reject := func(sourceID string, v any, err error) {
 		raw, _ := json.Marshal(v)
 		res.rejected = append(res.rejected, fengqiao.Reject{Connector: name, SourceID: sourceID,
@@ -33,6 +33,7 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 			continue
 		}
 		res.projects = append(res.projects, p)
+		res.recordsIn[name]++
 	}
 
 	events := newestByID(batch.Events)
@@ -45,13 +46,15 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		inBatch[e.ID] = e
 	}
 	matcher := r.projectMatcher().with(res.projects)
-	accept := func(e *fengqiao.Event) {
+	// accept indexes an event read by the named connector, or rejects it.
+	accept := func(connector string, e *fengqiao.Event) {
 		matcher.link(e)
 		if err := e.Validate(r.Tree); err != nil {
 			reject(e.SourceID, e, err)
 			return
 		}
 		res.indexed = append(res.indexed, e)
+		res.recordsIn[connector]++
 	}
 	for _, e := range events {
 		if old := known[e.ID]; old != nil && old.UpdatedAt.After(e.UpdatedAt) {
@@ -74,7 +77,7 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 			}
 			e.OrgCode = target.OrgCode
 		}
-		accept(e)
+		accept(name, e)
 	}
 
 	// Events that were waiting for the ones indexed now take their place.
@@ -85,7 +88,7 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 	for _, w := range waiting {
 		w.event.OrgCode = w.target.OrgCode
 		res.released = append(res.released, w.ref)
-		accept(w.event)
+		accept(w.ref.connector(), w.event)
 	}
 
 	// Events already indexed that mention a project read now are linked to it.

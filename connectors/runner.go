@@ -58,7 +58,7 @@ func (r *Runner) Connectors() []fengqiao.Connector {
 }
 
 // Run syncs every connector until ctx ends: batches back to back while a connector
-// has more, then every Interval.
+// has more, then every Interval, or at once when a Waker connector wakes.
 func (r *Runner) Run(ctx context.Context) {
 	interval := r.Interval
 	if interval <= 0 {
@@ -66,6 +66,10 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 	var wg sync.WaitGroup
 	for _, c := range r.Connectors() {
+		var wake <-chan struct{} // nil, which never fires, for connectors that cannot wake
+		if w, ok := c.(fengqiao.Waker); ok {
+			wake = w.Wake()
+		}
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				caughtUp, err := r.SyncBatch(ctx, c)
@@ -75,6 +79,7 @@ func (r *Runner) Run(ctx context.Context) {
 				select {
 				case <-ctx.Done():
 				case <-time.After(interval):
+				case <-wake:
 				}
 			}
 		})

@@ -3,10 +3,12 @@ package connectors
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -83,11 +85,17 @@ type batchResult struct {
 	parked   []*fengqiao.Event // waiting for the event they refer to
 	released []pendingRef      // waited, and are indexed now
 	stale    int               // older than the version indexed, dropped
-	at       time.Time
+	// recordsIn counts the records taken in, by the connector that read them (a
+	// released event counts for the connector it waited for, not this one).
+	recordsIn map[string]int
+	at        time.Time
 }
 
 // pendingRef locates a waiting event in the state.
 type pendingRef struct{ bucket, key []byte }
+
+// connector names the connector that read the waiting event.
+func (p pendingRef) connector() string { return strings.TrimPrefix(string(p.bucket), "pending/") }
 
 // pendingEvent is a waiting event whose target has arrived.
 type pendingEvent struct {
@@ -136,11 +144,16 @@ func (s *State) commit(connector string, r batchResult) error {
 				}
 			}
 		}
+		for name, n := range r.recordsIn {
+			st := readStats(tx, name)
+			st.RecordsIn += n
+			if err := writeStats(tx, name, st); err != nil {
+				return err
+			}
+		}
 		st := readStats(tx, connector)
-		st.RecordsIn += len(r.indexed)
 		st.LastSuccessAt = &r.at
-		b, _ := json.Marshal(st)
-		return tx.Bucket(bucketStats).Put([]byte(connector), b)
+		return writeStats(tx, connector, st)
 	})
 }
 
@@ -152,6 +165,11 @@ func quarantineKey(r fengqiao.Reject) []byte {
 	}
 	sum := sha256.Sum256([]byte(r.Raw))
 	return []byte("raw:" + hex.EncodeToString(sum[:8]))
+}
+
+func writeStats(tx *bolt.Tx, connector string, st stats) error {
+	b, _ := json.Marshal(st)
+	return tx.Bucket(bucketStats).Put([]byte(connector), b)
 }
 
 func readStats(tx *bolt.Tx, connector string) stats {
@@ -265,4 +283,116 @@ func (s *State) Project(code string) (*fengqiao.Project, error) {
 		return json.Unmarshal(v, p)
 	})
 	return p, err
+}
+
+// Enqueue appends values to a queue bucket under increasing sequence numbers,
+// durably. Concurrent calls are committed together, so a burst of pushes costs
+// few disk syncs.
+func (s *State) Enqueue(queue string, values ...[]byte) error {
+	return s.db.Batch(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte(queue))
+		if err != nil {
+			return err
+		}
+		for _, v := range values {
+			seq, _ := b.NextSequence()
+			if err := b.Put(seqKey(seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Queued is one value of a queue.
+type Queued struct {
+	Seq   uint64
+	Value []byte
+}
+
+// Dequeue returns at most limit values of a queue after sequence number after;
+// it removes nothing (see Trim).
+func (s *State) Dequeue(queue string, after uint64, limit int) ([]Queued, error) {
+	var out []Queued
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(queue))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			out = append(out, Queued{Seq: binary.BigEndian.Uint64(k), Value: bytes.Clone(v)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Trim removes the values of a queue up to sequence number upTo, inclusive.
+func (s *State) Trim(queue string, upTo uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(queue))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= upTo; k, _ = c.Next() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Len returns how many keys a bucket holds.
+func (s *State) Len(bucket string) (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte(bucket)); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n, err
+}
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// Load reads the JSON value at key of a bucket into v, reporting whether it exists.
+func (s *State) Load(bucket, key string, v any) (bool, error) {
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		if b == nil {
+			return nil
+		}
+		raw := b.Get([]byte(key))
+		if raw == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(raw, v)
+	})
+	return found, err
+}
+
+// Save writes values as JSON under their keys in a bucket, in one transaction.
+func (s *State) Save(bucket string, values map[string]any) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte(bucket))
+		if err != nil {
+			return err
+		}
+		for k, v := range values {
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(k), raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

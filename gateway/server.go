@@ -61,14 +61,16 @@ type Server struct {
 	ready    func() bool
 	log      *slog.Logger
 	assets   *assets
+	webhooks []fengqiao.Webhook
 }
 
 var startTime = time.Now()
 
 // NewServer returns the server for the resolver's data. ready reports whether the
-// connectors have caught up, for /healthz.
-func NewServer(cfg Config, r *resolvers.Resolver, tokens *Tokens, ready func() bool, log *slog.Logger) *Server {
-	return &Server{cfg: cfg.withDefaults(), resolver: r, tokens: tokens, ready: ready, log: log, assets: loadAssets()}
+// connectors have caught up, for /healthz; webhooks are the connectors upstreams
+// push to, each served at its own path.
+func NewServer(cfg Config, r *resolvers.Resolver, tokens *Tokens, ready func() bool, log *slog.Logger, webhooks ...fengqiao.Webhook) *Server {
+	return &Server{cfg: cfg.withDefaults(), resolver: r, tokens: tokens, ready: ready, log: log, assets: loadAssets(), webhooks: webhooks}
 }
 
 // Handler returns the routes.
@@ -79,6 +81,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /assets/", s.assets.serve)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.Handler())
+	for _, wh := range s.webhooks {
+		mux.Handle("POST "+wh.WebhookPath(), wh)
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/graphiql", http.StatusFound)
 	})

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"fengqiao"
+	"slices"
 )
 
 // HandlingLevel is the resolver for the handlingLevel field.
@@ -26,12 +27,43 @@ func (r *eventResolver) OrgUnit(ctx context.Context, obj *fengqiao.Event) (*feng
 	return nil, fengqiao.Errorf(fengqiao.EINTERNAL, "事件%s的组织单元%s不存在", obj.ID, obj.OrgCode)
 }
 
+// Occurrences is the resolver for the occurrences field.
+func (r *eventResolver) Occurrences(ctx context.Context, obj *fengqiao.Event) (int, error) {
+	return max(1, obj.Occurrences), nil
+}
+
+// RefersTo is the resolver for the refersTo field.
+func (r *eventResolver) RefersTo(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Event, error) {
+	if obj.RefersTo == "" {
+		return nil, nil
+	}
+	return r.Query().Event(ctx, obj.RefersTo)
+}
+
+// ReferredBy is the resolver for the referredBy field.
+func (r *eventResolver) ReferredBy(ctx context.Context, obj *fengqiao.Event) ([]*fengqiao.Event, error) {
+	f, err := r.scopedFilter(ctx, &fengqiao.EventFilter{RefersTo: &obj.ID})
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Index.Search(ctx, fengqiao.EventQuery{Filter: f, First: fengqiao.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(page.Events)
+	return page.Events, nil
+}
+
 // Project is the resolver for the project field.
 func (r *eventResolver) Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error) {
 	if obj.ProjectCode == "" {
 		return nil, nil
 	}
-	return &fengqiao.Project{Code: obj.ProjectCode}, nil
+	p, err := r.Sync.Project(obj.ProjectCode)
+	if fengqiao.ErrorCode(err) == fengqiao.ENOTFOUND {
+		return &fengqiao.Project{Code: obj.ProjectCode, Name: obj.ProjectCode}, nil
+	}
+	return p, err
 }
 
 // Event returns EventResolver implementation.

@@ -51,6 +51,7 @@ type ComplexityRoot struct {
 		LastSuccessAt func(childComplexity int) int
 		LastSyncAt    func(childComplexity int) int
 		Name          func(childComplexity int) int
+		Pending       func(childComplexity int) int
 		Quarantine    func(childComplexity int, first *int) int
 		Quarantined   func(childComplexity int) int
 		RecordsIn     func(childComplexity int) int
@@ -66,10 +67,15 @@ type ComplexityRoot struct {
 		HandlingLevel func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Kind          func(childComplexity int) int
+		Location      func(childComplexity int) int
 		OccurredAt    func(childComplexity int) int
+		Occurrences   func(childComplexity int) int
 		OrgUnit       func(childComplexity int) int
+		Outcome       func(childComplexity int) int
 		Parties       func(childComplexity int) int
 		Project       func(childComplexity int) int
+		ReferredBy    func(childComplexity int) int
+		RefersTo      func(childComplexity int) int
 		ReportedAt    func(childComplexity int) int
 		ResolvedAt    func(childComplexity int) int
 		Source        func(childComplexity int) int
@@ -88,6 +94,11 @@ type ComplexityRoot struct {
 	EventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	GeoPoint struct {
+		Lat func(childComplexity int) int
+		Lon func(childComplexity int) int
 	}
 
 	OrgUnit struct {
@@ -135,9 +146,16 @@ type ComplexityRoot struct {
 	}
 
 	Project struct {
-		Code   func(childComplexity int) int
-		Events func(childComplexity int, first *int, after *string) int
-		Name   func(childComplexity int) int
+		Address   func(childComplexity int) int
+		Class     func(childComplexity int) int
+		Code      func(childComplexity int) int
+		Events    func(childComplexity int, first *int, after *string) int
+		Name      func(childComplexity int) int
+		OrgUnit   func(childComplexity int) int
+		Owner     func(childComplexity int) int
+		Progress  func(childComplexity int) int
+		Subclass  func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
 	}
 
 	QuarantinedRecord struct {
@@ -155,6 +173,7 @@ type ComplexityRoot struct {
 		OrgUnit      func(childComplexity int, code *string) int
 		Organization func(childComplexity int, id string) int
 		Person       func(childComplexity int, id string) int
+		Project      func(childComplexity int, code string) int
 	}
 }
 
@@ -171,6 +190,9 @@ type EventResolver interface {
 	HandlingLevel(ctx context.Context, obj *fengqiao.Event) (*fengqiao.HandlingLevel, error)
 	OrgUnit(ctx context.Context, obj *fengqiao.Event) (*fengqiao.OrgUnit, error)
 
+	Occurrences(ctx context.Context, obj *fengqiao.Event) (int, error)
+	RefersTo(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Event, error)
+	ReferredBy(ctx context.Context, obj *fengqiao.Event) ([]*fengqiao.Event, error)
 	Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error)
 }
 type OrgUnitResolver interface {
@@ -191,6 +213,8 @@ type PrincipalResolver interface {
 	OrgUnit(ctx context.Context, obj *fengqiao.Principal) (*fengqiao.OrgUnit, error)
 }
 type ProjectResolver interface {
+	OrgUnit(ctx context.Context, obj *fengqiao.Project) (*fengqiao.OrgUnit, error)
+
 	Events(ctx context.Context, obj *fengqiao.Project, first *int, after *string) (*EventConnection, error)
 }
 type QueryResolver interface {
@@ -200,6 +224,7 @@ type QueryResolver interface {
 	Event(ctx context.Context, id string) (*fengqiao.Event, error)
 	Person(ctx context.Context, id string) (*fengqiao.Person, error)
 	Organization(ctx context.Context, id string) (*fengqiao.Organization, error)
+	Project(ctx context.Context, code string) (*fengqiao.Project, error)
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
 }
 
@@ -263,6 +288,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectorState.Name(childComplexity), true
+	case "ConnectorState.pending":
+		if e.ComplexityRoot.ConnectorState.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorState.Pending(childComplexity), true
 	case "ConnectorState.quarantine":
 		if e.ComplexityRoot.ConnectorState.Quarantine == nil {
 			break
@@ -341,18 +372,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Kind(childComplexity), true
+	case "Event.location":
+		if e.ComplexityRoot.Event.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Location(childComplexity), true
 	case "Event.occurredAt":
 		if e.ComplexityRoot.Event.OccurredAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Event.OccurredAt(childComplexity), true
+	case "Event.occurrences":
+		if e.ComplexityRoot.Event.Occurrences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Occurrences(childComplexity), true
 	case "Event.orgUnit":
 		if e.ComplexityRoot.Event.OrgUnit == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Event.OrgUnit(childComplexity), true
+	case "Event.outcome":
+		if e.ComplexityRoot.Event.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Outcome(childComplexity), true
 	case "Event.parties":
 		if e.ComplexityRoot.Event.Parties == nil {
 			break
@@ -365,6 +414,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Project(childComplexity), true
+	case "Event.referredBy":
+		if e.ComplexityRoot.Event.ReferredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.ReferredBy(childComplexity), true
+	case "Event.refersTo":
+		if e.ComplexityRoot.Event.RefersTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.RefersTo(childComplexity), true
 	case "Event.reportedAt":
 		if e.ComplexityRoot.Event.ReportedAt == nil {
 			break
@@ -439,6 +500,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventEdge.Node(childComplexity), true
+
+	case "GeoPoint.lat":
+		if e.ComplexityRoot.GeoPoint.Lat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Lat(childComplexity), true
+	case "GeoPoint.lon":
+		if e.ComplexityRoot.GeoPoint.Lon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Lon(childComplexity), true
 
 	case "OrgUnit.children":
 		if e.ComplexityRoot.OrgUnit.Children == nil {
@@ -617,6 +691,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Principal.Role(childComplexity), true
 
+	case "Project.address":
+		if e.ComplexityRoot.Project.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Address(childComplexity), true
+	case "Project.class":
+		if e.ComplexityRoot.Project.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Class(childComplexity), true
 	case "Project.code":
 		if e.ComplexityRoot.Project.Code == nil {
 			break
@@ -640,6 +726,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Name(childComplexity), true
+	case "Project.orgUnit":
+		if e.ComplexityRoot.Project.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.OrgUnit(childComplexity), true
+	case "Project.owner":
+		if e.ComplexityRoot.Project.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Owner(childComplexity), true
+	case "Project.progress":
+		if e.ComplexityRoot.Project.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Progress(childComplexity), true
+	case "Project.subclass":
+		if e.ComplexityRoot.Project.Subclass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Subclass(childComplexity), true
+	case "Project.updatedAt":
+		if e.ComplexityRoot.Project.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.UpdatedAt(childComplexity), true
 
 	case "QuarantinedRecord.at":
 		if e.ComplexityRoot.QuarantinedRecord.At == nil {
@@ -734,6 +850,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Person(childComplexity, args["id"].(string)), true
+	case "Query.project":
+		if e.ComplexityRoot.Query.Project == nil {
+			break
+		}
+
+		args, err := ec.field_Query_project_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Project(childComplexity, args["code"].(string)), true
 
 	}
 	return 0, false
@@ -831,6 +958,8 @@ type ConnectorState {
   recordsIn: Int!
   "Records held in quarantine now."
   quarantined: Int!
+  "Events waiting for the event they refer to (a survey that came before its work order)."
+  pending: Int!
   breakerState: BreakerState!
   caughtUp: Boolean!
   "Quarantined records, newest first. County-level callers only: they hold personal data."
@@ -920,8 +1049,18 @@ type Event {
   "The most specific org unit the event is placed in."
   orgUnit: OrgUnit!
   address: String!
+  "Coordinates, when the upstream gives them (110 calls, city management)."
+  location: GeoPoint
   "People and organizations named in the event, with their roles."
   parties: [Party!]!
+  "How it ended, in the upstream's words: 调解成功, 责令整改, 满意…"
+  outcome: String!
+  "Raw reports merged into this event: repeated alerts of one device become one incident."
+  occurrences: Int!
+  "The event this one is about (a survey's work order)."
+  refersTo: Event
+  "Events about this one (its surveys), oldest first."
+  referredBy: [Event!]!
   "The key project the event concerns, if any."
   project: Project
   deadline: Time
@@ -961,6 +1100,11 @@ type EventConnection {
 type EventEdge {
   cursor: String!
   node: Event!
+}
+
+type GeoPoint {
+  lat: Float!
+  lon: Float!
 }
 
 type PageInfo {
@@ -1013,10 +1157,21 @@ type Organization {
   events(first: Int = 20, after: String): EventConnection!
 }
 
-"A key project (重点项目)."
+"A key project (重点项目) of the registry, classified 8大类25小类."
 type Project {
   code: ID!
   name: String!
+  "大类"
+  class: String!
+  "小类"
+  subclass: String!
+  orgUnit: OrgUnit
+  address: String!
+  "Percent complete."
+  progress: Int!
+  owner: Organization
+  updatedAt: Time
+  "The events about this project, within the caller's subtree."
   events(first: Int = 20, after: String): EventConnection!
 }
 `, BuiltIn: false},
@@ -1037,6 +1192,8 @@ type Query {
   person(id: ID!): Person
   "An organization known from the events the caller may see."
   organization(id: ID!): Organization
+  "A key project by its standard code."
+  project(code: ID!): Project
   "Sync state of every upstream connector."
   connectors: [ConnectorState!]!
 }
@@ -1087,6 +1244,8 @@ func (ec *executionContext) childFields_ConnectorState(ctx context.Context, fiel
 		return ec.fieldContext_ConnectorState_recordsIn(ctx, field)
 	case "quarantined":
 		return ec.fieldContext_ConnectorState_quarantined(ctx, field)
+	case "pending":
+		return ec.fieldContext_ConnectorState_pending(ctx, field)
 	case "breakerState":
 		return ec.fieldContext_ConnectorState_breakerState(ctx, field)
 	case "caughtUp":
@@ -1125,8 +1284,18 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_orgUnit(ctx, field)
 	case "address":
 		return ec.fieldContext_Event_address(ctx, field)
+	case "location":
+		return ec.fieldContext_Event_location(ctx, field)
 	case "parties":
 		return ec.fieldContext_Event_parties(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Event_outcome(ctx, field)
+	case "occurrences":
+		return ec.fieldContext_Event_occurrences(ctx, field)
+	case "refersTo":
+		return ec.fieldContext_Event_refersTo(ctx, field)
+	case "referredBy":
+		return ec.fieldContext_Event_referredBy(ctx, field)
 	case "project":
 		return ec.fieldContext_Event_project(ctx, field)
 	case "deadline":
@@ -1159,6 +1328,16 @@ func (ec *executionContext) childFields_EventEdge(ctx context.Context, field gra
 		return ec.fieldContext_EventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lat":
+		return ec.fieldContext_GeoPoint_lat(ctx, field)
+	case "lon":
+		return ec.fieldContext_GeoPoint_lon(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_OrgUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1255,6 +1434,20 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_code(ctx, field)
 	case "name":
 		return ec.fieldContext_Project_name(ctx, field)
+	case "class":
+		return ec.fieldContext_Project_class(ctx, field)
+	case "subclass":
+		return ec.fieldContext_Project_subclass(ctx, field)
+	case "orgUnit":
+		return ec.fieldContext_Project_orgUnit(ctx, field)
+	case "address":
+		return ec.fieldContext_Project_address(ctx, field)
+	case "progress":
+		return ec.fieldContext_Project_progress(ctx, field)
+	case "owner":
+		return ec.fieldContext_Project_owner(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Project_updatedAt(ctx, field)
 	case "events":
 		return ec.fieldContext_Project_events(ctx, field)
 	}
@@ -1585,6 +1778,20 @@ func (ec *executionContext) field_Query_person_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_project_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1863,6 +2070,29 @@ func (ec *executionContext) _ConnectorState_quarantined(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ConnectorState_quarantined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorState", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConnectorState_pending(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ConnectorState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorState_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorState_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectorState", field, false, false, "Int")
 }
 
@@ -2264,6 +2494,38 @@ func (ec *executionContext) fieldContext_Event_address(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Event", field, false, false, "String")
 }
 
+func (ec *executionContext) _Event_location(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.GeoPoint) graphql.Marshaler {
+			return ec.marshalOGeoPoint2ᚖfengqiaoᚐGeoPoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeoPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Event_parties(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2291,6 +2553,116 @@ func (ec *executionContext) fieldContext_Event_parties(_ context.Context, field 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Party(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Event_outcome(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, "String")
+}
+
+func (ec *executionContext) _Event_occurrences(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_occurrences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Occurrences(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_occurrences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Event_refersTo(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_refersTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().RefersTo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖfengqiaoᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_refersTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Event_referredBy(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_referredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().ReferredBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚕᚖfengqiaoᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_referredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2537,6 +2909,52 @@ func (ec *executionContext) fieldContext_EventEdge_node(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _GeoPoint_lat(ctx context.Context, field graphql.CollectedField, obj *fengqiao.GeoPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeoPoint_lat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeoPoint_lat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _GeoPoint_lon(ctx context.Context, field graphql.CollectedField, obj *fengqiao.GeoPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeoPoint_lon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeoPoint_lon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
 }
 
 func (ec *executionContext) _OrgUnit_code(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrgUnit) (ret graphql.Marshaler) {
@@ -3300,6 +3718,185 @@ func (ec *executionContext) fieldContext_Project_name(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Project", field, false, false, "String")
 }
 
+func (ec *executionContext) _Project_class(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "String")
+}
+
+func (ec *executionContext) _Project_subclass(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_subclass(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subclass, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_subclass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "String")
+}
+
+func (ec *executionContext) _Project_orgUnit(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_orgUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().OrgUnit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {
+			return ec.marshalOOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_orgUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_address(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "String")
+}
+
+func (ec *executionContext) _Project_progress(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Project_owner(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Organization) graphql.Marshaler {
+			return ec.marshalOOrganization2ᚖfengqiaoᚐOrganization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_updatedAt(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Project_events(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3682,6 +4279,50 @@ func (ec *executionContext) fieldContext_Query_organization(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_organization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_project(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_project(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Project(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Project) graphql.Marshaler {
+			return ec.marshalOProject2ᚖfengqiaoᚐProject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_project(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_project_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5017,6 +5658,11 @@ func (ec *executionContext) _ConnectorState(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "pending":
+			out.Values[i] = ec._ConnectorState_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "breakerState":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -5129,11 +5775,39 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "location":
+			out.Values[i] = ec._Event_location(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "parties":
 			out.Values[i] = ec._Event_parties(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "outcome":
+			out.Values[i] = ec._Event_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occurrences":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_occurrences(ctx, field, obj)
+				})
+		case "refersTo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_refersTo(ctx, field, obj)
+				})
+		case "referredBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_referredBy(ctx, field, obj)
+				})
 		case "project":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -5233,6 +5907,44 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "node":
 			out.Values[i] = ec._EventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var geoPointImplementors = []string{"GeoPoint"}
+
+func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.GeoPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GeoPoint")
+		case "lat":
+			out.Values[i] = ec._GeoPoint_lat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lon":
+			out.Values[i] = ec._GeoPoint_lon(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5580,6 +6292,42 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "class":
+			out.Values[i] = ec._Project_class(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subclass":
+			out.Values[i] = ec._Project_subclass(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "orgUnit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_orgUnit(ctx, field, obj)
+				})
+		case "address":
+			out.Values[i] = ec._Project_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "progress":
+			out.Values[i] = ec._Project_progress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "owner":
+			out.Values[i] = ec._Project_owner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Project_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "events":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -5705,6 +6453,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_organization(ctx, field)
+				})
+		case "project":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_project(ctx, field)
 				})
 		case "connectors":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -6153,6 +6907,22 @@ func (ec *executionContext) marshalNConnectorState2ᚖfengqiaoᚐConnectorState(
 	return ec._ConnectorState(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEvent2ᚕᚖfengqiaoᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Event) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvent2ᚖfengqiaoᚐEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNEvent2ᚖfengqiaoᚐEvent(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Event!")
@@ -6221,6 +6991,20 @@ func (ec *executionContext) marshalNEventStatus2fengqiaoᚐEventStatus(ctx conte
 		graphql.AddInvalidNullFromMarshaler(ctx, "EventStatus!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -6667,6 +7451,13 @@ func (ec *executionContext) marshalOEventStatus2ᚕfengqiaoᚐEventStatusᚄ(ctx
 	return ret
 }
 
+func (ec *executionContext) marshalOGeoPoint2ᚖfengqiaoᚐGeoPoint(ctx context.Context, sel ast.SelectionSet, v *fengqiao.GeoPoint) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GeoPoint(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOHandlingLevel2ᚖfengqiaoᚐHandlingLevel(ctx context.Context, v any) (*fengqiao.HandlingLevel, error) {
 	if v == nil {
 		return nil, nil
@@ -6813,6 +7604,18 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(v)
 	return res
 }
 

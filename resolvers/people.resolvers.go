@@ -30,6 +30,11 @@ func (r *personResolver) Events(ctx context.Context, obj *fengqiao.Person, first
 	return r.partyEvents(ctx, obj.ID, first, after)
 }
 
+// OrgUnit is the resolver for the orgUnit field.
+func (r *projectResolver) OrgUnit(ctx context.Context, obj *fengqiao.Project) (*fengqiao.OrgUnit, error) {
+	return r.Tree.Unit(obj.OrgCode), nil
+}
+
 // Events is the resolver for the events field.
 func (r *projectResolver) Events(ctx context.Context, obj *fengqiao.Project, first *int, after *string) (*EventConnection, error) {
 	f, err := r.scopedFilter(ctx, &fengqiao.EventFilter{ProjectCode: &obj.Code})

@@ -65,6 +65,18 @@ func (r *queryResolver) Organization(ctx context.Context, id string) (*fengqiao.
 	return p.Organization, nil
 }
 
+// Project is the resolver for the project field.
+func (r *queryResolver) Project(ctx context.Context, code string) (*fengqiao.Project, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	p, err := r.Sync.Project(code)
+	if fengqiao.ErrorCode(err) == fengqiao.ENOTFOUND {
+		return nil, nil
+	}
+	return p, err
+}
+
 // Connectors is the resolver for the connectors field.
 func (r *queryResolver) Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error) {
 	if _, err := principal(ctx); err != nil {

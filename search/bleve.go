@@ -66,7 +66,7 @@ func eventMapping() mapping.IndexMapping {
 	raw.Index, raw.Store, raw.IncludeInAll, raw.DocValues = false, true, false, false
 
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldSortKey} {
+	for _, name := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey} {
 		doc.AddFieldMappingsAt(name, kw())
 	}
 	for _, name := range []string{fieldTitle, fieldContent} {
@@ -229,6 +229,9 @@ func bleveQuery(f fengqiao.EventFilter) query.Query {
 	}
 	if f.ProjectCode != nil {
 		anyTerm(fieldProject, []string{*f.ProjectCode})
+	}
+	if f.RefersTo != nil {
+		anyTerm(fieldRefersTo, []string{*f.RefersTo})
 	}
 	if f.From != nil || f.To != nil {
 		var from, to time.Time // the zero time leaves that end open

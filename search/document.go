@@ -18,6 +18,7 @@ const (
 	fieldOrgPath    = "orgPath"
 	fieldPartyIDs   = "partyIds"
 	fieldProject    = "projectCode"
+	fieldRefersTo   = "refersTo"
 	fieldSortKey    = "sortKey"
 	fieldTitle      = "title"
 	fieldContent    = "content"
@@ -44,6 +45,7 @@ func newDocument(e *fengqiao.Event) (map[string]any, error) {
 		fieldOrgPath:    orgPath(e.OrgCode),
 		fieldPartyIDs:   partyIDs,
 		fieldProject:    e.ProjectCode,
+		fieldRefersTo:   e.RefersTo,
 		fieldSortKey:    sortKey(e),
 		fieldTitle:      e.Title,
 		fieldContent:    e.Content,

@@ -7,8 +7,11 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"fengqiao/connectors/alerts"
+	"fengqiao/connectors/court"
 	"fengqiao/connectors/hotline12345"
 	"fengqiao/connectors/mediation"
+	"fengqiao/connectors/police110"
 	"fengqiao/gateway"
 )
 
@@ -25,6 +28,16 @@ type Config struct {
 
 	Hotline12345 *hotline12345.Config `json:"hotline12345"`
 	Mediation    *mediation.Config    `json:"mediation"`
+	Police110    *police110.Config    `json:"police110"`
+	Court        *court.Config        `json:"court"`
+	Alerts       *alerts.Config       `json:"alerts"`
+
+	// Manifests is a folder of connector manifests (*.yaml) to run; "builtin" runs
+	// the ones that ship with fengqiao. Empty runs none.
+	Manifests string `json:"manifests"`
+	// ManifestVars fill the ${NAME} references of the manifests (the environment
+	// is consulted for names not given here).
+	ManifestVars map[string]string `json:"manifestVars"`
 }
 
 // LoadConfig reads a config file; unknown keys are errors, reported with their line.

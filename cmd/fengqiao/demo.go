@@ -2,19 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"fengqiao"
+	"fengqiao/connectors/alerts"
+	"fengqiao/connectors/court"
 	"fengqiao/connectors/hotline12345"
 	"fengqiao/connectors/mediation"
+	"fengqiao/connectors/police110"
 	"fengqiao/tools/sim"
 	"fengqiao/tools/world"
 )
@@ -47,33 +47,21 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	y, mo, d := time.Now().In(world.CST).Date()
 	today := time.Date(y, mo, d, 0, 0, 0, 0, world.CST)
 	w := world.Generate(world.Config{Seed: demoSeed, Scale: *scale, End: today, MalformedRate: 0.002})
-	apiKey, appID, secret := randomHex(16), "fengqiao-demo", randomHex(16)
-	hotlineSim := sim.NewHotline12345(w, apiKey)
-	mediationSim := sim.NewMediation(w, appID, secret)
-	var sims []*sim.Running
-	defer func() {
-		for _, s := range sims {
-			s.Close()
-		}
-	}()
-	for _, h := range []interface{ Handler() http.Handler }{hotlineSim, mediationSim} {
-		s, err := sim.Start("127.0.0.1:0", h.Handler())
-		if err != nil {
-			return err
-		}
-		sims = append(sims, s)
+	county, err := sim.StartCounty(w)
+	if err != nil {
+		return err
 	}
+	defer county.Close()
 
-	cfg := Config{
-		Addr: *addr, Data: *data, SyncInterval: 10 * time.Second,
-		Hotline12345: &hotline12345.Config{BaseURL: sims[0].URL, APIKey: apiKey},
-		Mediation:    &mediation.Config{BaseURL: sims[1].URL, AppID: appID, Secret: secret},
-	}
+	cfg := countyConfig(county, *addr, *data)
 	hub, err := OpenHub(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer hub.Close()
+	// The perception platform pushes a few alerts a minute, as on a quiet day.
+	pusher := &sim.Pusher{URL: "http://" + hub.Addr() + "/webhooks/alerts", Secret: county.Secret}
+	go pusher.Live(ctx, county.Alerts, 15*time.Second)
 
 	tokens, err := m.demoTokens(hub, *data, w)
 	if err != nil {
@@ -81,7 +69,8 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	}
 	base := "http://" + hub.Addr()
 	fmt.Fprintf(m.Stdout, `fengqiao 演示已启动
-  模拟上游：12345热线 %s（%d 张工单）  矛盾纠纷调处台账 %s（%d 件案件）
+  模拟上游：12345热线 %d 张工单、调解台账 %d 件、110警情 %d 起、法院立案 %d 件、城管案件 %d 件、
+            回访 %d 条、重点项目 %d 个、感知设备 %d 台（告警推送至 /webhooks/alerts）
   GraphQL：  %s/graphql
   查询台：   %s/graphiql#token=%s
   健康检查： %s/healthz     指标：%s/metrics
@@ -89,13 +78,33 @@ func (m *Main) demo(ctx context.Context, args []string) error {
     县级 county：  %s
     镇级 town：    %s
     村级 village： %s
-`, sims[0].URL, hotlineSim.Len(), sims[1].URL, mediationSim.Len(), base, base, tokens["county"], base, base,
+`, len(w.Hotline), len(w.Mediation), len(w.Police), len(w.Court), len(w.City), len(w.Surveys), len(w.Projects), len(w.Devices),
+		base, base, tokens["county"], base, base,
 		filepath.Join(*data, "demo-tokens.json"), tokens["county"], tokens["town"], tokens["village"])
 	if m.Started != nil {
 		m.Started(hub)
 	}
 	go m.reportFirstSync(ctx, hub)
 	return hub.Serve(ctx)
+}
+
+// countyConfig is the hub's configuration for a simulated county: every upstream,
+// the shipped manifests included.
+func countyConfig(c *sim.County, addr, data string) Config {
+	return Config{
+		Addr: addr, Data: data, SyncInterval: 10 * time.Second,
+		Hotline12345: &hotline12345.Config{BaseURL: c.URL["hotline"], APIKey: c.Secret},
+		Mediation:    &mediation.Config{BaseURL: c.URL["mediation"], AppID: "fengqiao", Secret: c.Secret},
+		Police110:    &police110.Config{BaseURL: c.URL["police"], ClientID: "fengqiao", ClientSecret: c.Secret},
+		Court:        &court.Config{BaseURL: c.URL["court"], User: "fengqiao", Password: c.Secret},
+		Alerts:       &alerts.Config{BaseURL: c.URL["alerts"], APIKey: c.Secret, WebhookSecret: c.Secret},
+		Manifests:    "builtin",
+		ManifestVars: map[string]string{
+			"CITYMGMT_URL": c.URL["city"], "CITYMGMT_KEY": c.Secret,
+			"SURVEYS_URL": c.URL["surveys"], "SURVEYS_KEY": "fengqiao", "SURVEYS_SECRET": c.Secret,
+			"PROJECTS_URL": c.URL["projects"], "PROJECTS_CLIENT_ID": "fengqiao", "PROJECTS_CLIENT_SECRET": c.Secret,
+		},
+	}
 }
 
 // demoTokens issues a token for each demo principal and writes them to
@@ -145,10 +154,4 @@ func (m *Main) reportFirstSync(ctx context.Context, hub *Hub) {
 	}
 	n, _ := hub.Index.Count(ctx, fengqiao.EventFilter{})
 	fmt.Fprintf(m.Stdout, "首次同步完成：索引中共 %d 条事件，用时 %.1f 秒\n", n, time.Since(start).Seconds())
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,8 +16,13 @@ import (
 
 	"fengqiao"
 	"fengqiao/connectors"
+	"fengqiao/connectors/alerts"
+	"fengqiao/connectors/court"
 	"fengqiao/connectors/hotline12345"
+	"fengqiao/connectors/manifest"
+	"fengqiao/connectors/manifests"
 	"fengqiao/connectors/mediation"
+	"fengqiao/connectors/police110"
 	"fengqiao/gateway"
 	"fengqiao/resolvers"
 	"fengqiao/search"
@@ -61,14 +67,51 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	if cfg.Mediation != nil {
 		h.Runner.Add(mediation.New(*cfg.Mediation, log))
 	}
+	if cfg.Police110 != nil {
+		h.Runner.Add(police110.New(*cfg.Police110, log))
+	}
+	if cfg.Court != nil {
+		h.Runner.Add(court.New(*cfg.Court, log))
+	}
+	var webhooks []fengqiao.Webhook
+	if cfg.Alerts != nil {
+		a := alerts.New(*cfg.Alerts, h.State, log)
+		h.Runner.Add(a)
+		webhooks = append(webhooks, a)
+	}
+	if err := h.addManifests(cfg, log); err != nil {
+		h.Close()
+		return nil, err
+	}
 	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner}
-	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log)
+	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
 		h.Close()
 		return nil, fmt.Errorf("监听 %s 失败：%w", cfg.Addr, err)
 	}
 	return h, nil
+}
+
+// addManifests adds a connector for each manifest of the configured folder.
+func (h *Hub) addManifests(cfg Config, log *slog.Logger) error {
+	var fsys fs.FS
+	switch cfg.Manifests {
+	case "":
+		return nil
+	case "builtin":
+		fsys = manifests.FS
+	default:
+		fsys = os.DirFS(cfg.Manifests)
+	}
+	ms, err := manifest.Load(fsys, cfg.ManifestVars)
+	if err != nil {
+		return fmt.Errorf("连接器清单有误：\n%w", err)
+	}
+	for _, m := range ms {
+		h.Runner.Add(manifest.New(m, log))
+	}
+	return nil
 }
 
 // Addr is the address the hub listens on.
