@@ -59,6 +59,6 @@ func MapTimePage[R TimeRecord, B ~[]byte](cur TimeCursor, page []B, pageSize int
 		}
 	}
 	batch.Next = cur.Advance(times).String()
-	batch.More = len(page) == pageSize
+	batch.More = len(page) >= pageSize // a page may repeat records: more than asked for is full too
 	return batch
 }

@@ -103,7 +103,7 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 			}
 		}
 	}
-	batch.Next, batch.More = cur.Advance(times).String(), len(raws) == p.Size
+	batch.Next, batch.More = cur.Advance(times).String(), len(raws) >= p.Size
 	return batch, nil
 }
 

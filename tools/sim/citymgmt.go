@@ -69,6 +69,9 @@ func (c *CityMgmt) list(w http.ResponseWriter, r *http.Request) {
 	items, last := c.cases.after(pos, limit)
 	next := min(pos+len(items), last)
 	items = damage(&c.faultSwitch, items, func(cs *world.CityCase) *world.CityCase {
+		if cs.Malformed != "" {
+			return cs // a broken record's older version is as broken
+		}
 		old := *cs
 		old.Status, old.Result, old.FinishTime = "2", "", ""
 		old.Updated = cs.Updated.Add(-time.Hour)

@@ -85,6 +85,9 @@ func (c *Court) list(w http.ResponseWriter, r *http.Request) {
 	}
 	cases, total := c.cases.since(since, (page-1)*size, size)
 	cases = damage(&c.faultSwitch, cases, func(cs *world.CourtCase) *world.CourtCase {
+		if cs.Malformed != "" {
+			return cs // a broken record's older version is as broken
+		}
 		old := *cs
 		old.AJZT, old.JARQ, old.JAFS = "审理中", "", ""
 		old.Updated = cs.Updated.Add(-time.Hour)

@@ -92,6 +92,9 @@ func (h *Hotline12345) detail(w http.ResponseWriter, r *http.Request) {
 
 // olderOrder is an earlier version of a work order: still being handled an hour before.
 func olderOrder(o *world.HotlineOrder) *world.HotlineOrder {
+	if o.Malformed != "" {
+		return o // a broken record's older version is as broken
+	}
 	old := *o
 	old.BLZT, old.BJSJ, old.HFJG = "办理中", "", ""
 	old.Updated = o.Updated.Add(-time.Hour)

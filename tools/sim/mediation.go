@@ -95,6 +95,9 @@ func (m *Mediation) detail(w http.ResponseWriter, r *http.Request) {
 
 // olderCase is an earlier version of a case: still being mediated an hour before.
 func olderCase(c *world.MediationCase) *world.MediationCase {
+	if c.Malformed != "" {
+		return c // a broken record's older version is as broken
+	}
 	old := *c
 	old.CaseStatus, old.MediateResult, old.FinishTime = "调解中", "", nil
 	old.LastModifyTime = c.LastModifyTime - time.Hour.Milliseconds()

@@ -95,6 +95,9 @@ func (p *Police110) changes(w http.ResponseWriter, r *http.Request) {
 	}
 	items, last := p.incidents.after(int(after), limit)
 	items = damage(&p.faultSwitch, items, func(i *world.PoliceIncident) *world.PoliceIncident {
+		if i.Malformed != "" {
+			return i // a broken record's older version is as broken
+		}
 		old := *i // an older version, replayed under the same number
 		old.ZT, old.CJJG = "处置中", ""
 		old.Updated = i.Updated.Add(-time.Hour)

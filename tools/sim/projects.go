@@ -75,6 +75,9 @@ func (p *Projects) list(w http.ResponseWriter, r *http.Request) {
 	}
 	records, total := p.projects.since(time.Unix(since, 0), (page-1)*size, size)
 	records = damage(&p.faultSwitch, records, func(pr *world.Project) *world.Project {
+		if pr.Malformed != "" {
+			return pr // a broken record's older version is as broken
+		}
 		old := *pr
 		old.JD, old.GXSJ = max(0, pr.JD-10), pr.GXSJ-3600
 		return &old

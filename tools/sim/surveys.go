@@ -58,6 +58,9 @@ func (s *Surveys) list(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, total := s.results.since(time.UnixMilli(since), offset, limit)
 	rows = damage(&s.faultSwitch, rows, func(r *world.Survey) *world.Survey {
+		if r.Malformed != "" {
+			return r // a broken record's older version is as broken
+		}
 		old := *r
 		old.MYD, old.HFNR = "2", "回访中"
 		old.GXSJ, old.Updated = r.GXSJ-time.Hour.Milliseconds(), r.Updated.Add(-time.Hour)
