@@ -207,8 +207,9 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 		return nil, err
 	}
 	batch := &fengqiao.SyncBatch{Next: cursor, More: len(queued) == c.cfg.BatchSize}
-	touched := map[string]*incident{}
-	var order []string
+	latest := map[string]*incident{} // by device and condition
+	var folded []*incident           // every incident the batch touched, in order
+	seen := map[string]bool{}
 	for _, q := range queued {
 		batch.Next = strconv.FormatUint(q.Seq, 10)
 		var a alert
@@ -222,8 +223,8 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 			continue
 		}
 		key := a.DeviceID + "|" + a.Type
-		inc := touched[key]
-		if inc == nil {
+		inc, ok := latest[key]
+		if !ok {
 			inc = &incident{}
 			if found, err := c.state.Load(incidents, key, inc); err != nil {
 				return nil, err
@@ -231,19 +232,20 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 				inc = nil
 			}
 		}
-		inc = fold(inc, a, q.Seq, c.cfg.Window)
-		if inc == nil {
+		if inc = fold(inc, a, q.Seq, c.cfg.Window); inc == nil {
 			continue // a recovery with nothing open
 		}
-		if touched[key] == nil {
-			order = append(order, key)
+		latest[key] = inc
+		if !seen[inc.ID] {
+			seen[inc.ID] = true
+			folded = append(folded, inc)
 		}
-		touched[key] = inc
 	}
 	save := map[string]any{}
-	for _, key := range order {
-		inc := touched[key]
+	for key, inc := range latest {
 		save[key] = inc
+	}
+	for _, inc := range folded {
 		d, _ := c.device(ctx, inc.DeviceID)
 		batch.Events = append(batch.Events, inc.event(d))
 	}
