@@ -39,6 +39,9 @@ const usage = `fengqiao — 县域社会治理数据枢纽 (GraphQL federation h
                                      启动模拟上游系统 + 枢纽 + 查询台，无需任何配置
   fengqiao token -config FILE -org CODE -role ROLE [-name NAME] [-ttl D]
                                      签发访问令牌
+  fengqiao connector check FILE [-sample 响应.json] [-var 名=值 …]
+                                     按清单读取一页上游数据，打印映射结果和全部问题
+  fengqiao connector new NAME        生成带注释的接入清单 NAME.yaml
 `
 
 // Run runs one subcommand until ctx ends.
@@ -54,6 +57,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.demo(ctx, args[1:])
 	case "token":
 		return m.token(args[1:])
+	case "connector":
+		return m.connector(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -50,32 +50,7 @@ func (c *Connector) BreakerState() string    { return c.upstream.BreakerState() 
 
 // Sync implements fengqiao.Connector.
 func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatch, error) {
-	p, q := c.m.Pagination, url.Values{}
-	for k, v := range c.m.Request.Query {
-		q.Set(k, v)
-	}
-	var cur connectors.TimeCursor
-	if p.Type == "token" {
-		if cursor != "" {
-			q.Set(p.TokenParam, cursor)
-		}
-	} else {
-		var err error
-		if cur, err = connectors.ParseTimeCursor(cursor); err != nil {
-			return nil, err
-		}
-		if !cur.Since.IsZero() {
-			q.Set(c.m.Cursor.Param, formatTime(cur.Since, c.m.Cursor.Format))
-		}
-		if p.Type == "page" {
-			q.Set(p.PageParam, strconv.Itoa(cur.Page))
-			q.Set(p.SizeParam, strconv.Itoa(p.Size))
-		} else {
-			q.Set(p.OffsetParam, strconv.Itoa((cur.Page-1)*p.Size))
-			q.Set(p.LimitParam, strconv.Itoa(p.Size))
-		}
-	}
-	body, err := c.get(ctx, c.m.Request.Path+"?"+q.Encode())
+	body, cur, err := c.list(ctx, cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +59,7 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 		return nil, err
 	}
 	batch := c.mapPage(raws)
-	if p.Type == "token" {
+	if p := c.m.Pagination; p.Type == "token" {
 		var resp any
 		json.Unmarshal(body, &resp)
 		next, _ := lookup(resp, p.NextToken).(string)
@@ -103,8 +78,45 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 			}
 		}
 	}
-	batch.Next, batch.More = cur.Advance(times).String(), len(raws) >= p.Size
+	batch.Next, batch.More = cur.Advance(times).String(), len(raws) >= c.m.Pagination.Size
 	return batch, nil
+}
+
+// FirstPage returns the response to the first list request, as a first sync sends it.
+func (c *Connector) FirstPage(ctx context.Context) ([]byte, error) {
+	body, _, err := c.list(ctx, "")
+	return body, err
+}
+
+// list sends the list request for a cursor.
+func (c *Connector) list(ctx context.Context, cursor string) ([]byte, connectors.TimeCursor, error) {
+	p, q := c.m.Pagination, url.Values{}
+	for k, v := range c.m.Request.Query {
+		q.Set(k, v)
+	}
+	var cur connectors.TimeCursor
+	if p.Type == "token" {
+		if cursor != "" {
+			q.Set(p.TokenParam, cursor)
+		}
+	} else {
+		var err error
+		if cur, err = connectors.ParseTimeCursor(cursor); err != nil {
+			return nil, cur, err
+		}
+		if !cur.Since.IsZero() {
+			q.Set(c.m.Cursor.Param, formatTime(cur.Since, c.m.Cursor.Format))
+		}
+		if p.Type == "page" {
+			q.Set(p.PageParam, strconv.Itoa(cur.Page))
+			q.Set(p.SizeParam, strconv.Itoa(p.Size))
+		} else {
+			q.Set(p.OffsetParam, strconv.Itoa((cur.Page-1)*p.Size))
+			q.Set(p.LimitParam, strconv.Itoa(p.Size))
+		}
+	}
+	body, err := c.get(ctx, c.m.Request.Path+"?"+q.Encode())
+	return body, cur, err
 }
 
 // Page returns the raw records of a list response.
