@@ -33,8 +33,8 @@ check:
 race: assets
 	$(GO) test -count=1 -race ./cmd/... ./connectors/... ./gateway/... ./search/... ./tools/sim/...
 
-bench: assets
-	$(GO) run ./tools/bench
+bench: build
+	./bin/fengqiao bench
 
 clean:
 	rm -rf bin $(WEB)/node_modules

@@ -42,6 +42,8 @@ const usage = `fengqiao — 县域社会治理数据枢纽 (GraphQL federation h
   fengqiao connector check FILE [-sample 响应.json] [-var 名=值 …]
                                      按清单读取一页上游数据，打印映射结果和全部问题
   fengqiao connector new NAME        生成带注释的接入清单 NAME.yaml
+  fengqiao bench [-scale S] [-concurrency N] [-requests N] [-storm N]
+                                     在本机测量同步吞吐、查询延迟和告警风暴
 `
 
 // Run runs one subcommand until ctx ends.
@@ -59,6 +61,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.token(args[1:])
 	case "connector":
 		return m.connector(ctx, args[1:])
+	case "bench":
+		return m.bench(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
