@@ -358,3 +358,32 @@ func TestProjectRegistryLinksEventsThatMentionProjects(t *testing.T) {
 		t.Fatal("no work order names a project: the test proves nothing")
 	}
 }
+
+func TestPoliceTokensExpireAndAreRefreshed(t *testing.T) {
+	t.Parallel()
+	county := newCounty(t, 0)
+	county.Police.TokenTTL = time.Second
+	conn := police110.New(police110.Config{BaseURL: county.URL["police"], ClientID: "fengqiao", ClientSecret: county.Secret, PageSize: 500, Upstream: testUpstream}, nil)
+	h := openHub(t, county.World.Tree, []fengqiao.Connector{conn})
+	h.syncAll(t)
+
+	add := func(id string) {
+		i := *county.World.Police[0]
+		i.JQBH, i.JQLB, i.Malformed = id, "纠纷", ""
+		county.Police.Put(&i)
+	}
+	// The token expires: the connector takes a new one before using it.
+	time.Sleep(1100 * time.Millisecond)
+	add("J-AFTER-EXPIRY")
+	h.syncAll(t)
+	// The platform forgets its tokens early: the refused call is retried with a new one.
+	county.Police.TokenTTL = time.Hour
+	county.Police.RevokeTokens()
+	add("J-AFTER-REVOKE")
+	h.syncAll(t)
+	for _, id := range []string{"J-AFTER-EXPIRY", "J-AFTER-REVOKE"} {
+		if _, err := h.index.Get(context.Background(), fengqiao.EventID(fengqiao.SourcePolice110, id)); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,6 +172,32 @@ func TestDemoServesBothUpstreamsScopedByToken(t *testing.T) {
 			if !strings.HasPrefix(org, me.Me.OrgUnit.Code) || wide[id] == "" {
 				t.Errorf("%s token sees %s in %s, outside %s", pair[1], id, org, me.Me.OrgUnit.Code)
 			}
+		}
+	}
+
+	// A survey points at the work order or case it followed up, which lists it back.
+	var surveys struct {
+		Events struct {
+			Edges []struct {
+				Node struct {
+					ID       string
+					Outcome  string
+					RefersTo *struct {
+						Source     string
+						ReferredBy []struct{ ID string }
+					}
+				}
+			}
+		}
+	}
+	graphQL(t, base, tokens["county"], `{ events(filter: {sources: [SURVEY]}, first: 5) { edges { node { id outcome refersTo { source referredBy { id } } } } } }`, &surveys)
+	if len(surveys.Events.Edges) == 0 {
+		t.Fatal("no surveys in the demo")
+	}
+	for _, e := range surveys.Events.Edges {
+		n := e.Node
+		if n.Outcome == "" || n.RefersTo == nil || !slices.ContainsFunc(n.RefersTo.ReferredBy, func(r struct{ ID string }) bool { return r.ID == n.ID }) {
+			t.Errorf("survey %s: %+v", n.ID, n)
 		}
 	}
 

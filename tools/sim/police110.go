@@ -57,6 +57,13 @@ func (p *Police110) Handler() http.Handler {
 	return p.wrap(mux)
 }
 
+// RevokeTokens makes every issued token invalid, as a platform restart does.
+func (p *Police110) RevokeTokens() {
+	p.mu.Lock()
+	clear(p.tokens)
+	p.mu.Unlock()
+}
+
 func (p *Police110) token(w http.ResponseWriter, r *http.Request) {
 	if r.ParseForm() != nil || r.PostForm.Get("grant_type") != "client_credentials" ||
 		r.PostForm.Get("client_id") != p.ClientID || r.PostForm.Get("client_secret") != p.ClientSecret {

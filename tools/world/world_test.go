@@ -2,6 +2,7 @@ package world_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +59,56 @@ func TestWorldShape(t *testing.T) {
 	// Most disputes are settled in the village, few reach the county.
 	if levels["村级"] <= levels["镇级"] || levels["镇级"] <= levels["县级"] {
 		t.Fatalf("handling levels %v", levels)
+	}
+}
+
+func TestTheWorldKnowsWhichRecordsAreOneMatter(t *testing.T) {
+	t.Parallel()
+	w := world.Generate(world.Config{Seed: 1, Scale: 0.02, End: time.Date(2026, 11, 1, 0, 0, 0, 0, world.CST)})
+	records := map[string]bool{}
+	add := func(source, id string) { records[source+":"+id] = true }
+	for _, o := range w.Hotline {
+		add("HOTLINE_12345", o.GDBH)
+	}
+	for _, c := range w.Mediation {
+		add("MEDIATION", c.CaseNo)
+	}
+	for _, p := range w.Police {
+		add("POLICE_110", p.JQBH)
+	}
+	for _, c := range w.Court {
+		add("COURT", c.AH)
+	}
+	for _, c := range w.City {
+		add("CITY_MGMT", c.CaseID)
+	}
+	for _, s := range w.Surveys {
+		add("SURVEY", s.HFID)
+	}
+	sources := map[string]map[string]bool{} // matter → sources it crossed
+	for id, matter := range w.Truth {
+		if !records[id] {
+			t.Fatalf("the truth names %s, which no upstream holds", id)
+		}
+		if sources[matter] == nil {
+			sources[matter] = map[string]bool{}
+		}
+		sources[matter][strings.SplitN(id, ":", 2)[0]] = true
+	}
+	kinds := map[string]int{}
+	crossing := 0
+	for matter, srcs := range sources {
+		kinds[strings.SplitN(matter, "-", 2)[0]]++
+		if len(srcs) >= 2 {
+			crossing++
+		}
+	}
+	for _, kind := range []string{"wage", "neighbour", "gym", "estate"} {
+		if kinds[kind] == 0 {
+			t.Errorf("no %s matter in the world", kind)
+		}
+	}
+	if crossing*10 < len(sources)*8 {
+		t.Errorf("only %d of %d matters cross two or more upstreams", crossing, len(sources))
 	}
 }
