@@ -60,8 +60,8 @@ func TestLocate(t *testing.T) {
 	tree := fengqiao.Wenling()
 	for addr, want := range map[string]string{
 		"温岭市泽国镇楼下社区中心路12号": "331081100010",
-		"泽国镇某某路8号":           "331081100",
-		"浙江省台州市某区":           "",
+		"泽国镇某某路8号":         "331081100",
+		"浙江省台州市某区":         "",
 	} {
 		got := tree.Locate(addr)
 		if want == "" && got != nil || want != "" && (got == nil || got.Code != want) {

@@ -34,7 +34,7 @@ func (g *generator) addCity(st *story) *CityCase {
 	lat, lon := Coordinates(st.village.Code)
 	reported := st.at
 	c := &CityCase{
-		CaseID: fmt.Sprintf("CG%s%05d", reported.In(CST).Format("200601"), len(w.City)),
+		CaseID:   fmt.Sprintf("CG%s%05d", reported.In(CST).Format("200601"), len(w.City)),
 		CaseType: st.tpl.kind, Category: st.tpl.category,
 		Title: g.fill(st.tpl.title, st), Desc: g.fill(st.tpl.content, st),
 		Address: st.address, AreaCode: st.village.Code, Lng: round6(lon), Lat: round6(lat),

@@ -22,7 +22,7 @@ type Project struct {
 
 // ProjectOwner is the company that owns a project.
 type ProjectOwner struct {
-	MC      string `json:"mc"`
+	MC       string `json:"mc"`
 	TYSHXYDM string `json:"tyshxydm"`
 }
 
@@ -53,13 +53,13 @@ func (g *generator) project(i int) *Project {
 	owner := g.world.Companies[g.rnd.IntN(len(g.world.Companies))]
 	updated := g.at()
 	p := &Project{
-		XMBM:  fmt.Sprintf("XM331081-%02d%02d-%03d", class+1, sub+1, i+1),
-		XMMC:  fmt.Sprintf("温岭市%s%s%s", v.Parent().Name, v.Name, pc.Nouns[sub]),
-		DLBM:  fmt.Sprintf("%02d", class+1), DLMC: pc.Name,
-		XLBM:  fmt.Sprintf("%02d%02d", class+1, sub+1), XLMC: pc.Subclasses[sub],
-		SZQH:  v.Code, XMDZ: g.address(v), JD: g.rnd.IntN(101),
-		YZDW:  ProjectOwner{MC: owner.Name, TYSHXYDM: owner.CreditCode},
-		GXSJ:  updated.Unix(), Class: class,
+		XMBM: fmt.Sprintf("XM331081-%02d%02d-%03d", class+1, sub+1, i+1),
+		XMMC: fmt.Sprintf("温岭市%s%s%s", v.Parent().Name, v.Name, pc.Nouns[sub]),
+		DLBM: fmt.Sprintf("%02d", class+1), DLMC: pc.Name,
+		XLBM: fmt.Sprintf("%02d%02d", class+1, sub+1), XLMC: pc.Subclasses[sub],
+		SZQH: v.Code, XMDZ: g.address(v), JD: g.rnd.IntN(101),
+		YZDW: ProjectOwner{MC: owner.Name, TYSHXYDM: owner.CreditCode},
+		GXSJ: updated.Unix(), Class: class,
 	}
 	if g.chance(g.cfg.MalformedRate) {
 		p.JD, p.Malformed = 180, "progress over 100"

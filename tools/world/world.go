@@ -6,8 +6,8 @@ package world
 
 import (
 	"fmt"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"fengqiao"
