@@ -48,10 +48,10 @@ type Config struct {
 
 // Connector receives and folds alerts.
 type Connector struct {
-	cfg      Config
-	upstream *connectors.Upstream
-	state    *connectors.State
-	wake     chan struct{}
+	connectors.Base
+	cfg   Config
+	state *connectors.State
+	wake  chan struct{}
 
 	mu        sync.Mutex
 	devices   map[string]device
@@ -84,17 +84,15 @@ func New(cfg Config, state *connectors.State, log *slog.Logger) *Connector {
 	if cfg.DeviceRefresh <= 0 {
 		cfg.DeviceRefresh = 10 * time.Minute
 	}
-	c := &Connector{cfg: cfg, state: state, wake: make(chan struct{}, 1)}
-	c.upstream = connectors.NewUpstream(c.Name(), c.Title(), cfg.Upstream, log)
-	return c
+	return &Connector{cfg: cfg, state: state, wake: make(chan struct{}, 1),
+		Base: connectors.NewBase("alerts", "感知警情（视频、烟感）", fengqiao.SourceAlert, cfg.Upstream, log)}
 }
 
-func (c *Connector) Name() string            { return "alerts" }
-func (c *Connector) Title() string           { return "感知警情（视频、烟感）" }
-func (c *Connector) Source() fengqiao.Source { return fengqiao.SourceAlert }
-func (c *Connector) BreakerState() string    { return c.upstream.BreakerState() }
-func (c *Connector) WebhookPath() string     { return "/webhooks/alerts" }
-func (c *Connector) Wake() <-chan struct{}   { return c.wake }
+// WebhookPath implements fengqiao.Webhook.
+func (c *Connector) WebhookPath() string { return "/webhooks/alerts" }
+
+// Wake implements fengqiao.Waker.
+func (c *Connector) Wake() <-chan struct{} { return c.wake }
 
 // alert is a pushed alert.
 type alert struct {
@@ -328,7 +326,7 @@ func (c *Connector) refreshDevices(ctx context.Context, force bool) error {
 	devices := map[string]device{}
 	for page := 1; ; page++ {
 		q := url.Values{"page": {strconv.Itoa(page)}, "size": {"1000"}}
-		body, err := c.upstream.Do(ctx, connectors.Call{Method: http.MethodGet, URL: c.cfg.BaseURL + "/iot/api/v1/devices?" + q.Encode(),
+		body, err := c.Upstream.Do(ctx, connectors.Call{Method: http.MethodGet, URL: c.cfg.BaseURL + "/iot/api/v1/devices?" + q.Encode(),
 			Header: http.Header{"X-Api-Key": {c.cfg.APIKey}}})
 		if err != nil {
 			return err

@@ -30,8 +30,8 @@ type Config struct {
 
 // Connector reads filings.
 type Connector struct {
-	cfg      Config
-	upstream *connectors.Upstream
+	connectors.Base
+	cfg Config
 }
 
 var _ fengqiao.Connector = (*Connector)(nil)
@@ -41,15 +41,8 @@ func New(cfg Config, log *slog.Logger) *Connector {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 100
 	}
-	c := &Connector{cfg: cfg}
-	c.upstream = connectors.NewUpstream(c.Name(), c.Title(), cfg.Upstream, log)
-	return c
+	return &Connector{cfg: cfg, Base: connectors.NewBase("court", "法院民商事立案", fengqiao.SourceCourt, cfg.Upstream, log)}
 }
-
-func (c *Connector) Name() string            { return "court" }
-func (c *Connector) Title() string           { return "法院民商事立案" }
-func (c *Connector) Source() fengqiao.Source { return fengqiao.SourceCourt }
-func (c *Connector) BreakerState() string    { return c.upstream.BreakerState() }
 
 const (
 	timeLayout = "2006-01-02 15:04:05"
@@ -130,7 +123,7 @@ func (c *Connector) Fetch(ctx context.Context, sourceID string) (*fengqiao.Event
 func (c *Connector) get(ctx context.Context, path string) (*reply, error) {
 	req := http.Request{Header: http.Header{}}
 	req.SetBasicAuth(c.cfg.User, c.cfg.Password)
-	body, err := c.upstream.Do(ctx, connectors.Call{Method: http.MethodGet, URL: c.cfg.BaseURL + path, Header: req.Header})
+	body, err := c.Upstream.Do(ctx, connectors.Call{Method: http.MethodGet, URL: c.cfg.BaseURL + path, Header: req.Header})
 	if err != nil {
 		return nil, err
 	}

@@ -28,8 +28,8 @@ type Config struct {
 
 // Connector reads work orders.
 type Connector struct {
-	cfg      Config
-	upstream *connectors.Upstream
+	connectors.Base
+	cfg Config
 }
 
 var _ fengqiao.Connector = (*Connector)(nil)
@@ -39,15 +39,8 @@ func New(cfg Config, log *slog.Logger) *Connector {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 200
 	}
-	c := &Connector{cfg: cfg}
-	c.upstream = connectors.NewUpstream(c.Name(), c.Title(), cfg.Upstream, log)
-	return c
+	return &Connector{cfg: cfg, Base: connectors.NewBase("hotline12345", "12345政务服务热线", fengqiao.SourceHotline12345, cfg.Upstream, log)}
 }
-
-func (c *Connector) Name() string            { return "hotline12345" }
-func (c *Connector) Title() string           { return "12345政务服务热线" }
-func (c *Connector) Source() fengqiao.Source { return fengqiao.SourceHotline12345 }
-func (c *Connector) BreakerState() string    { return c.upstream.BreakerState() }
 
 // timeLayout is how the hotline writes times, in China Standard Time.
 const timeLayout = "2006-01-02 15:04:05"
@@ -113,7 +106,7 @@ func (c *Connector) Fetch(ctx context.Context, sourceID string) (*fengqiao.Event
 }
 
 func (c *Connector) get(ctx context.Context, path string, out any) error {
-	body, err := c.upstream.Do(ctx, connectors.Call{Method: http.MethodGet, URL: c.cfg.BaseURL + path,
+	body, err := c.Upstream.Do(ctx, connectors.Call{Method: http.MethodGet, URL: c.cfg.BaseURL + path,
 		Header: http.Header{"X-Api-Key": {c.cfg.APIKey}}})
 	if err != nil {
 		return err

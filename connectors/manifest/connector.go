@@ -23,30 +23,25 @@ import (
 
 // Connector runs a manifest.
 type Connector struct {
-	m        *Manifest
-	upstream *connectors.Upstream
-	tokens   *connectors.TokenSource // for bearer auth
-	limiter  *rate.Limiter           // nil when unlimited
+	connectors.Base
+	m       *Manifest
+	tokens  *connectors.TokenSource // for bearer auth
+	limiter *rate.Limiter           // nil when unlimited
 }
 
 var _ fengqiao.Connector = (*Connector)(nil)
 
 // New returns the connector a parsed manifest describes.
 func New(m *Manifest, log *slog.Logger) *Connector {
-	c := &Connector{m: m, upstream: connectors.NewUpstream(m.Name, m.Title, m.Upstream, log)}
+	c := &Connector{m: m, Base: connectors.NewBase(m.Name, m.Title, m.Source, m.Upstream, log)}
 	if b := m.Auth.Bearer; b != nil {
-		c.tokens = &connectors.TokenSource{Upstream: c.upstream, URL: m.BaseURL + b.TokenURL, ClientID: b.ClientID, ClientSecret: b.ClientSecret}
+		c.tokens = &connectors.TokenSource{Upstream: c.Upstream, URL: m.BaseURL + b.TokenURL, ClientID: b.ClientID, ClientSecret: b.ClientSecret}
 	}
 	if m.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(m.RateLimit), 1)
 	}
 	return c
 }
-
-func (c *Connector) Name() string            { return c.m.Name }
-func (c *Connector) Title() string           { return c.m.Title }
-func (c *Connector) Source() fengqiao.Source { return c.m.Source }
-func (c *Connector) BreakerState() string    { return c.upstream.BreakerState() }
 
 // Sync implements fengqiao.Connector.
 func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatch, error) {
@@ -413,7 +408,7 @@ func (c *Connector) get(ctx context.Context, uri string) ([]byte, error) {
 	case a.Bearer != nil:
 		return c.tokens.Do(ctx, call)
 	}
-	return c.upstream.Do(ctx, call)
+	return c.Upstream.Do(ctx, call)
 }
 
 // lookup follows a dotted path ("data.items") into decoded JSON; "" is v itself.

@@ -32,9 +32,9 @@ type Config struct {
 
 // Connector reads mediation cases.
 type Connector struct {
-	cfg      Config
-	upstream *connectors.Upstream
-	now      func() time.Time
+	connectors.Base
+	cfg Config
+	now func() time.Time
 }
 
 var _ fengqiao.Connector = (*Connector)(nil)
@@ -44,15 +44,8 @@ func New(cfg Config, log *slog.Logger) *Connector {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 100
 	}
-	c := &Connector{cfg: cfg, now: time.Now}
-	c.upstream = connectors.NewUpstream(c.Name(), c.Title(), cfg.Upstream, log)
-	return c
+	return &Connector{cfg: cfg, now: time.Now, Base: connectors.NewBase("mediation", "基层智治矛盾纠纷调处台账", fengqiao.SourceMediation, cfg.Upstream, log)}
 }
-
-func (c *Connector) Name() string            { return "mediation" }
-func (c *Connector) Title() string           { return "基层智治矛盾纠纷调处台账" }
-func (c *Connector) Source() fengqiao.Source { return fengqiao.SourceMediation }
-func (c *Connector) BreakerState() string    { return c.upstream.BreakerState() }
 
 type caseRecord struct {
 	CaseNo         string  `json:"caseNo"`
@@ -120,7 +113,7 @@ func (c *Connector) Fetch(ctx context.Context, sourceID string) (*fengqiao.Event
 func (c *Connector) post(ctx context.Context, path string, body, out any) error {
 	ts := strconv.FormatInt(c.now().UnixMilli(), 10)
 	sum := md5.Sum([]byte(c.cfg.AppID + ts + c.cfg.Secret))
-	b, err := c.upstream.Do(ctx, connectors.Call{Method: http.MethodPost, URL: c.cfg.BaseURL + path, Body: body,
+	b, err := c.Upstream.Do(ctx, connectors.Call{Method: http.MethodPost, URL: c.cfg.BaseURL + path, Body: body,
 		Header: http.Header{"X-App-Id": {c.cfg.AppID}, "X-Timestamp": {ts}, "X-Sign": {hex.EncodeToString(sum[:])}}})
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@ type Config struct {
 
 // Connector reads dispute incidents.
 type Connector struct {
+	connectors.Base
 	cfg    Config
 	client *connectors.TokenSource
 }
@@ -41,16 +42,10 @@ func New(cfg Config, log *slog.Logger) *Connector {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 200
 	}
-	c := &Connector{cfg: cfg}
-	up := connectors.NewUpstream(c.Name(), c.Title(), cfg.Upstream, log)
-	c.client = &connectors.TokenSource{Upstream: up, URL: cfg.BaseURL + "/oauth2/token", ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret}
-	return c
+	base := connectors.NewBase("police110", "110纠纷类警情", fengqiao.SourcePolice110, cfg.Upstream, log)
+	return &Connector{Base: base, cfg: cfg,
+		client: &connectors.TokenSource{Upstream: base.Upstream, URL: cfg.BaseURL + "/oauth2/token", ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret}}
 }
-
-func (c *Connector) Name() string            { return "police110" }
-func (c *Connector) Title() string           { return "110纠纷类警情" }
-func (c *Connector) Source() fengqiao.Source { return fengqiao.SourcePolice110 }
-func (c *Connector) BreakerState() string    { return c.client.Upstream.BreakerState() }
 
 type incident struct {
 	Seq  int64   `json:"seq"`
