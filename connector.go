@@ -86,3 +86,9 @@ type Webhook interface {
 type Waker interface {
 	Wake() <-chan struct{}
 }
+
+// Linker links indexed events into chains of the same matter; the chains package
+// implements it. Linking an event again changes nothing.
+type Linker interface {
+	Link(ctx context.Context, events []*Event) error
+}

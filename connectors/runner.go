@@ -21,6 +21,8 @@ type Runner struct {
 	Log   *slog.Logger
 	// Interval is the pause between syncs of a connector that has caught up. Default 30s.
 	Interval time.Duration
+	// Linker, when set, links every indexed event into chains before the batch commits.
+	Linker fengqiao.Linker
 
 	connectors []fengqiao.Connector
 	mu         sync.Mutex
@@ -141,6 +143,11 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if len(res.indexed) > 0 {
 		if err := r.Index.Upsert(ctx, res.indexed); err != nil {
 			return false, err
+		}
+		if r.Linker != nil {
+			if err := r.Linker.Link(ctx, res.indexed); err != nil {
+				return false, err
+			}
 		}
 	}
 	if err := r.State.commit(name, res); err != nil {

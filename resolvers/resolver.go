@@ -12,9 +12,10 @@ import (
 
 // Resolver holds what the resolvers read. It is built once and shared by requests.
 type Resolver struct {
-	Tree  *fengqiao.OrgTree
-	Index fengqiao.Index
-	Sync  fengqiao.SyncService
+	Tree   *fengqiao.OrgTree
+	Index  fengqiao.Index
+	Sync   fengqiao.SyncService
+	Chains fengqiao.ChainService
 }
 
 // principal returns the caller, or EUNAUTHORIZED.

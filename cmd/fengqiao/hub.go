@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"fengqiao"
+	"fengqiao/chains"
 	"fengqiao/connectors"
 	"fengqiao/connectors/alerts"
 	"fengqiao/connectors/court"
@@ -34,6 +35,7 @@ type Hub struct {
 	Index  *search.Bleve
 	State  *connectors.State
 	Runner *connectors.Runner
+	Chains *chains.Store
 	Tokens *gateway.Tokens
 
 	listener net.Listener
@@ -60,7 +62,11 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Index.Close()
 		return nil, err
 	}
-	h.Runner = &connectors.Runner{Tree: h.Tree, Index: h.Index, State: h.State, Log: log, Interval: cfg.SyncInterval}
+	if h.Chains, err = chains.Open(filepath.Join(cfg.Data, "chains.db"), h.Tree); err != nil {
+		h.Close()
+		return nil, err
+	}
+	h.Runner = &connectors.Runner{Tree: h.Tree, Index: h.Index, State: h.State, Log: log, Interval: cfg.SyncInterval, Linker: h.Chains}
 	if cfg.Hotline12345 != nil {
 		h.Runner.Add(hotline12345.New(*cfg.Hotline12345, log))
 	}
@@ -83,7 +89,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
-	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner}
+	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, Chains: h.Chains}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -149,6 +155,9 @@ func (h *Hub) Close() {
 		}
 		if h.State != nil {
 			h.State.Close()
+		}
+		if h.Chains != nil {
+			h.Chains.Close()
 		}
 		if h.Index != nil {
 			h.Index.Close()

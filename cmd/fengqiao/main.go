@@ -44,6 +44,8 @@ const usage = `fengqiao — 县域社会治理数据枢纽 (GraphQL federation h
   fengqiao connector new NAME        生成带注释的接入清单 NAME.yaml
   fengqiao bench [-scale S] [-concurrency N] [-requests N] [-storm N]
                                      在本机测量同步吞吐、查询延迟和告警风暴
+  fengqiao chains eval [-scale S]    用模拟世界的真实归属衡量串联的准确率和召回率
+  fengqiao chains linkcost           测量十万、百万事件规模下每个事件的串联耗时
 `
 
 // Run runs one subcommand until ctx ends.
@@ -63,6 +65,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.connector(ctx, args[1:])
 	case "bench":
 		return m.bench(ctx, args[1:])
+	case "chains":
+		return m.chainsCommand(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

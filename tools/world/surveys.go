@@ -44,18 +44,25 @@ func (g *generator) surveys() {
 			s.MYD, s.Malformed = "满意", "satisfaction as text"
 		}
 		w.Surveys = append(w.Surveys, s)
-		if matter != "" {
-			w.Truth[fengqiao.EventID(fengqiao.SourceSurvey, s.HFID)] = matter
+		w.Truth[fengqiao.EventID(fengqiao.SourceSurvey, s.HFID)] = matter
+	}
+	// A survey belongs to the matter of what it surveys; a record of no matter and
+	// its survey make a matter of their own.
+	matterOf := func(id string) string {
+		if m, ok := w.Truth[id]; ok {
+			return m
 		}
+		w.Truth[id] = "solo-" + id
+		return w.Truth[id]
 	}
 	for _, o := range w.Hotline {
 		if o.BLZT == "已办结" && o.Malformed == "" && g.chance(0.5) {
-			add("12345", o.GDBH, w.Truth[fengqiao.EventID(fengqiao.SourceHotline12345, o.GDBH)], o.Updated)
+			add("12345", o.GDBH, matterOf(fengqiao.EventID(fengqiao.SourceHotline12345, o.GDBH)), o.Updated)
 		}
 	}
 	for _, c := range w.Mediation {
 		if c.FinishTime != nil && c.Malformed == "" && g.chance(0.5) {
-			add("TJ", c.CaseNo, w.Truth[fengqiao.EventID(fengqiao.SourceMediation, c.CaseNo)], time.UnixMilli(*c.FinishTime))
+			add("TJ", c.CaseNo, matterOf(fengqiao.EventID(fengqiao.SourceMediation, c.CaseNo)), time.UnixMilli(*c.FinishTime))
 		}
 	}
 }

@@ -76,11 +76,13 @@ func Generate(cfg Config) *World {
 	w := &World{Tree: fengqiao.Wenling()}
 	g.villages = w.Tree.Units(fengqiao.LevelVillage)
 	g.towns = w.Tree.Units(fengqiao.LevelTown)
-	for range max(200, int(20000*cfg.Scale)) {
+	// Wenling has ~1.4 M people and ~60,000 firms; the pools keep each person's and
+	// each firm's share of the year's records about what it is there.
+	for range max(2000, int(200000*cfg.Scale)) {
 		w.People = append(w.People, g.resident())
 	}
 	names := map[string]bool{}
-	for i := range max(40, int(2000*cfg.Scale)) {
+	for i := range max(200, int(60000*cfg.Scale)) {
 		w.Companies = append(w.Companies, g.company(i, names))
 	}
 	g.world = w

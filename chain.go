@@ -1,0 +1,41 @@
+package fengqiao
+
+import (
+	"context"
+	"time"
+)
+
+// Chain is a group of events about one matter (类案串联), across sources: the
+// connected events of the links between them. Its ID is stable: it survives new
+// events, merges with other chains (the absorbed chain's ID keeps resolving to
+// it) and re-ingest.
+type Chain struct {
+	ID       string
+	EventIDs []string
+	Created  time.Time
+}
+
+// Link is the evidence that two events concern the same matter.
+type Link struct {
+	From, To   string
+	Reasons    []string // in Chinese: 同一重点项目：…, 同一当事人（身份证号）且事由相近…
+	Confidence float64  // 0..1
+}
+
+// ChainFilter narrows a list of chains.
+type ChainFilter struct {
+	// MinSize keeps chains of at least this many events. Default 2.
+	MinSize int
+}
+
+// ChainService reads chains; the chains package implements it.
+type ChainService interface {
+	// ChainOf returns the chain of an event, or nil if it is linked to none.
+	ChainOf(ctx context.Context, eventID string) (*Chain, error)
+	// Chain returns a chain by its ID or any ID it absorbed, or ENOTFOUND.
+	Chain(ctx context.Context, id string) (*Chain, error)
+	// Chains returns chains, largest first.
+	Chains(ctx context.Context, f ChainFilter, limit int) ([]*Chain, error)
+	// Links returns the links among the given events.
+	Links(ctx context.Context, eventIDs []string) ([]Link, error)
+}
