@@ -44,7 +44,7 @@ var rules = map[kind]rule{
 	byProject: {window: 2 * 365 * day, confidence: 0.9, reason: "同一重点项目"},
 	// One organization: reports of the same thing within a month. Reports about a
 	// company months apart, or about different things, are separate matters.
-	byOrg: {window: 30 * day, confidence: 0.8, reason: "同一单位且事由相近", accepts: similar},
+	byOrg:     {window: 30 * day, confidence: 0.8, reason: "同一单位且事由相近", accepts: similar},
 	byAddress: {window: 365 * day, confidence: 0.75, reason: "同一地址"},
 	// One person: the same grievance carried to another channel (网格 → 110 → 法院).
 	// A person's unrelated complaints, or the same kind of complaint to the same

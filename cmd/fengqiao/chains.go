@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"fengqiao"
+	"fengqiao/chains"
 	"fengqiao/tools/sim"
 	"fengqiao/tools/world"
 )
@@ -187,4 +189,52 @@ func allIDs(ctx context.Context, idx fengqiao.Index) ([]string, error) {
 	}
 }
 
-func (m *Main) linkCost(args []string) error { return fmt.Errorf("未实现") }
+// linkCost measures what linking one event costs as the chain state grows: it
+// links a synthetic stream of events and times the 10,000 after each size.
+func (m *Main) linkCost(args []string) error {
+	fs := flag.NewFlagSet("chains linkcost", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	sizes := fs.String("sizes", "100000,1000000", "在这些事件数之后各测 10,000 个事件")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var marks []int
+	for _, s := range strings.Split(*sizes, ",") {
+		var n int
+		if _, err := fmt.Sscan(s, &n); err != nil {
+			return fmt.Errorf("-sizes：%q 不是数字", s)
+		}
+		marks = append(marks, n)
+	}
+	dir, err := os.MkdirTemp("", "fengqiao-linkcost")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	tree := fengqiao.Wenling()
+	store, err := chains.Open(filepath.Join(dir, "chains.db"), tree)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	stream := newSyntheticStream(tree)
+	const measure, batch = 10000, 1000
+	done := 0
+	for _, mark := range marks {
+		for done < mark {
+			if err := store.Link(context.Background(), stream.next(min(batch, mark-done))); err != nil {
+				return err
+			}
+			done += min(batch, mark-done)
+		}
+		start := time.Now()
+		for i := 0; i < measure; i += batch {
+			if err := store.Link(context.Background(), stream.next(batch)); err != nil {
+				return err
+			}
+		}
+		done += measure
+		fmt.Fprintf(m.Stdout, "after %8d events: %.1f µs to link an event (%d measured)\n", mark, float64(time.Since(start).Microseconds())/measure, measure)
+	}
+	return nil
+}
