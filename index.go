@@ -15,8 +15,16 @@ type EventFilter struct {
 	// From and To bound ReportedAt: From inclusive, To exclusive.
 	From *time.Time
 	To   *time.Time
-	// Text keeps events whose title or content contains the words (Chinese or not).
+	// Text keeps events whose title, content, party names or address contain the
+	// words (Chinese or not; traditional and full-width characters match their
+	// simplified and half-width forms).
 	Text *string
+	// Identifier keeps events that carry this exact identifier: an ID number, a
+	// phone, a 统一社会信用代码, a source number (case number, work-order number) or
+	// a project code.
+	Identifier *string
+	// Categories keeps events of any of these categories.
+	Categories []string
 	// PartyID keeps events that name this person or organization.
 	PartyID *string
 	// ProjectCode keeps events about this key project.
@@ -25,14 +33,20 @@ type EventFilter struct {
 	RefersTo *string
 }
 
-// EventQuery is a filtered, paged read of events, newest reported first.
+// EventQuery is a filtered, paged read of events.
 type EventQuery struct {
 	Filter EventFilter
 	// First is the page size; the index caps it at MaxPageSize.
 	First int
 	// After is the EndCursor of the previous page, or "" for the first page.
 	After string
+	// ByRelevance ranks events by how well they match Filter.Text instead of newest
+	// first. Ranked pages reach MaxRankedResults deep; newest-first pages have no limit.
+	ByRelevance bool
 }
+
+// MaxRankedResults is how deep relevance-ranked pages go.
+const MaxRankedResults = 10000
 
 // MaxPageSize is the largest page any query may ask for.
 const MaxPageSize = 100
@@ -45,6 +59,22 @@ type EventPage struct {
 	// Total counts every event that matches the filter, across all pages.
 	Total   int
 	HasNext bool
+	// Highlights[i] are fragments of Events[i] around the words of Filter.Text,
+	// with the words marked <mark>…</mark>.
+	Highlights [][]string
+}
+
+// FacetCount is how many events have one value of a field.
+type FacetCount struct {
+	Value string
+	Count int
+}
+
+// Facets count the events of a filter by source, category and town, most first.
+type Facets struct {
+	Sources    []FacetCount
+	Categories []FacetCount
+	Towns      []FacetCount
 }
 
 // Index stores events for retrieval and full-text search. Every implementation
@@ -61,6 +91,8 @@ type Index interface {
 	Search(ctx context.Context, q EventQuery) (*EventPage, error)
 	// Count returns how many events match f.
 	Count(ctx context.Context, f EventFilter) (int, error)
+	// Facets counts the events matching f by source, category and town.
+	Facets(ctx context.Context, f EventFilter) (*Facets, error)
 	// Close releases the index.
 	Close() error
 }

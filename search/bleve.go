@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -66,11 +68,13 @@ func eventMapping() mapping.IndexMapping {
 	raw.Index, raw.Store, raw.IncludeInAll, raw.DocValues = false, true, false, false
 
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey} {
+	for _, name := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown} {
 		doc.AddFieldMappingsAt(name, kw())
 	}
-	for _, name := range []string{fieldTitle, fieldContent} {
-		doc.AddFieldMappingsAt(name, text())
+	for _, name := range textFields {
+		f := text()
+		f.Store = name == fieldTitle || name == fieldContent // for highlighting
+		doc.AddFieldMappingsAt(name, f)
 	}
 	doc.AddFieldMappingsAt(fieldReportedAt, date())
 	doc.AddFieldMappingsAt(fieldRaw, raw)
@@ -147,6 +151,9 @@ func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.Ev
 		total, err := b.Count(ctx, q.Filter)
 		return &fengqiao.EventPage{Total: total}, err
 	}
+	if q.ByRelevance {
+		return b.ranked(ctx, q, after, size)
+	}
 	upper := pageUpperBound(q.Filter, after)
 	for _, span := range append(windows, 0) {
 		f, bounded := q.Filter, span > 0
@@ -156,8 +163,7 @@ func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.Ev
 			bounded = false
 		}
 		// Ask for one more than the page to learn whether another page follows.
-		req := bleve.NewSearchRequestOptions(bleveQuery(f), size+1, 0, false)
-		req.Fields = []string{fieldRaw}
+		req := b.request(f, size+1)
 		req.SortBy([]string{"-" + fieldSortKey})
 		if after != "" {
 			req.SearchAfter = []string{after}
@@ -169,21 +175,93 @@ func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.Ev
 		if bounded && len(res.Hits) <= size {
 			continue // the span may not hold the whole page: widen it
 		}
-		page := &fengqiao.EventPage{Total: int(res.Total), HasNext: len(res.Hits) > size}
-		for _, h := range res.Hits[:min(size, len(res.Hits))] {
-			e, err := decodeRaw(h.Fields[fieldRaw])
-			if err != nil {
-				return nil, err
-			}
-			page.Events = append(page.Events, e)
-			page.Cursors = append(page.Cursors, encodeCursor(sortKey(e)))
-		}
-		if bounded {
+		page, err := pageOf(res, size, func(e *fengqiao.Event, _ int) string { return encodeCursor(sortKey(e)) })
+		if err == nil && bounded {
 			page.Total, err = b.Count(ctx, q.Filter)
 		}
 		return page, err
 	}
 	panic("unreachable: the last span is unbounded")
+}
+
+// ranked pages by relevance to the text, deepest MaxRankedResults; the cursor is
+// the offset of the next hit.
+func (b *Bleve) ranked(ctx context.Context, q fengqiao.EventQuery, after string, size int) (*fengqiao.EventPage, error) {
+	offset := 0
+	if after != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(after, "rank:"))
+		if err != nil || !strings.HasPrefix(after, "rank:") {
+			return nil, fengqiao.Errorf(fengqiao.EINVALID, "分页游标无效：%q", q.After)
+		}
+		offset = n
+	}
+	if offset+size > fengqiao.MaxRankedResults {
+		return nil, fengqiao.Errorf(fengqiao.ELIMIT, "按相关度排序最多翻到第%d条，请缩小查询范围或按时间排序", fengqiao.MaxRankedResults)
+	}
+	req := b.request(q.Filter, size+1)
+	req.From = offset
+	req.SortBy([]string{"-_score", "-" + fieldSortKey})
+	res, err := b.index.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return pageOf(res, size, func(_ *fengqiao.Event, i int) string { return encodeCursor("rank:" + strconv.Itoa(offset+i+1)) })
+}
+
+// request asks for events matching f, with their stored form and, when f has
+// text, highlighted fragments.
+func (b *Bleve) request(f fengqiao.EventFilter, size int) *bleve.SearchRequest {
+	req := bleve.NewSearchRequestOptions(bleveQuery(f), size, 0, false)
+	req.Fields = []string{fieldRaw}
+	if f.Text != nil && *f.Text != "" {
+		req.Highlight = bleve.NewHighlightWithStyle(markStyle)
+		req.Highlight.Fields = []string{fieldTitle, fieldContent}
+	}
+	return req
+}
+
+// pageOf turns hits into a page of at most size events.
+func pageOf(res *bleve.SearchResult, size int, cursor func(*fengqiao.Event, int) string) (*fengqiao.EventPage, error) {
+	page := &fengqiao.EventPage{Total: int(res.Total), HasNext: len(res.Hits) > size}
+	for i, h := range res.Hits[:min(size, len(res.Hits))] {
+		e, err := decodeRaw(h.Fields[fieldRaw])
+		if err != nil {
+			return nil, err
+		}
+		page.Events = append(page.Events, e)
+		page.Cursors = append(page.Cursors, cursor(e, i))
+		var frags []string
+		for _, field := range []string{fieldTitle, fieldContent} {
+			frags = append(frags, h.Fragments[field]...)
+		}
+		page.Highlights = append(page.Highlights, frags)
+	}
+	return page, nil
+}
+
+// Facets implements fengqiao.Index.
+func (b *Bleve) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.Facets, error) {
+	req := bleve.NewSearchRequestOptions(bleveQuery(f), 0, 0, false)
+	for _, field := range []string{fieldSource, fieldCategory, fieldTown} {
+		req.AddFacet(field, bleve.NewFacetRequest(field, 50))
+	}
+	res, err := b.index.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	counts := func(field string) []fengqiao.FacetCount {
+		var out []fengqiao.FacetCount
+		if fr := res.Facets[field]; fr != nil && fr.Terms != nil {
+			for _, t := range fr.Terms.Terms() {
+				if t.Term != "" {
+					out = append(out, fengqiao.FacetCount{Value: t.Term, Count: t.Count})
+				}
+			}
+		}
+		sortFacets(out)
+		return out
+	}
+	return &fengqiao.Facets{Sources: counts(fieldSource), Categories: counts(fieldCategory), Towns: counts(fieldTown)}, nil
 }
 
 // Count implements fengqiao.Index.
@@ -219,6 +297,10 @@ func bleveQuery(f fengqiao.EventFilter) query.Query {
 		must = append(must, bleve.NewDisjunctionQuery(should...))
 	}
 	anyTerm(fieldSource, strs(f.Sources))
+	anyTerm(fieldCategory, f.Categories)
+	if f.Identifier != nil && *f.Identifier != "" {
+		anyTerm(fieldIDs, []string{strings.ToUpper(strings.TrimSpace(*f.Identifier)), strings.TrimSpace(*f.Identifier)})
+	}
 	anyTerm(fieldKind, strs(f.Kinds))
 	anyTerm(fieldStatus, strs(f.Statuses))
 	if f.OrgCode != nil {
@@ -248,8 +330,8 @@ func bleveQuery(f fengqiao.EventFilter) query.Query {
 	}
 	if f.Text != nil && *f.Text != "" {
 		var should []query.Query
-		for _, field := range []string{fieldTitle, fieldContent} {
-			m := bleve.NewMatchPhraseQuery(*f.Text)
+		for _, field := range textFields {
+			m := bleve.NewMatchPhraseQuery(Fold(*f.Text))
 			m.SetField(field)
 			should = append(should, m)
 		}

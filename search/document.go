@@ -1,8 +1,12 @@
 package search
 
 import (
+	"github.com/longbridgeapp/opencc"
+	"golang.org/x/text/width"
+
 	"encoding/base64"
 	"encoding/json"
+	"sort"
 	"strings"
 	"time"
 
@@ -24,7 +28,14 @@ const (
 	fieldContent    = "content"
 	fieldReportedAt = "reportedAt"
 	fieldRaw        = "raw"
+	fieldNames      = "partyNames"
+	fieldAddress    = "address"
+	fieldIDs        = "identifiers"
+	fieldTown       = "town"
 )
+
+// textFields are searched by EventFilter.Text.
+var textFields = []string{fieldTitle, fieldContent, fieldNames, fieldAddress}
 
 // newDocument flattens an event into the document every backend indexes. The org
 // path holds every ancestor's code, so a subtree filter is one term query.
@@ -33,22 +44,43 @@ func newDocument(e *fengqiao.Event) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var partyIDs []string
+	var partyIDs, names []string
+	ids := []string{e.SourceID}
+	if e.ProjectCode != "" {
+		ids = append(ids, e.ProjectCode)
+	}
 	for _, p := range e.Parties {
 		partyIDs = append(partyIDs, p.PartyID())
+		switch {
+		case p.Person != nil:
+			names = append(names, p.Person.Name)
+			ids = append(ids, nonEmpty(p.Person.IDNumber, p.Person.Phone)...)
+		case p.Organization != nil:
+			names = append(names, p.Organization.Name)
+			ids = append(ids, nonEmpty(p.Organization.CreditCode)...)
+		}
+	}
+	path := orgPath(e.OrgCode)
+	town := ""
+	if len(path) > 1 {
+		town = path[1]
 	}
 	return map[string]any{
+		fieldNames:      Fold(strings.Join(names, "，")),
+		fieldAddress:    Fold(e.Address),
+		fieldIDs:        ids,
+		fieldTown:       town,
 		fieldSource:     string(e.Source),
 		fieldKind:       string(e.Kind),
 		fieldStatus:     string(e.Status),
 		fieldCategory:   e.Category,
-		fieldOrgPath:    orgPath(e.OrgCode),
+		fieldOrgPath:    path,
 		fieldPartyIDs:   partyIDs,
 		fieldProject:    e.ProjectCode,
 		fieldRefersTo:   e.RefersTo,
 		fieldSortKey:    sortKey(e),
-		fieldTitle:      e.Title,
-		fieldContent:    e.Content,
+		fieldTitle:      Fold(e.Title),
+		fieldContent:    Fold(e.Content),
 		fieldReportedAt: e.ReportedAt.UTC(),
 		fieldRaw:        string(raw),
 	}, nil
@@ -106,4 +138,46 @@ func strs[T ~string](values []T) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+func nonEmpty(values ...string) []string {
+	var out []string
+	for _, v := range values {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+var t2s = func() *opencc.OpenCC {
+	cc, err := opencc.New("t2s")
+	if err != nil {
+		panic(err) // the dictionaries are embedded in the binary
+	}
+	return cc
+}()
+
+// Fold writes text as it is indexed and searched: traditional characters as
+// simplified, full-width letters, digits and punctuation as half-width. Both
+// backends index and query folded text, so variants of one text find each other.
+func Fold(s string) string {
+	s = width.Fold.String(s)
+	if out, err := t2s.Convert(s); err == nil {
+		return out
+	}
+	return s
+}
+
+// markStyle is the highlight style that marks matched words <mark>…</mark>.
+const markStyle = "html"
+
+// sortFacets orders counts most first, then by value.
+func sortFacets(fs []fengqiao.FacetCount) {
+	sort.Slice(fs, func(i, j int) bool {
+		if fs[i].Count != fs[j].Count {
+			return fs[i].Count > fs[j].Count
+		}
+		return fs[i].Value < fs[j].Value
+	})
 }

@@ -4,6 +4,7 @@ package indextest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,6 +151,132 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 		if len(seen) != len(all) {
 			t.Fatalf("walked %d events, want %d", len(seen), len(all))
+		}
+	})
+
+	t.Run("SearchFindsNamesAddressesIdentifiersAndVariants", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		a := event(fengqiao.SourceMediation, "(2026)浙1081民初1234号", "331081100010", base)
+		a.Title, a.Content, a.Category = "拖欠農民工工資糾紛", "工地拖欠工资三个月", "劳资纠纷"
+		a.Address = "温岭市泽国镇楼下社区锦绣花园3幢"
+		a.ProjectCode = "XM331081-0702-015"
+		a.Parties = []fengqiao.Party{
+			{Role: "申请人", Person: fengqiao.NewPerson("陈建国", "331081198001019012", "13800001111", "331081100010")},
+			{Role: "被申请人", Organization: fengqiao.NewOrganization("温岭市东海建设工程有限公司", "91331081MA2800001X")},
+		}
+		b := event(fengqiao.SourceHotline12345, "GD1", "331081101004", base.Add(time.Hour))
+		b.Title, b.Content, b.Category = "噪音扰民", "ＡＢＣ广场夜间施工", "城乡建设"
+		mustUpsert(t, idx, a, b)
+		text := func(s string) *string { return &s }
+		for _, tc := range []struct {
+			name   string
+			filter fengqiao.EventFilter
+			want   []string
+		}{
+			{"traditional text, simplified query", fengqiao.EventFilter{Text: text("农民工工资")}, ids(a)},
+			{"simplified text, traditional query", fengqiao.EventFilter{Text: text("拖欠工資")}, ids(a)},
+			{"full-width text, half-width query", fengqiao.EventFilter{Text: text("abc广场")}, ids(b)},
+			{"party name", fengqiao.EventFilter{Text: text("陈建国")}, ids(a)},
+			{"organization name inside", fengqiao.EventFilter{Text: text("东海建设")}, ids(a)},
+			{"address", fengqiao.EventFilter{Text: text("锦绣花园")}, ids(a)},
+			{"ID number", fengqiao.EventFilter{Identifier: text("331081198001019012")}, ids(a)},
+			{"phone", fengqiao.EventFilter{Identifier: text("13800001111")}, ids(a)},
+			{"credit code", fengqiao.EventFilter{Identifier: text("91331081ma2800001x")}, ids(a)},
+			{"case number", fengqiao.EventFilter{Identifier: text("(2026)浙1081民初1234号")}, ids(a)},
+			{"project code", fengqiao.EventFilter{Identifier: text("XM331081-0702-015")}, ids(a)},
+			{"part of an identifier finds nothing", fengqiao.EventFilter{Identifier: text("3310811980")}, nil},
+			{"category", fengqiao.EventFilter{Categories: []string{"城乡建设"}}, ids(b)},
+		} {
+			page, err := idx.Search(ctx, fengqiao.EventQuery{Filter: tc.filter, First: 10})
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if got := pageIDs(page); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+			}
+		}
+		page, err := idx.Search(ctx, fengqiao.EventQuery{Filter: fengqiao.EventFilter{Text: text("工资")}, First: 10, ByRelevance: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Highlights) != 1 || !strings.Contains(strings.Join(page.Highlights[0], ""), "<mark>") {
+			t.Errorf("highlights = %q, want the words marked", page.Highlights)
+		}
+		facets, err := idx.Facets(ctx, fengqiao.EventFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(facets.Sources) != "[{HOTLINE_12345 1} {MEDIATION 1}]" || fmt.Sprint(facets.Towns) != "[{331081100 1} {331081101 1}]" || len(facets.Categories) != 2 {
+			t.Errorf("facets = %+v", facets)
+		}
+	})
+
+	t.Run("RankedPagesWalkEverythingOnce", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		var all []*fengqiao.Event
+		for i := range 35 {
+			e := event(fengqiao.SourceHotline12345, fmt.Sprintf("R%02d", i), "331081001003", base.Add(time.Duration(i)*time.Minute))
+			e.Title = strings.Repeat("噪音", 1+i%3) + "扰民"
+			all = append(all, e)
+		}
+		mustUpsert(t, idx, all...)
+		seen := map[string]bool{}
+		noise := "噪音"
+		for after := ""; ; {
+			page, err := idx.Search(ctx, fengqiao.EventQuery{Filter: fengqiao.EventFilter{Text: &noise}, First: 10, After: after, ByRelevance: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page.Events {
+				if seen[e.ID] {
+					t.Fatalf("%s ranked twice", e.ID)
+				}
+				seen[e.ID] = true
+			}
+			if !page.HasNext {
+				break
+			}
+			after = page.Cursors[len(page.Cursors)-1]
+		}
+		if len(seen) != len(all) {
+			t.Fatalf("ranked pages held %d events, want %d", len(seen), len(all))
+		}
+	})
+
+	t.Run("PagesStayCorrectPast10000", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		const n = 10050
+		for start := 0; start < n; start += 1000 {
+			var batch []*fengqiao.Event
+			for i := start; i < min(start+1000, n); i++ {
+				batch = append(batch, event(fengqiao.SourceHotline12345, fmt.Sprintf("M%05d", i), "331081001003", base.Add(time.Duration(i)*time.Second)))
+			}
+			mustUpsert(t, idx, batch...)
+		}
+		seen := 0
+		var last string
+		for after := ""; ; {
+			page, err := idx.Search(ctx, fengqiao.EventQuery{First: fengqiao.MaxPageSize, After: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page.Events {
+				if last != "" && e.SourceID >= last {
+					t.Fatalf("%s after %s: out of order", e.SourceID, last)
+				}
+				last = e.SourceID
+				seen++
+			}
+			if !page.HasNext {
+				break
+			}
+			after = page.Cursors[len(page.Cursors)-1]
+		}
+		if seen != n {
+			t.Fatalf("walked %d events, want %d", seen, n)
 		}
 	})
 
