@@ -10,6 +10,7 @@ const (
 	RoleCommander Role = "COMMANDER"  // 指挥长: sees everything in the subtree, unmasked personal data
 	RoleAnalyst   Role = "ANALYST"    // 研判分析员
 	RoleGridStaff Role = "GRID_STAFF" // 网格员
+	RoleAuditor   Role = "AUDITOR"    // 审计员: reads the audit log
 )
 
 // Principal is the authenticated caller of a request.
@@ -18,6 +19,7 @@ type Principal struct {
 	Name    string
 	Role    Role
 	OrgCode string // the root of the subtree the principal may see
+	Remote  string // the network address the request came from (for the audit log)
 }
 
 type principalKey struct{}

@@ -68,6 +68,7 @@ func (t *Tokens) authenticate(next http.Handler) http.Handler {
 			graphQLError(w, http.StatusUnauthorized, err)
 			return
 		}
+		p.Remote = r.RemoteAddr
 		next.ServeHTTP(w, r.WithContext(fengqiao.WithPrincipal(r.Context(), p)))
 	})
 }

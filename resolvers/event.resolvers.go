@@ -54,6 +54,15 @@ func (r *eventResolver) ReferredBy(ctx context.Context, obj *fengqiao.Event) ([]
 	return page.Events, nil
 }
 
+// Chain is the resolver for the chain field.
+func (r *eventResolver) Chain(ctx context.Context, obj *fengqiao.Event) (*ChainView, error) {
+	ch, err := r.ChainService.ChainOf(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return r.chainView(ctx, ch)
+}
+
 // Project is the resolver for the project field.
 func (r *eventResolver) Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error) {
 	if obj.ProjectCode == "" {
@@ -66,7 +75,30 @@ func (r *eventResolver) Project(ctx context.Context, obj *fengqiao.Event) (*feng
 	return p, err
 }
 
+// Facets is the resolver for the facets field.
+func (r *eventConnectionResolver) Facets(ctx context.Context, obj *EventConnection) (*fengqiao.Facets, error) {
+	return r.Index.Facets(ctx, obj.filter)
+}
+
+// Label is the resolver for the label field.
+func (r *facetCountResolver) Label(ctx context.Context, obj *fengqiao.FacetCount) (string, error) {
+	if u := r.Tree.Unit(obj.Value); u != nil {
+		return u.Name, nil
+	}
+	return obj.Value, nil
+}
+
 // Event returns EventResolver implementation.
 func (r *Resolver) Event() EventResolver { return &eventResolver{r} }
 
-type eventResolver struct{ *Resolver }
+// EventConnection returns EventConnectionResolver implementation.
+func (r *Resolver) EventConnection() EventConnectionResolver { return &eventConnectionResolver{r} }
+
+// FacetCount returns FacetCountResolver implementation.
+func (r *Resolver) FacetCount() FacetCountResolver { return &facetCountResolver{r} }
+
+type (
+	eventResolver           struct{ *Resolver }
+	eventConnectionResolver struct{ *Resolver }
+	facetCountResolver      struct{ *Resolver }
+)

@@ -29,11 +29,16 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Chain() ChainResolver
+	ChainLink() ChainLinkResolver
 	ConnectorState() ConnectorStateResolver
 	Event() EventResolver
+	EventConnection() EventConnectionResolver
+	FacetCount() FacetCountResolver
 	OrgUnit() OrgUnitResolver
 	Organization() OrganizationResolver
 	Person() PersonResolver
+	Place() PlaceResolver
 	Principal() PrincipalResolver
 	Project() ProjectResolver
 	Query() QueryResolver
@@ -43,6 +48,38 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AuditEntry struct {
+		Action        func(childComplexity int) int
+		At            func(childComplexity int) int
+		OrgCode       func(childComplexity int) int
+		PrincipalID   func(childComplexity int) int
+		PrincipalName func(childComplexity int) int
+		Remote        func(childComplexity int) int
+		Role          func(childComplexity int) int
+		Subject       func(childComplexity int) int
+	}
+
+	Chain struct {
+		Complainants  func(childComplexity int) int
+		From          func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Links         func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		People        func(childComplexity int) int
+		Size          func(childComplexity int) int
+		Sources       func(childComplexity int) int
+		SpanDays      func(childComplexity int) int
+		Timeline      func(childComplexity int) int
+		To            func(childComplexity int) int
+	}
+
+	ChainLink struct {
+		Confidence func(childComplexity int) int
+		From       func(childComplexity int) int
+		Reasons    func(childComplexity int) int
+		To         func(childComplexity int) int
+	}
+
 	ConnectorState struct {
 		BreakerState  func(childComplexity int) int
 		CaughtUp      func(childComplexity int) int
@@ -62,6 +99,7 @@ type ComplexityRoot struct {
 	Event struct {
 		Address       func(childComplexity int) int
 		Category      func(childComplexity int) int
+		Chain         func(childComplexity int) int
 		Content       func(childComplexity int) int
 		Deadline      func(childComplexity int) int
 		HandlingLevel func(childComplexity int) int
@@ -87,13 +125,27 @@ type ComplexityRoot struct {
 
 	EventConnection struct {
 		Edges      func(childComplexity int) int
+		Facets     func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
 
 	EventEdge struct {
-		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		Cursor     func(childComplexity int) int
+		Highlights func(childComplexity int) int
+		Node       func(childComplexity int) int
+	}
+
+	FacetCount struct {
+		Count func(childComplexity int) int
+		Label func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	Facets struct {
+		Categories func(childComplexity int) int
+		Sources    func(childComplexity int) int
+		Towns      func(childComplexity int) int
 	}
 
 	GeoPoint struct {
@@ -113,6 +165,7 @@ type ComplexityRoot struct {
 	}
 
 	Organization struct {
+		Chains     func(childComplexity int) int
 		CreditCode func(childComplexity int) int
 		Events     func(childComplexity int, first *int, after *string) int
 		ID         func(childComplexity int) int
@@ -131,11 +184,19 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
+		Chains   func(childComplexity int) int
 		Events   func(childComplexity int, first *int, after *string) int
 		ID       func(childComplexity int) int
 		IDNumber func(childComplexity int) int
 		Name     func(childComplexity int) int
 		Phone    func(childComplexity int) int
+	}
+
+	Place struct {
+		Address func(childComplexity int) int
+		Chains  func(childComplexity int) int
+		Events  func(childComplexity int, first *int, after *string) int
+		OrgUnit func(childComplexity int) int
 	}
 
 	Principal struct {
@@ -147,6 +208,7 @@ type ComplexityRoot struct {
 
 	Project struct {
 		Address   func(childComplexity int) int
+		Chains    func(childComplexity int) int
 		Class     func(childComplexity int) int
 		Code      func(childComplexity int) int
 		Events    func(childComplexity int, first *int, after *string) int
@@ -166,13 +228,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AuditLog     func(childComplexity int, principalID *string, subject *string, first *int) int
+		Chain        func(childComplexity int, id string) int
+		Chains       func(childComplexity int, minSize *int, first *int) int
 		Connectors   func(childComplexity int) int
 		Event        func(childComplexity int, id string) int
-		Events       func(childComplexity int, filter *fengqiao.EventFilter, first *int, after *string) int
+		Events       func(childComplexity int, filter *fengqiao.EventFilter, first *int, after *string, orderBy *EventOrder) int
 		Me           func(childComplexity int) int
 		OrgUnit      func(childComplexity int, code *string) int
 		Organization func(childComplexity int, id string) int
 		Person       func(childComplexity int, id string) int
+		Place        func(childComplexity int, address string) int
 		Project      func(childComplexity int, code string) int
 	}
 }
@@ -181,6 +247,13 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ChainResolver interface {
+	Links(ctx context.Context, obj *ChainView) ([]*fengqiao.Link, error)
+}
+type ChainLinkResolver interface {
+	From(ctx context.Context, obj *fengqiao.Link) (*fengqiao.Event, error)
+	To(ctx context.Context, obj *fengqiao.Link) (*fengqiao.Event, error)
+}
 type ConnectorStateResolver interface {
 	BreakerState(ctx context.Context, obj *fengqiao.ConnectorState) (BreakerState, error)
 
@@ -193,7 +266,14 @@ type EventResolver interface {
 	Occurrences(ctx context.Context, obj *fengqiao.Event) (int, error)
 	RefersTo(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Event, error)
 	ReferredBy(ctx context.Context, obj *fengqiao.Event) ([]*fengqiao.Event, error)
+	Chain(ctx context.Context, obj *fengqiao.Event) (*ChainView, error)
 	Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error)
+}
+type EventConnectionResolver interface {
+	Facets(ctx context.Context, obj *EventConnection) (*fengqiao.Facets, error)
+}
+type FacetCountResolver interface {
+	Label(ctx context.Context, obj *fengqiao.FacetCount) (string, error)
 }
 type OrgUnitResolver interface {
 	Parent(ctx context.Context, obj *fengqiao.OrgUnit) (*fengqiao.OrgUnit, error)
@@ -203,11 +283,17 @@ type OrgUnitResolver interface {
 }
 type OrganizationResolver interface {
 	Events(ctx context.Context, obj *fengqiao.Organization, first *int, after *string) (*EventConnection, error)
+	Chains(ctx context.Context, obj *fengqiao.Organization) ([]*ChainView, error)
 }
 type PersonResolver interface {
 	IDNumber(ctx context.Context, obj *fengqiao.Person) (*string, error)
 	Phone(ctx context.Context, obj *fengqiao.Person) (*string, error)
 	Events(ctx context.Context, obj *fengqiao.Person, first *int, after *string) (*EventConnection, error)
+	Chains(ctx context.Context, obj *fengqiao.Person) ([]*ChainView, error)
+}
+type PlaceResolver interface {
+	Events(ctx context.Context, obj *Place, first *int, after *string) (*EventConnection, error)
+	Chains(ctx context.Context, obj *Place) ([]*ChainView, error)
 }
 type PrincipalResolver interface {
 	OrgUnit(ctx context.Context, obj *fengqiao.Principal) (*fengqiao.OrgUnit, error)
@@ -216,15 +302,20 @@ type ProjectResolver interface {
 	OrgUnit(ctx context.Context, obj *fengqiao.Project) (*fengqiao.OrgUnit, error)
 
 	Events(ctx context.Context, obj *fengqiao.Project, first *int, after *string) (*EventConnection, error)
+	Chains(ctx context.Context, obj *fengqiao.Project) ([]*ChainView, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*fengqiao.Principal, error)
 	OrgUnit(ctx context.Context, code *string) (*fengqiao.OrgUnit, error)
-	Events(ctx context.Context, filter *fengqiao.EventFilter, first *int, after *string) (*EventConnection, error)
+	Events(ctx context.Context, filter *fengqiao.EventFilter, first *int, after *string, orderBy *EventOrder) (*EventConnection, error)
 	Event(ctx context.Context, id string) (*fengqiao.Event, error)
 	Person(ctx context.Context, id string) (*fengqiao.Person, error)
 	Organization(ctx context.Context, id string) (*fengqiao.Organization, error)
 	Project(ctx context.Context, code string) (*fengqiao.Project, error)
+	Place(ctx context.Context, address string) (*Place, error)
+	Chain(ctx context.Context, id string) (*ChainView, error)
+	Chains(ctx context.Context, minSize *int, first *int) ([]*ChainView, error)
+	AuditLog(ctx context.Context, principalID *string, subject *string, first *int) ([]*fengqiao.AuditEntry, error)
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
 }
 
@@ -245,6 +336,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.at":
+		if e.ComplexityRoot.AuditEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.At(childComplexity), true
+	case "AuditEntry.orgCode":
+		if e.ComplexityRoot.AuditEntry.OrgCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.OrgCode(childComplexity), true
+	case "AuditEntry.principalId":
+		if e.ComplexityRoot.AuditEntry.PrincipalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.PrincipalID(childComplexity), true
+	case "AuditEntry.principalName":
+		if e.ComplexityRoot.AuditEntry.PrincipalName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.PrincipalName(childComplexity), true
+	case "AuditEntry.remote":
+		if e.ComplexityRoot.AuditEntry.Remote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Remote(childComplexity), true
+	case "AuditEntry.role":
+		if e.ComplexityRoot.AuditEntry.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Role(childComplexity), true
+	case "AuditEntry.subject":
+		if e.ComplexityRoot.AuditEntry.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Subject(childComplexity), true
+
+	case "Chain.complainants":
+		if e.ComplexityRoot.Chain.Complainants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.Complainants(childComplexity), true
+	case "Chain.from":
+		if e.ComplexityRoot.Chain.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.From(childComplexity), true
+	case "Chain.id":
+		if e.ComplexityRoot.Chain.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.ID(childComplexity), true
+	case "Chain.links":
+		if e.ComplexityRoot.Chain.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.Links(childComplexity), true
+	case "Chain.organizations":
+		if e.ComplexityRoot.Chain.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.Organizations(childComplexity), true
+	case "Chain.people":
+		if e.ComplexityRoot.Chain.People == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.People(childComplexity), true
+	case "Chain.size":
+		if e.ComplexityRoot.Chain.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.Size(childComplexity), true
+	case "Chain.sources":
+		if e.ComplexityRoot.Chain.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.Sources(childComplexity), true
+	case "Chain.spanDays":
+		if e.ComplexityRoot.Chain.SpanDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.SpanDays(childComplexity), true
+	case "Chain.timeline":
+		if e.ComplexityRoot.Chain.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.Timeline(childComplexity), true
+	case "Chain.to":
+		if e.ComplexityRoot.Chain.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.To(childComplexity), true
+
+	case "ChainLink.confidence":
+		if e.ComplexityRoot.ChainLink.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainLink.Confidence(childComplexity), true
+	case "ChainLink.from":
+		if e.ComplexityRoot.ChainLink.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainLink.From(childComplexity), true
+	case "ChainLink.reasons":
+		if e.ComplexityRoot.ChainLink.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainLink.Reasons(childComplexity), true
+	case "ChainLink.to":
+		if e.ComplexityRoot.ChainLink.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainLink.To(childComplexity), true
 
 	case "ConnectorState.breakerState":
 		if e.ComplexityRoot.ConnectorState.BreakerState == nil {
@@ -342,6 +574,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Category(childComplexity), true
+	case "Event.chain":
+		if e.ComplexityRoot.Event.Chain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Chain(childComplexity), true
 	case "Event.content":
 		if e.ComplexityRoot.Event.Content == nil {
 			break
@@ -475,6 +713,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventConnection.Edges(childComplexity), true
+	case "EventConnection.facets":
+		if e.ComplexityRoot.EventConnection.Facets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.Facets(childComplexity), true
 	case "EventConnection.pageInfo":
 		if e.ComplexityRoot.EventConnection.PageInfo == nil {
 			break
@@ -494,12 +738,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventEdge.Cursor(childComplexity), true
+	case "EventEdge.highlights":
+		if e.ComplexityRoot.EventEdge.Highlights == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEdge.Highlights(childComplexity), true
 	case "EventEdge.node":
 		if e.ComplexityRoot.EventEdge.Node == nil {
 			break
 		}
 
 		return e.ComplexityRoot.EventEdge.Node(childComplexity), true
+
+	case "FacetCount.count":
+		if e.ComplexityRoot.FacetCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetCount.Count(childComplexity), true
+	case "FacetCount.label":
+		if e.ComplexityRoot.FacetCount.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetCount.Label(childComplexity), true
+	case "FacetCount.value":
+		if e.ComplexityRoot.FacetCount.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetCount.Value(childComplexity), true
+
+	case "Facets.categories":
+		if e.ComplexityRoot.Facets.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facets.Categories(childComplexity), true
+	case "Facets.sources":
+		if e.ComplexityRoot.Facets.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facets.Sources(childComplexity), true
+	case "Facets.towns":
+		if e.ComplexityRoot.Facets.Towns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facets.Towns(childComplexity), true
 
 	case "GeoPoint.lat":
 		if e.ComplexityRoot.GeoPoint.Lat == nil {
@@ -568,6 +856,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrgUnit.Path(childComplexity), true
 
+	case "Organization.chains":
+		if e.ComplexityRoot.Organization.Chains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.Chains(childComplexity), true
 	case "Organization.creditCode":
 		if e.ComplexityRoot.Organization.CreditCode == nil {
 			break
@@ -630,6 +924,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Party.Role(childComplexity), true
 
+	case "Person.chains":
+		if e.ComplexityRoot.Person.Chains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Chains(childComplexity), true
 	case "Person.events":
 		if e.ComplexityRoot.Person.Events == nil {
 			break
@@ -666,6 +966,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Person.Phone(childComplexity), true
 
+	case "Place.address":
+		if e.ComplexityRoot.Place.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.Address(childComplexity), true
+	case "Place.chains":
+		if e.ComplexityRoot.Place.Chains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.Chains(childComplexity), true
+	case "Place.events":
+		if e.ComplexityRoot.Place.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Place_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Place.Events(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Place.orgUnit":
+		if e.ComplexityRoot.Place.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.OrgUnit(childComplexity), true
+
 	case "Principal.id":
 		if e.ComplexityRoot.Principal.ID == nil {
 			break
@@ -697,6 +1027,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Address(childComplexity), true
+	case "Project.chains":
+		if e.ComplexityRoot.Project.Chains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Chains(childComplexity), true
 	case "Project.class":
 		if e.ComplexityRoot.Project.Class == nil {
 			break
@@ -782,6 +1118,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.QuarantinedRecord.SourceID(childComplexity), true
 
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["principalId"].(*string), args["subject"].(*string), args["first"].(*int)), true
+	case "Query.chain":
+		if e.ComplexityRoot.Query.Chain == nil {
+			break
+		}
+
+		args, err := ec.field_Query_chain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Chain(childComplexity, args["id"].(string)), true
+	case "Query.chains":
+		if e.ComplexityRoot.Query.Chains == nil {
+			break
+		}
+
+		args, err := ec.field_Query_chains_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Chains(childComplexity, args["minSize"].(*int), args["first"].(*int)), true
 	case "Query.connectors":
 		if e.ComplexityRoot.Query.Connectors == nil {
 			break
@@ -809,7 +1178,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Events(childComplexity, args["filter"].(*fengqiao.EventFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Events(childComplexity, args["filter"].(*fengqiao.EventFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*EventOrder)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -850,6 +1219,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Person(childComplexity, args["id"].(string)), true
+	case "Query.place":
+		if e.ComplexityRoot.Query.Place == nil {
+			break
+		}
+
+		args, err := ec.field_Query_place_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Place(childComplexity, args["address"].(string)), true
 	case "Query.project":
 		if e.ComplexityRoot.Query.Project == nil {
 			break
@@ -933,6 +1313,40 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/chains.graphqls", Input: `"""
+A chain (类案串联): the events about one matter across sources — complaints, police
+calls, filings, mediation, alerts — linked by evidence. Its id is stable: it
+survives new events, merges and re-ingest. Only events in the caller's subtree are
+shown or counted.
+"""
+type Chain {
+  id: ID!
+  size: Int!
+  "The events, oldest first."
+  timeline: [Event!]!
+  "The sources in the order the matter reached them, e.g. HOTLINE_12345 → POLICE_110 → COURT."
+  sources: [Source!]!
+  from: Time!
+  to: Time!
+  spanDays: Int!
+  people: [Person!]!
+  organizations: [Organization!]!
+  "Distinct people who complained, applied, called or sued: many means a collective dispute."
+  complainants: Int!
+  "Why the events were linked."
+  links: [ChainLink!]!
+}
+
+"The evidence that two events concern the same matter."
+type ChainLink {
+  from: Event!
+  to: Event!
+  "In Chinese: 同一重点项目：…, 同一单位且事由相近：…, 同一地址：…, 同一当事人且事由相近, 回访针对该事件."
+  reasons: [String!]!
+  "0 to 1; independent evidence adds up."
+  confidence: Float!
+}
+`, BuiltIn: false},
 	{Name: "../schema/connectors.graphqls", Input: `enum BreakerState {
   "正常"
   CLOSED
@@ -1061,6 +1475,8 @@ type Event {
   refersTo: Event
   "Events about this one (its surveys), oldest first."
   referredBy: [Event!]!
+  "The chain of events about the same matter, if it is linked to any."
+  chain: Chain
   "The key project the event concerns, if any."
   project: Project
   deadline: Time
@@ -1086,8 +1502,11 @@ input EventFilter {
   from: Time
   "reportedAt < to"
   to: Time
-  "Words in the title or content (Chinese: any two or more adjacent characters)."
+  "Words in the title, content, party names or address (Chinese: any two or more adjacent characters; traditional and full-width forms match too)."
   text: String
+  "An exact identifier: ID number, phone, 统一社会信用代码, case or work-order number, project code."
+  identifier: String
+  categories: [String!]
 }
 
 type EventConnection {
@@ -1095,11 +1514,29 @@ type EventConnection {
   totalCount: Int!
   edges: [EventEdge!]!
   pageInfo: PageInfo!
+  "Counts of every matching event by source, category and town."
+  facets: Facets!
 }
 
 type EventEdge {
   cursor: String!
   node: Event!
+  "Fragments around the words of filter.text, marked <mark>…</mark>."
+  highlights: [String!]!
+}
+
+"Counts of events by source, category and town, most first."
+type Facets {
+  sources: [FacetCount!]!
+  categories: [FacetCount!]!
+  towns: [FacetCount!]!
+}
+
+type FacetCount {
+  value: String!
+  "The value as people read it: a town's name for a town code."
+  label: String!
+  count: Int!
 }
 
 type GeoPoint {
@@ -1145,8 +1582,10 @@ type Person {
   name: String!
   idNumber: String
   phone: String
-  "The events that name this person, within the caller's subtree."
+  "The events that name this person, within the caller's subtree, newest first."
   events(first: Int = 20, after: String): EventConnection!
+  "The chains this person's events belong to."
+  chains: [Chain!]!
 }
 
 "A company or other body; creditCode is the 统一社会信用代码 where known."
@@ -1155,6 +1594,7 @@ type Organization {
   name: String!
   creditCode: String
   events(first: Int = 20, after: String): EventConnection!
+  chains: [Chain!]!
 }
 
 "A key project (重点项目) of the registry, classified 8大类25小类."
@@ -1173,6 +1613,15 @@ type Project {
   updatedAt: Time
   "The events about this project, within the caller's subtree."
   events(first: Int = 20, after: String): EventConnection!
+  chains: [Chain!]!
+}
+
+"A place: the events at one address, their counts and chains."
+type Place {
+  address: String!
+  orgUnit: OrgUnit
+  events(first: Int = 20, after: String): EventConnection!
+  chains: [Chain!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/query.graphqls", Input: `"""
@@ -1184,8 +1633,12 @@ type Query {
   me: Principal!
   "An org unit by code; the caller's own unit when code is omitted. Null when outside the caller's subtree."
   orgUnit(code: ID): OrgUnit
-  "Events newest reported first, as a Relay connection. first is at most 100."
-  events(filter: EventFilter, first: Int = 20, after: String): EventConnection!
+  """
+  Events as a Relay connection, newest reported first or, with orderBy RELEVANCE,
+  ranked by how well they match filter.text (ranked pages reach 10,000 deep).
+  first is at most 100.
+  """
+  events(filter: EventFilter, first: Int = 20, after: String, orderBy: EventOrder = NEWEST): EventConnection!
   "One event by its global id (SOURCE:sourceId). Null when missing or outside the caller's subtree."
   event(id: ID!): Event
   "A person known from the events the caller may see."
@@ -1194,6 +1647,14 @@ type Query {
   organization(id: ID!): Organization
   "A key project by its standard code."
   project(code: ID!): Project
+  "A place: the events at an address (a building, an estate, a road and number)."
+  place(address: String!): Place
+  "A chain of linked events by its id, or any id it has absorbed. Null when none of its events is in the caller's subtree."
+  chain(id: ID!): Chain
+  "The largest chains with events in the caller's subtree."
+  chains(minSize: Int = 2, first: Int = 20): [Chain!]!
+  "Looks at personal data, newest first. Auditors only."
+  auditLog(principalId: ID, subject: ID, first: Int = 50): [AuditEntry!]!
   "Sync state of every upstream connector."
   connectors: [ConnectorState!]!
 }
@@ -1213,6 +1674,27 @@ enum Role {
   ANALYST
   "网格员"
   GRID_STAFF
+  "审计员"
+  AUDITOR
+}
+
+"How a list of events is ordered."
+enum EventOrder {
+  NEWEST
+  RELEVANCE
+}
+
+"One look at personal data."
+type AuditEntry {
+  at: Time!
+  principalId: ID!
+  principalName: String!
+  role: Role!
+  orgCode: ID!
+  "查看人员、查看单位、查看串联"
+  action: String!
+  subject: ID!
+  remote: String!
 }
 
 scalar Time
@@ -1223,6 +1705,70 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_AuditEntry_at(ctx, field)
+	case "principalId":
+		return ec.fieldContext_AuditEntry_principalId(ctx, field)
+	case "principalName":
+		return ec.fieldContext_AuditEntry_principalName(ctx, field)
+	case "role":
+		return ec.fieldContext_AuditEntry_role(ctx, field)
+	case "orgCode":
+		return ec.fieldContext_AuditEntry_orgCode(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "subject":
+		return ec.fieldContext_AuditEntry_subject(ctx, field)
+	case "remote":
+		return ec.fieldContext_AuditEntry_remote(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_Chain(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Chain_id(ctx, field)
+	case "size":
+		return ec.fieldContext_Chain_size(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Chain_timeline(ctx, field)
+	case "sources":
+		return ec.fieldContext_Chain_sources(ctx, field)
+	case "from":
+		return ec.fieldContext_Chain_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Chain_to(ctx, field)
+	case "spanDays":
+		return ec.fieldContext_Chain_spanDays(ctx, field)
+	case "people":
+		return ec.fieldContext_Chain_people(ctx, field)
+	case "organizations":
+		return ec.fieldContext_Chain_organizations(ctx, field)
+	case "complainants":
+		return ec.fieldContext_Chain_complainants(ctx, field)
+	case "links":
+		return ec.fieldContext_Chain_links(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Chain", field.Name)
+}
+
+func (ec *executionContext) childFields_ChainLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ChainLink_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ChainLink_to(ctx, field)
+	case "reasons":
+		return ec.fieldContext_ChainLink_reasons(ctx, field)
+	case "confidence":
+		return ec.fieldContext_ChainLink_confidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChainLink", field.Name)
+}
 
 func (ec *executionContext) childFields_ConnectorState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1296,6 +1842,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_refersTo(ctx, field)
 	case "referredBy":
 		return ec.fieldContext_Event_referredBy(ctx, field)
+	case "chain":
+		return ec.fieldContext_Event_chain(ctx, field)
 	case "project":
 		return ec.fieldContext_Event_project(ctx, field)
 	case "deadline":
@@ -1316,6 +1864,8 @@ func (ec *executionContext) childFields_EventConnection(ctx context.Context, fie
 		return ec.fieldContext_EventConnection_edges(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_EventConnection_pageInfo(ctx, field)
+	case "facets":
+		return ec.fieldContext_EventConnection_facets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventConnection", field.Name)
 }
@@ -1326,8 +1876,34 @@ func (ec *executionContext) childFields_EventEdge(ctx context.Context, field gra
 		return ec.fieldContext_EventEdge_cursor(ctx, field)
 	case "node":
 		return ec.fieldContext_EventEdge_node(ctx, field)
+	case "highlights":
+		return ec.fieldContext_EventEdge_highlights(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FacetCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_FacetCount_value(ctx, field)
+	case "label":
+		return ec.fieldContext_FacetCount_label(ctx, field)
+	case "count":
+		return ec.fieldContext_FacetCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FacetCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Facets(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sources":
+		return ec.fieldContext_Facets_sources(ctx, field)
+	case "categories":
+		return ec.fieldContext_Facets_categories(ctx, field)
+	case "towns":
+		return ec.fieldContext_Facets_towns(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Facets", field.Name)
 }
 
 func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1372,6 +1948,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_creditCode(ctx, field)
 	case "events":
 		return ec.fieldContext_Organization_events(ctx, field)
+	case "chains":
+		return ec.fieldContext_Organization_chains(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -1410,8 +1988,24 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_phone(ctx, field)
 	case "events":
 		return ec.fieldContext_Person_events(ctx, field)
+	case "chains":
+		return ec.fieldContext_Person_chains(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
+}
+
+func (ec *executionContext) childFields_Place(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "address":
+		return ec.fieldContext_Place_address(ctx, field)
+	case "orgUnit":
+		return ec.fieldContext_Place_orgUnit(ctx, field)
+	case "events":
+		return ec.fieldContext_Place_events(ctx, field)
+	case "chains":
+		return ec.fieldContext_Place_chains(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Place", field.Name)
 }
 
 func (ec *executionContext) childFields_Principal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1450,6 +2044,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_updatedAt(ctx, field)
 	case "events":
 		return ec.fieldContext_Project_events(ctx, field)
+	case "chains":
+		return ec.fieldContext_Project_chains(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -1656,6 +2252,28 @@ func (ec *executionContext) field_Person_events_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Place_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Project_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1689,6 +2307,72 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "principalId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["principalId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "subject",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subject"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_chain_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_chains_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "minSize",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minSize"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -1733,6 +2417,14 @@ func (ec *executionContext) field_Query_events_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*EventOrder, error) {
+			return ec.unmarshalOEventOrder2ᚖfengqiaoᚋresolversᚐEventOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -1775,6 +2467,20 @@ func (ec *executionContext) field_Query_person_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_place_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "address",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["address"] = arg0
 	return args, nil
 }
 
@@ -1865,6 +2571,589 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditEntry_principalId(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_principalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrincipalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_principalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_principalName(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_principalName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrincipalName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_principalName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_role(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.Role) graphql.Marshaler {
+			return ec.marshalNRole2fengqiaoᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "Role")
+}
+
+func (ec *executionContext) _AuditEntry_orgCode(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_orgCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrgCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_orgCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_subject(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_remote(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_remote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_remote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _Chain_id(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chain", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Chain_size(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chain", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Chain_timeline(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Timeline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚕᚖfengqiaoᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Chain",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Chain_sources(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕfengqiaoᚐSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chain", field, false, false, "Source")
+}
+
+func (ec *executionContext) _Chain_from(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chain", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Chain_to(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chain", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Chain_spanDays(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_spanDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpanDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_spanDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chain", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Chain_people(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_people(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.People, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Person) graphql.Marshaler {
+			return ec.marshalNPerson2ᚕᚖfengqiaoᚐPersonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_people(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Chain",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Chain_organizations(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚕᚖfengqiaoᚐOrganizationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Chain",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Chain_complainants(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_complainants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complainants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_complainants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chain", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Chain_links(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Chain().Links(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Link) graphql.Marshaler {
+			return ec.marshalNChainLink2ᚕᚖfengqiaoᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Chain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChainLink(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChainLink_from(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChainLink_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChainLink().From(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖfengqiaoᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChainLink_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChainLink",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChainLink_to(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChainLink_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChainLink().To(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖfengqiaoᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChainLink_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChainLink",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChainLink_reasons(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChainLink_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChainLink_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChainLink", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChainLink_confidence(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChainLink_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChainLink_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChainLink", field, false, false, "Float")
+}
 
 func (ec *executionContext) _ConnectorState_name(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ConnectorState) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -2668,6 +3957,38 @@ func (ec *executionContext) fieldContext_Event_referredBy(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Event_chain(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_chain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Chain(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ChainView) graphql.Marshaler {
+			return ec.marshalOChain2ᚖfengqiaoᚋresolversᚐChainView(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_chain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Event_project(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2856,6 +4177,38 @@ func (ec *executionContext) fieldContext_EventConnection_pageInfo(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _EventConnection_facets(ctx context.Context, field graphql.CollectedField, obj *EventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventConnection_facets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventConnection().Facets(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Facets) graphql.Marshaler {
+			return ec.marshalNFacets2ᚖfengqiaoᚐFacets(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventConnection_facets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Facets(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *EventEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2906,6 +4259,194 @@ func (ec *executionContext) fieldContext_EventEdge_node(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventEdge_highlights(ctx context.Context, field graphql.CollectedField, obj *EventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventEdge_highlights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Highlights, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventEdge_highlights(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _FacetCount_value(ctx context.Context, field graphql.CollectedField, obj *fengqiao.FacetCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetCount_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetCount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _FacetCount_label(ctx context.Context, field graphql.CollectedField, obj *fengqiao.FacetCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetCount_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FacetCount().Label(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetCount_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetCount", field, true, true, "String")
+}
+
+func (ec *executionContext) _FacetCount_count(ctx context.Context, field graphql.CollectedField, obj *fengqiao.FacetCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Facets_sources(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Facets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facets_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facets_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Facets_categories(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Facets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facets_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facets_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Facets_towns(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Facets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facets_towns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Towns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facets_towns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3302,6 +4843,38 @@ func (ec *executionContext) fieldContext_Organization_events(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Organization_chains(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_chains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organization().Chains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ChainView) graphql.Marshaler {
+			return ec.marshalNChain2ᚕᚖfengqiaoᚋresolversᚐChainViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_chains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3567,6 +5140,169 @@ func (ec *executionContext) fieldContext_Person_events(ctx context.Context, fiel
 	if fc.Args, err = ec.field_Person_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Person_chains(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_chains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().Chains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ChainView) graphql.Marshaler {
+			return ec.marshalNChain2ᚕᚖfengqiaoᚋresolversᚐChainViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_chains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Person",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Place_address(ctx context.Context, field graphql.CollectedField, obj *Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Place", field, false, false, "String")
+}
+
+func (ec *executionContext) _Place_orgUnit(ctx context.Context, field graphql.CollectedField, obj *Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_orgUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrgUnit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {
+			return ec.marshalOOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Place_orgUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Place_events(ctx context.Context, field graphql.CollectedField, obj *Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Place().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *EventConnection) graphql.Marshaler {
+			return ec.marshalNEventConnection2ᚖfengqiaoᚋresolversᚐEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Place_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Place_chains(ctx context.Context, field graphql.CollectedField, obj *Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_chains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Place().Chains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ChainView) graphql.Marshaler {
+			return ec.marshalNChain2ᚕᚖfengqiaoᚋresolversᚐChainViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_chains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -3941,6 +5677,38 @@ func (ec *executionContext) fieldContext_Project_events(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Project_chains(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_chains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Chains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ChainView) graphql.Marshaler {
+			return ec.marshalNChain2ᚕᚖfengqiaoᚋresolversᚐChainViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_chains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _QuarantinedRecord_sourceId(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Reject) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4119,7 +5887,7 @@ func (ec *executionContext) _Query_events(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Events(ctx, fc.Args["filter"].(*fengqiao.EventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Events(ctx, fc.Args["filter"].(*fengqiao.EventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*EventOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *EventConnection) graphql.Marshaler {
@@ -4323,6 +6091,182 @@ func (ec *executionContext) fieldContext_Query_project(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_project_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_place(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Place(ctx, fc.Args["address"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖfengqiaoᚋresolversᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_place(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_place_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_chain(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_chain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Chain(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ChainView) graphql.Marshaler {
+			return ec.marshalOChain2ᚖfengqiaoᚋresolversᚐChainView(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_chain(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_chain_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_chains(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_chains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Chains(ctx, fc.Args["minSize"].(*int), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ChainView) graphql.Marshaler {
+			return ec.marshalNChain2ᚕᚖfengqiaoᚋresolversᚐChainViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_chains(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_chains_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["principalId"].(*string), fc.Args["subject"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚕᚖfengqiaoᚐAuditEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5521,7 +7465,7 @@ func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"sources", "kinds", "statuses", "orgCode", "from", "to", "text"}
+	fieldsInOrder := [...]string{"sources", "kinds", "statuses", "orgCode", "from", "to", "text", "identifier", "categories"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5577,6 +7521,20 @@ func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.Text = data
+		case "identifier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifier"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Identifier = data
+		case "categories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categories"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Categories = data
 		}
 	}
 	return it, nil
@@ -5601,6 +7559,208 @@ func UnmarshalEventFilter(ctx context.Context, raw any) (fengqiao.EventFilter, e
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "at":
+			out.Values[i] = ec._AuditEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "principalId":
+			out.Values[i] = ec._AuditEntry_principalId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "principalName":
+			out.Values[i] = ec._AuditEntry_principalName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._AuditEntry_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orgCode":
+			out.Values[i] = ec._AuditEntry_orgCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._AuditEntry_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remote":
+			out.Values[i] = ec._AuditEntry_remote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chainImplementors = []string{"Chain"}
+
+func (ec *executionContext) _Chain(ctx context.Context, sel ast.SelectionSet, obj *ChainView) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chainImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Chain")
+		case "id":
+			out.Values[i] = ec._Chain_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._Chain_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			out.Values[i] = ec._Chain_timeline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sources":
+			out.Values[i] = ec._Chain_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._Chain_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._Chain_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spanDays":
+			out.Values[i] = ec._Chain_spanDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "people":
+			out.Values[i] = ec._Chain_people(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organizations":
+			out.Values[i] = ec._Chain_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "complainants":
+			out.Values[i] = ec._Chain_complainants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Chain_links(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chainLinkImplementors = []string{"ChainLink"}
+
+func (ec *executionContext) _ChainLink(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.Link) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chainLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChainLink")
+		case "from":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChainLink_from(ctx, field, obj)
+				})
+		case "to":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChainLink_to(ctx, field, obj)
+				})
+		case "reasons":
+			out.Values[i] = ec._ChainLink_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "confidence":
+			out.Values[i] = ec._ChainLink_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var connectorStateImplementors = []string{"ConnectorState"}
 
@@ -5808,6 +7968,12 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Event_referredBy(ctx, field, obj)
 				})
+		case "chain":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_chain(ctx, field, obj)
+				})
 		case "project":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -5860,18 +8026,24 @@ func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.Select
 		case "totalCount":
 			out.Values[i] = ec._EventConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "edges":
 			out.Values[i] = ec._EventConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._EventConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "facets":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EventConnection_facets(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5907,6 +8079,98 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "node":
 			out.Values[i] = ec._EventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "highlights":
+			out.Values[i] = ec._EventEdge_highlights(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var facetCountImplementors = []string{"FacetCount"}
+
+func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.FacetCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, facetCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FacetCount")
+		case "value":
+			out.Values[i] = ec._FacetCount_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "label":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FacetCount_label(ctx, field, obj)
+				})
+		case "count":
+			out.Values[i] = ec._FacetCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var facetsImplementors = []string{"Facets"}
+
+func (ec *executionContext) _Facets(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.Facets) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, facetsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Facets")
+		case "sources":
+			out.Values[i] = ec._Facets_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categories":
+			out.Values[i] = ec._Facets_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "towns":
+			out.Values[i] = ec._Facets_towns(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6068,6 +8332,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_events(ctx, field, obj)
 				})
+		case "chains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_chains(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6205,6 +8475,62 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_events(ctx, field, obj)
 				})
+		case "chains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_chains(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var placeImplementors = []string{"Place"}
+
+func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, obj *Place) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, placeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Place")
+		case "address":
+			out.Values[i] = ec._Place_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "orgUnit":
+			out.Values[i] = ec._Place_orgUnit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "events":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_events(ctx, field, obj)
+				})
+		case "chains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_chains(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6334,6 +8660,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_events(ctx, field, obj)
 				})
+		case "chains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_chains(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6459,6 +8791,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_project(ctx, field)
+				})
+		case "place":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_place(ctx, field)
+				})
+		case "chain":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_chain(ctx, field)
+				})
+		case "chains":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_chains(ctx, field)
+				})
+		case "auditLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditLog(ctx, field)
 				})
 		case "connectors":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -6859,6 +9215,30 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAuditEntry2ᚕᚖfengqiaoᚐAuditEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.AuditEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntry2ᚖfengqiaoᚐAuditEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖfengqiaoᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *fengqiao.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntry!")
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6881,6 +9261,54 @@ func (ec *executionContext) unmarshalNBreakerState2fengqiaoᚋresolversᚐBreake
 
 func (ec *executionContext) marshalNBreakerState2fengqiaoᚋresolversᚐBreakerState(ctx context.Context, sel ast.SelectionSet, v BreakerState) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNChain2ᚕᚖfengqiaoᚋresolversᚐChainViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*ChainView) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChain2ᚖfengqiaoᚋresolversᚐChainView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChain2ᚖfengqiaoᚋresolversᚐChainView(ctx context.Context, sel ast.SelectionSet, v *ChainView) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Chain!")
+		return graphql.Null
+	}
+	return ec._Chain(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChainLink2ᚕᚖfengqiaoᚐLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Link) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChainLink2ᚖfengqiaoᚐLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChainLink2ᚖfengqiaoᚐLink(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Link) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChainLink!")
+		return graphql.Null
+	}
+	return ec._ChainLink(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNConnectorState2ᚕᚖfengqiaoᚐConnectorStateᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.ConnectorState) graphql.Marshaler {
@@ -6993,6 +9421,34 @@ func (ec *executionContext) marshalNEventStatus2fengqiaoᚐEventStatus(ctx conte
 	return res
 }
 
+func (ec *executionContext) marshalNFacetCount2fengqiaoᚐFacetCount(ctx context.Context, sel ast.SelectionSet, v fengqiao.FacetCount) graphql.Marshaler {
+	return ec._FacetCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx context.Context, sel ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFacetCount2fengqiaoᚐFacetCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFacets2ᚖfengqiaoᚐFacets(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Facets) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Facets!")
+		return graphql.Null
+	}
+	return ec._Facets(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7074,6 +9530,30 @@ func (ec *executionContext) marshalNOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx context.Co
 	return ec._OrgUnit(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNOrganization2ᚕᚖfengqiaoᚐOrganizationᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Organization) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganization2ᚖfengqiaoᚐOrganization(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganization2ᚖfengqiaoᚐOrganization(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Organization) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Organization!")
+		return graphql.Null
+	}
+	return ec._Organization(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖfengqiaoᚋresolversᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -7100,6 +9580,30 @@ func (ec *executionContext) marshalNParty2ᚕfengqiaoᚐPartyᚄ(ctx context.Con
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNPerson2ᚕᚖfengqiaoᚐPersonᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Person) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPerson2ᚖfengqiaoᚐPerson(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPerson2ᚖfengqiaoᚐPerson(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Person) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Person!")
+		return graphql.Null
+	}
+	return ec._Person(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPrincipal2ᚖfengqiaoᚐPrincipal(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Principal) graphql.Marshaler {
@@ -7164,6 +9668,36 @@ func (ec *executionContext) marshalNSource2fengqiaoᚐSource(ctx context.Context
 	return res
 }
 
+func (ec *executionContext) unmarshalNSource2ᚕfengqiaoᚐSourceᚄ(ctx context.Context, v any) ([]fengqiao.Source, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]fengqiao.Source, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSource2fengqiaoᚐSource(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNSource2ᚕfengqiaoᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []fengqiao.Source) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSource2fengqiaoᚐSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7176,6 +9710,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -7364,6 +9927,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOChain2ᚖfengqiaoᚋresolversᚐChainView(ctx context.Context, sel ast.SelectionSet, v *ChainView) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Chain(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOEvent2ᚖfengqiaoᚐEvent(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -7413,6 +9983,22 @@ func (ec *executionContext) marshalOEventKind2ᚕfengqiaoᚐEventKindᚄ(ctx con
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOEventOrder2ᚖfengqiaoᚋresolversᚐEventOrder(ctx context.Context, v any) (*EventOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(EventOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEventOrder2ᚖfengqiaoᚋresolversᚐEventOrder(ctx context.Context, sel ast.SelectionSet, v *EventOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOEventStatus2ᚕfengqiaoᚐEventStatusᚄ(ctx context.Context, v any) ([]fengqiao.EventStatus, error) {
@@ -7534,6 +10120,13 @@ func (ec *executionContext) marshalOPerson2ᚖfengqiaoᚐPerson(ctx context.Cont
 	return ec._Person(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOPlace2ᚖfengqiaoᚋresolversᚐPlace(ctx context.Context, sel ast.SelectionSet, v *Place) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Place(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOProject2ᚖfengqiaoᚐProject(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Project) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -7587,6 +10180,41 @@ func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.S
 	_ = ctx
 	res := graphql.MarshalString(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

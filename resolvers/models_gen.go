@@ -4,28 +4,10 @@ package resolvers
 
 import (
 	"bytes"
-	"fengqiao"
 	"fmt"
 	"io"
 	"strconv"
 )
-
-type EventConnection struct {
-	// Every event matching the filter, across all pages.
-	TotalCount int          `json:"totalCount"`
-	Edges      []*EventEdge `json:"edges"`
-	PageInfo   *PageInfo    `json:"pageInfo"`
-}
-
-type EventEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *fengqiao.Event `json:"node"`
-}
-
-type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
-}
 
 // 查询入口。每个查询都限定在调用者所属组织单元的子树之内：村社令牌只看得到本村社的数据，统计数字也一样。
 // The root of every read. Every field is scoped to the caller's org subtree.
@@ -87,6 +69,62 @@ func (e *BreakerState) UnmarshalJSON(b []byte) error {
 }
 
 func (e BreakerState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a list of events is ordered.
+type EventOrder string
+
+const (
+	EventOrderNewest    EventOrder = "NEWEST"
+	EventOrderRelevance EventOrder = "RELEVANCE"
+)
+
+var AllEventOrder = []EventOrder{
+	EventOrderNewest,
+	EventOrderRelevance,
+}
+
+func (e EventOrder) IsValid() bool {
+	switch e {
+	case EventOrderNewest, EventOrderRelevance:
+		return true
+	}
+	return false
+}
+
+func (e EventOrder) String() string {
+	return string(e)
+}
+
+func (e *EventOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EventOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EventOrder", str)
+	}
+	return nil
+}
+
+func (e EventOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EventOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EventOrder) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -15,6 +15,11 @@ func (r *organizationResolver) Events(ctx context.Context, obj *fengqiao.Organiz
 	return r.partyEvents(ctx, obj.ID, first, after)
 }
 
+// Chains is the resolver for the chains field.
+func (r *organizationResolver) Chains(ctx context.Context, obj *fengqiao.Organization) ([]*ChainView, error) {
+	return r.chainsMatching(ctx, fengqiao.EventFilter{PartyID: &obj.ID})
+}
+
 // IDNumber is the resolver for the idNumber field.
 func (r *personResolver) IDNumber(ctx context.Context, obj *fengqiao.Person) (*string, error) {
 	return personalData(ctx, obj.IDNumber, fengqiao.MaskIDNumber), nil
@@ -28,6 +33,25 @@ func (r *personResolver) Phone(ctx context.Context, obj *fengqiao.Person) (*stri
 // Events is the resolver for the events field.
 func (r *personResolver) Events(ctx context.Context, obj *fengqiao.Person, first *int, after *string) (*EventConnection, error) {
 	return r.partyEvents(ctx, obj.ID, first, after)
+}
+
+// Chains is the resolver for the chains field.
+func (r *personResolver) Chains(ctx context.Context, obj *fengqiao.Person) ([]*ChainView, error) {
+	return r.chainsMatching(ctx, fengqiao.EventFilter{PartyID: &obj.ID})
+}
+
+// Events is the resolver for the events field.
+func (r *placeResolver) Events(ctx context.Context, obj *Place, first *int, after *string) (*EventConnection, error) {
+	f, err := r.scopedFilter(ctx, &fengqiao.EventFilter{Text: &obj.Address})
+	if err != nil {
+		return nil, err
+	}
+	return r.connection(ctx, f, first, after)
+}
+
+// Chains is the resolver for the chains field.
+func (r *placeResolver) Chains(ctx context.Context, obj *Place) ([]*ChainView, error) {
+	return r.chainsMatching(ctx, fengqiao.EventFilter{Text: &obj.Address})
 }
 
 // OrgUnit is the resolver for the orgUnit field.
@@ -44,11 +68,19 @@ func (r *projectResolver) Events(ctx context.Context, obj *fengqiao.Project, fir
 	return r.connection(ctx, f, first, after)
 }
 
+// Chains is the resolver for the chains field.
+func (r *projectResolver) Chains(ctx context.Context, obj *fengqiao.Project) ([]*ChainView, error) {
+	return r.chainsMatching(ctx, fengqiao.EventFilter{ProjectCode: &obj.Code})
+}
+
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
 
 // Person returns PersonResolver implementation.
 func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
+
+// Place returns PlaceResolver implementation.
+func (r *Resolver) Place() PlaceResolver { return &placeResolver{r} }
 
 // Project returns ProjectResolver implementation.
 func (r *Resolver) Project() ProjectResolver { return &projectResolver{r} }
@@ -56,5 +88,6 @@ func (r *Resolver) Project() ProjectResolver { return &projectResolver{r} }
 type (
 	organizationResolver struct{ *Resolver }
 	personResolver       struct{ *Resolver }
+	placeResolver        struct{ *Resolver }
 	projectResolver      struct{ *Resolver }
 )

@@ -30,12 +30,12 @@ func (r *queryResolver) OrgUnit(ctx context.Context, code *string) (*fengqiao.Or
 }
 
 // Events is the resolver for the events field.
-func (r *queryResolver) Events(ctx context.Context, filter *fengqiao.EventFilter, first *int, after *string) (*EventConnection, error) {
+func (r *queryResolver) Events(ctx context.Context, filter *fengqiao.EventFilter, first *int, after *string, orderBy *EventOrder) (*EventConnection, error) {
 	f, err := r.scopedFilter(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
-	return r.connection(ctx, f, first, after)
+	return r.orderedConnection(ctx, f, first, after, orderBy != nil && *orderBy == EventOrderRelevance)
 }
 
 // Event is the resolver for the event field.
@@ -53,7 +53,7 @@ func (r *queryResolver) Person(ctx context.Context, id string) (*fengqiao.Person
 	if p == nil || p.Person == nil {
 		return nil, err
 	}
-	return p.Person, nil
+	return p.Person, r.audit(ctx, "查看人员", id)
 }
 
 // Organization is the resolver for the organization field.
@@ -62,7 +62,7 @@ func (r *queryResolver) Organization(ctx context.Context, id string) (*fengqiao.
 	if p == nil || p.Organization == nil {
 		return nil, err
 	}
-	return p.Organization, nil
+	return p.Organization, r.audit(ctx, "查看单位", id)
 }
 
 // Project is the resolver for the project field.
@@ -75,6 +75,93 @@ func (r *queryResolver) Project(ctx context.Context, code string) (*fengqiao.Pro
 		return nil, nil
 	}
 	return p, err
+}
+
+// Place is the resolver for the place field.
+func (r *queryResolver) Place(ctx context.Context, address string) (*Place, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	return &Place{Address: address, OrgUnit: r.Tree.Locate(address)}, nil
+}
+
+// Chain is the resolver for the chain field.
+func (r *queryResolver) Chain(ctx context.Context, id string) (*ChainView, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	ch, err := r.ChainService.Chain(ctx, id)
+	if fengqiao.ErrorCode(err) == fengqiao.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.chainView(ctx, ch)
+}
+
+// Chains is the resolver for the chains field.
+func (r *queryResolver) Chains(ctx context.Context, minSize *int, first *int) ([]*ChainView, error) {
+	n, size := 20, 2
+	if first != nil {
+		n = *first
+	}
+	if minSize != nil {
+		size = *minSize
+	}
+	if n < 0 || n > fengqiao.MaxPageSize {
+		return nil, fengqiao.Errorf(fengqiao.ELIMIT, "每页条数须在0到%d之间，收到%d", fengqiao.MaxPageSize, n)
+	}
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	// Largest first; a chain shows only its events in the caller's subtree, so
+	// read more than asked for and keep those that stay large enough.
+	chains, err := r.ChainService.Chains(ctx, fengqiao.ChainFilter{MinSize: size}, 10*n+50)
+	if err != nil {
+		return nil, err
+	}
+	var out []*ChainView
+	for _, ch := range chains {
+		if len(out) == n {
+			break
+		}
+		v, err := r.chainView(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil && v.Size >= size {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, principalID *string, subject *string, first *int) ([]*fengqiao.AuditEntry, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Role != fengqiao.RoleAuditor {
+		return nil, fengqiao.Errorf(fengqiao.EFORBIDDEN, "审计日志仅审计员可查看")
+	}
+	n := 50
+	if first != nil {
+		n = *first
+	}
+	if n < 0 || n > fengqiao.MaxPageSize {
+		return nil, fengqiao.Errorf(fengqiao.ELIMIT, "每页条数须在0到%d之间，收到%d", fengqiao.MaxPageSize, n)
+	}
+	entries, err := r.Audit.Entries(ctx, fengqiao.AuditFilter{PrincipalID: principalID, Subject: subject}, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*fengqiao.AuditEntry, len(entries))
+	for i := range entries {
+		out[i] = &entries[i]
+	}
+	return out, nil
 }
 
 // Connectors is the resolver for the connectors field.

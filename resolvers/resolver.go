@@ -12,10 +12,11 @@ import (
 
 // Resolver holds what the resolvers read. It is built once and shared by requests.
 type Resolver struct {
-	Tree   *fengqiao.OrgTree
-	Index  fengqiao.Index
-	Sync   fengqiao.SyncService
-	Chains fengqiao.ChainService
+	Tree         *fengqiao.OrgTree
+	Index        fengqiao.Index
+	Sync         fengqiao.SyncService
+	ChainService fengqiao.ChainService
+	Audit        fengqiao.AuditLog
 }
 
 // principal returns the caller, or EUNAUTHORIZED.
@@ -69,10 +70,14 @@ func visible(ctx context.Context, orgCode string) bool {
 	return p != nil && strings.HasPrefix(orgCode, p.OrgCode)
 }
 
-// connection reads one page of events as a Relay connection. The filter must
-// already be scoped.
+// connection reads one page of events, newest first, as a Relay connection. The
+// filter must already be scoped.
 func (r *Resolver) connection(ctx context.Context, f fengqiao.EventFilter, first *int, after *string) (*EventConnection, error) {
-	q := fengqiao.EventQuery{Filter: f, First: 20}
+	return r.orderedConnection(ctx, f, first, after, false)
+}
+
+func (r *Resolver) orderedConnection(ctx context.Context, f fengqiao.EventFilter, first *int, after *string, byRelevance bool) (*EventConnection, error) {
+	q := fengqiao.EventQuery{Filter: f, First: 20, ByRelevance: byRelevance}
 	if first != nil {
 		q.First = *first
 	}
@@ -86,12 +91,13 @@ func (r *Resolver) connection(ctx context.Context, f fengqiao.EventFilter, first
 	if err != nil {
 		return nil, err
 	}
-	conn := &EventConnection{TotalCount: page.Total, PageInfo: &PageInfo{HasNextPage: page.HasNext}}
-	if q.First == 0 {
-		return conn, nil
-	}
+	conn := &EventConnection{TotalCount: page.Total, PageInfo: &PageInfo{HasNextPage: page.HasNext}, filter: f}
 	for i, e := range page.Events {
-		conn.Edges = append(conn.Edges, &EventEdge{Cursor: page.Cursors[i], Node: e})
+		edge := &EventEdge{Cursor: page.Cursors[i], Node: e, Highlights: []string{}}
+		if i < len(page.Highlights) && page.Highlights[i] != nil {
+			edge.Highlights = page.Highlights[i]
+		}
+		conn.Edges = append(conn.Edges, edge)
 	}
 	if n := len(page.Cursors); n > 0 {
 		conn.PageInfo.EndCursor = &page.Cursors[n-1]

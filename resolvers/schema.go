@@ -17,7 +17,12 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 		}
 		return 1 + n*child
 	}
-	cfg.Complexity.Query.Events = func(child int, _ *fengqiao.EventFilter, first *int, _ *string) int { return page(child, first) }
+	cfg.Complexity.Query.Events = func(child int, _ *fengqiao.EventFilter, first *int, _ *string, _ *EventOrder) int {
+		return page(child, first)
+	}
+	cfg.Complexity.Place.Events = func(child int, first *int, _ *string) int { return page(child, first) }
+	cfg.Complexity.Query.Chains = func(child int, _ *int, first *int) int { return page(child, first) }
+	cfg.Complexity.Query.AuditLog = func(child int, _ *string, _ *string, first *int) int { return page(child, first) }
 	cfg.Complexity.Person.Events = func(child int, first *int, _ *string) int { return page(child, first) }
 	cfg.Complexity.Organization.Events = func(child int, first *int, _ *string) int { return page(child, first) }
 	cfg.Complexity.Project.Events = func(child int, first *int, _ *string) int { return page(child, first) }

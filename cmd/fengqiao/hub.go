@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"fengqiao"
+	"fengqiao/audit"
 	"fengqiao/chains"
 	"fengqiao/connectors"
 	"fengqiao/connectors/alerts"
@@ -36,6 +37,7 @@ type Hub struct {
 	State  *connectors.State
 	Runner *connectors.Runner
 	Chains *chains.Store
+	Audit  *audit.Log
 	Tokens *gateway.Tokens
 
 	listener net.Listener
@@ -66,6 +68,10 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
+	if h.Audit, err = audit.Open(filepath.Join(cfg.Data, "audit.db")); err != nil {
+		h.Close()
+		return nil, err
+	}
 	h.Runner = &connectors.Runner{Tree: h.Tree, Index: h.Index, State: h.State, Log: log, Interval: cfg.SyncInterval, Linker: h.Chains}
 	if cfg.Hotline12345 != nil {
 		h.Runner.Add(hotline12345.New(*cfg.Hotline12345, log))
@@ -89,7 +95,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
-	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, Chains: h.Chains}
+	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -158,6 +164,9 @@ func (h *Hub) Close() {
 		}
 		if h.Chains != nil {
 			h.Chains.Close()
+		}
+		if h.Audit != nil {
+			h.Audit.Close()
 		}
 		if h.Index != nil {
 			h.Index.Close()

@@ -1,0 +1,114 @@
+package resolvers
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"fengqiao"
+)
+
+// complainantRoles are the roles of people who bring a matter.
+var complainantRoles = map[string]bool{"来电人": true, "申请人": true, "原告": true, "报警人": true, "反映人": true}
+
+// chainView builds what the caller may see of a chain, nil if none of its events.
+// Looking at a chain is audited.
+func (r *Resolver) chainView(ctx context.Context, ch *fengqiao.Chain) (*ChainView, error) {
+	if ch == nil {
+		return nil, nil
+	}
+	found, err := r.Index.Lookup(ctx, ch.EventIDs)
+	if err != nil {
+		return nil, err
+	}
+	v := &ChainView{ID: ch.ID}
+	for _, e := range found {
+		if visible(ctx, e.OrgCode) {
+			v.Timeline = append(v.Timeline, e)
+		}
+	}
+	if len(v.Timeline) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(v.Timeline, func(a, b *fengqiao.Event) int { return a.ReportedAt.Compare(b.ReportedAt) })
+	v.Size = len(v.Timeline)
+	v.From, v.To = v.Timeline[0].ReportedAt, v.Timeline[len(v.Timeline)-1].ReportedAt
+	v.SpanDays = int(v.To.Sub(v.From) / (24 * time.Hour))
+	people, orgs, complainants := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, e := range v.Timeline {
+		if !slices.Contains(v.Sources, e.Source) {
+			v.Sources = append(v.Sources, e.Source)
+		}
+		for _, p := range e.Parties {
+			switch {
+			case p.Person != nil && !people[p.Person.ID]:
+				people[p.Person.ID] = true
+				v.People = append(v.People, p.Person)
+			case p.Organization != nil && !orgs[p.Organization.ID]:
+				orgs[p.Organization.ID] = true
+				v.Organizations = append(v.Organizations, p.Organization)
+			}
+			if p.Person != nil && complainantRoles[p.Role] {
+				complainants[p.Person.ID] = true
+			}
+		}
+	}
+	v.Complainants = len(complainants)
+	return v, r.audit(ctx, "查看串联", ch.ID)
+}
+
+// chainsOf returns the chains of a set of events, each once, largest first.
+func (r *Resolver) chainsOf(ctx context.Context, events []*fengqiao.Event) ([]*ChainView, error) {
+	seen := map[string]bool{}
+	var out []*ChainView
+	for _, e := range events {
+		ch, err := r.ChainService.ChainOf(ctx, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ch == nil || seen[ch.ID] {
+			continue
+		}
+		seen[ch.ID] = true
+		v, err := r.chainView(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b *ChainView) int { return b.Size - a.Size })
+	return out, nil
+}
+
+// chainsMatching returns the chains of the events (up to a page) matching f.
+func (r *Resolver) chainsMatching(ctx context.Context, f fengqiao.EventFilter) ([]*ChainView, error) {
+	f, err := r.scopedFilter(ctx, &f)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Index.Search(ctx, fengqiao.EventQuery{Filter: f, First: fengqiao.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	return r.chainsOf(ctx, page.Events)
+}
+
+// audit records a look at personal data by the caller.
+func (r *Resolver) audit(ctx context.Context, action, subject string) error {
+	p := fengqiao.PrincipalFrom(ctx)
+	if r.Audit == nil || p == nil {
+		return nil
+	}
+	return r.Audit.Record(ctx, fengqiao.AuditEntry{At: time.Now(), PrincipalID: p.ID, PrincipalName: p.Name, Role: p.Role,
+		OrgCode: p.OrgCode, Action: action, Subject: subject, Remote: p.Remote})
+}
+
+func eventIDs(events []*fengqiao.Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.ID
+	}
+	return out
+}

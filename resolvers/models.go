@@ -1,0 +1,48 @@
+package resolvers
+
+import (
+	"time"
+
+	"fengqiao"
+)
+
+// EventConnection is a page of events; it remembers its filter for facets.
+type EventConnection struct {
+	TotalCount int
+	Edges      []*EventEdge
+	PageInfo   *PageInfo
+	filter     fengqiao.EventFilter
+}
+
+// EventEdge is one event of a page.
+type EventEdge struct {
+	Cursor     string
+	Node       *fengqiao.Event
+	Highlights []string
+}
+
+// PageInfo says where a page ends.
+type PageInfo struct {
+	HasNextPage bool
+	EndCursor   *string
+}
+
+// Place is the view of one address.
+type Place struct {
+	Address string
+	OrgUnit *fengqiao.OrgUnit
+}
+
+// ChainView is a chain as the caller may see it: its visible events and what they
+// tell together.
+type ChainView struct {
+	ID            string
+	Size          int
+	Timeline      []*fengqiao.Event
+	Sources       []fengqiao.Source
+	From, To      time.Time
+	SpanDays      int
+	People        []*fengqiao.Person
+	Organizations []*fengqiao.Organization
+	Complainants  int
+}
