@@ -30,6 +30,7 @@ var demoPrincipals = []struct {
 	{"county", fengqiao.Principal{ID: "demo-county", Name: "县社会治理中心值班长", Role: fengqiao.RoleCommander, OrgCode: "331081"}},
 	{"town", fengqiao.Principal{ID: "demo-town", Name: "泽国镇分析员", Role: fengqiao.RoleAnalyst, OrgCode: "331081100"}},
 	{"village", fengqiao.Principal{ID: "demo-village", Name: "网格员", Role: fengqiao.RoleGridStaff}},
+	{"auditor", fengqiao.Principal{ID: "demo-auditor", Name: "县审计员", Role: fengqiao.RoleAuditor, OrgCode: "331081"}},
 }
 
 func (m *Main) demo(ctx context.Context, args []string) error {
@@ -78,9 +79,10 @@ func (m *Main) demo(ctx context.Context, args []string) error {
     县级 county：  %s
     镇级 town：    %s
     村级 village： %s
+    审计 auditor： %s
 `, len(w.Hotline), len(w.Mediation), len(w.Police), len(w.Court), len(w.City), len(w.Surveys), len(w.Projects), len(w.Devices),
 		base, base, tokens["county"], base, base,
-		filepath.Join(*data, "demo-tokens.json"), tokens["county"], tokens["town"], tokens["village"])
+		filepath.Join(*data, "demo-tokens.json"), tokens["county"], tokens["town"], tokens["village"], tokens["auditor"])
 	if m.Started != nil {
 		m.Started(hub)
 	}

@@ -108,8 +108,10 @@ func allEventIDs(t *testing.T, base, token string) map[string]string {
 	}
 }
 
-func TestDemoServesBothUpstreamsScopedByToken(t *testing.T) {
-	t.Parallel()
+// startDemo runs `fengqiao demo` on a small world until it has synced, and
+// returns its address and tokens.
+func startDemo(t *testing.T) (string, map[string]string) {
+	t.Helper()
 	data := t.TempDir()
 	started := make(chan *Hub, 1)
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Started: func(h *Hub) { started <- h }}
@@ -131,14 +133,18 @@ func TestDemoServesBothUpstreamsScopedByToken(t *testing.T) {
 	for !hub.Runner.Ready() {
 		time.Sleep(50 * time.Millisecond)
 	}
-	base := "http://" + hub.Addr()
-
 	var tokens map[string]string
 	b, err := os.ReadFile(filepath.Join(data, "demo-tokens.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	json.Unmarshal(b, &tokens)
+	return "http://" + hub.Addr(), tokens
+}
+
+func TestDemoServesBothUpstreamsScopedByToken(t *testing.T) {
+	t.Parallel()
+	base, tokens := startDemo(t)
 
 	// The issue's own query answers with events placed in the tree.
 	var first eventsPage
@@ -373,4 +379,132 @@ mediation: {baseURL: %q, appId: app, secret: s, pageSize: 10}
 	if broken == 0 || quarantined != broken {
 		t.Errorf("quarantined %d records, the world broke %d", quarantined, broken)
 	}
+}
+
+func TestDemoChainsSearchPortraitsAndAudit(t *testing.T) {
+	t.Parallel()
+	base, tokens := startDemo(t)
+	county := tokens["county"]
+
+	// The largest chains cross sources, with reasons for every link.
+	var cs struct {
+		Chains []struct {
+			ID           string
+			Size         int
+			Sources      []string
+			Complainants int
+			Timeline     []struct{ ID, ReportedAt string }
+			Links        []struct {
+				Reasons    []string
+				Confidence float64
+				From, To   struct{ ID string }
+			}
+		}
+	}
+	graphQL(t, base, county, `{ chains(first: 5) { id size sources complainants timeline { id reportedAt } links { reasons confidence from { id } to { id } } } }`, &cs)
+	if len(cs.Chains) == 0 {
+		t.Fatal("no chains in the demo")
+	}
+	top := cs.Chains[0]
+	if top.Size < 3 || len(top.Timeline) != top.Size || len(top.Sources) < 2 || top.Complainants < 2 || len(top.Links) < top.Size-1 {
+		t.Fatalf("largest chain: size %d, %d sources, %d complainants, %d links", top.Size, len(top.Sources), top.Complainants, len(top.Links))
+	}
+	for _, l := range top.Links {
+		if len(l.Reasons) == 0 || l.Confidence <= 0 || l.From.ID == "" || l.To.ID == "" {
+			t.Fatalf("link without evidence: %+v", l)
+		}
+	}
+	for i := 1; i < len(top.Timeline); i++ {
+		if top.Timeline[i].ReportedAt < top.Timeline[i-1].ReportedAt {
+			t.Fatal("timeline out of order")
+		}
+	}
+	// Every event of the chain names it, by the same id.
+	var one struct {
+		Event struct{ Chain struct{ ID string } }
+	}
+	graphQL(t, base, county, fmt.Sprintf(`{ event(id: %q) { chain { id } } }`, top.Timeline[len(top.Timeline)-1].ID), &one)
+	if one.Event.Chain.ID != top.ID {
+		t.Fatalf("event's chain %q, want %q", one.Event.Chain.ID, top.ID)
+	}
+
+	// Ranked search marks the words found; facets add up to the total.
+	var found struct {
+		Events struct {
+			TotalCount int
+			Edges      []struct{ Highlights []string }
+			Facets     struct {
+				Sources, Towns []struct {
+					Value, Label string
+					Count        int
+				}
+			}
+		}
+	}
+	graphQL(t, base, county, `{ events(filter: {text: "工资"}, orderBy: RELEVANCE, first: 5) { totalCount edges { highlights } facets { sources { value label count } towns { value label count } } } }`, &found)
+	sum := 0
+	for _, f := range found.Events.Facets.Sources {
+		sum += f.Count
+	}
+	if found.Events.TotalCount == 0 || sum != found.Events.TotalCount || !strings.Contains(strings.Join(found.Events.Edges[0].Highlights, ""), "<mark>") {
+		t.Fatalf("search: %+v", found.Events)
+	}
+	if l := found.Events.Facets.Towns[0].Label; !strings.HasSuffix(l, "镇") && !strings.HasSuffix(l, "街道") && l != "东部新区" {
+		t.Fatalf("town facet labelled %q", l)
+	}
+
+	// A look at a person is in the audit log, which only an auditor may read.
+	var people struct {
+		Events struct {
+			Edges []struct {
+				Node struct {
+					Parties []struct{ Person *struct{ ID string } }
+				}
+			}
+		}
+	}
+	graphQL(t, base, county, `{ events(filter: {sources: [MEDIATION]}, first: 1) { edges { node { parties { person { id } } } } } }`, &people)
+	pid := people.Events.Edges[0].Node.Parties[0].Person.ID
+	var portrait struct {
+		Person struct {
+			Name   string
+			Events struct{ TotalCount int }
+			Chains []struct{ ID string }
+		}
+	}
+	graphQL(t, base, county, fmt.Sprintf(`{ person(id: %q) { name events { totalCount } chains { id } } }`, pid), &portrait)
+	if portrait.Person.Name == "" || portrait.Person.Events.TotalCount == 0 {
+		t.Fatalf("portrait %+v", portrait)
+	}
+	var log struct {
+		AuditLog []struct{ PrincipalID, Action, Subject, Remote string }
+	}
+	graphQL(t, base, tokens["auditor"], fmt.Sprintf(`{ auditLog(subject: %q) { principalId action subject remote } }`, pid), &log)
+	if len(log.AuditLog) == 0 || log.AuditLog[0].Action != "查看人员" || log.AuditLog[0].PrincipalID != "demo-county" || log.AuditLog[0].Remote == "" {
+		t.Fatalf("audit log %+v", log)
+	}
+	if errs := graphQLErrors(t, base, county, `{ auditLog { subject } }`); len(errs) == 0 {
+		t.Fatal("a commander read the audit log")
+	}
+}
+
+// graphQLErrors posts a query and returns its error messages.
+func graphQLErrors(t *testing.T, base, token, query string) []string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct{ Errors []struct{ Message string } }
+	json.NewDecoder(resp.Body).Decode(&r)
+	var out []string
+	for _, e := range r.Errors {
+		out = append(out, e.Message)
+	}
+	return out
 }
