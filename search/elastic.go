@@ -1,0 +1,358 @@
+package search
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"fengqiao"
+)
+
+// Elastic is the Index on an Elasticsearch cluster, for when one machine is
+// outgrown: stateless hub replicas share one cluster. Text is analyzed with the
+// cjk analyzer that ships with Elasticsearch (bigrams, like the embedded index),
+// and folded the same way (traditional → simplified, full → half width) before it
+// is sent, so both backends answer alike.
+type Elastic struct {
+	es    *elasticsearch.Client
+	index string
+}
+
+var _ fengqiao.Index = (*Elastic)(nil)
+
+// ElasticConfig reaches a cluster.
+type ElasticConfig struct {
+	// URLs of the cluster's nodes.
+	URLs     []string `json:"urls"`
+	Username string   `json:"username"`
+	Password string   `json:"password"`
+	// Index is the events index. Default "fengqiao-events".
+	Index string `json:"index"`
+	// Transport replaces the HTTP transport (tests pin requests with it).
+	Transport http.RoundTripper `json:"-"`
+}
+
+// OpenElastic connects to a cluster and makes sure the index template and the
+// index exist.
+func OpenElastic(ctx context.Context, cfg ElasticConfig) (*Elastic, error) {
+	if cfg.Index == "" {
+		cfg.Index = "fengqiao-events"
+	}
+	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: cfg.URLs, Username: cfg.Username, Password: cfg.Password, Transport: cfg.Transport})
+	if err != nil {
+		return nil, err
+	}
+	e := &Elastic{es: es, index: cfg.Index}
+	if err := e.call(ctx, esapi.IndicesPutIndexTemplateRequest{Name: cfg.Index, Body: jsonBody(e.template())}, nil); err != nil {
+		return nil, fmt.Errorf("elasticsearch index template: %w", err)
+	}
+	res := map[string]any{}
+	err = e.call(ctx, esapi.IndicesCreateRequest{Index: cfg.Index}, &res)
+	if err != nil && !strings.Contains(err.Error(), "resource_already_exists_exception") {
+		return nil, fmt.Errorf("elasticsearch index: %w", err)
+	}
+	return e, nil
+}
+
+// template is the index template: the same fields as the embedded index.
+func (e *Elastic) template() map[string]any {
+	kw := map[string]any{"type": "keyword"}
+	text := map[string]any{"type": "text", "analyzer": "cjk"}
+	props := map[string]any{
+		fieldReportedAt: map[string]any{"type": "date"},
+		fieldRaw:        map[string]any{"type": "text", "index": false},
+	}
+	for _, f := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown} {
+		props[f] = kw
+	}
+	for _, f := range textFields {
+		props[f] = text
+	}
+	return map[string]any{
+		"index_patterns": []string{e.index},
+		"template": map[string]any{
+			"settings": map[string]any{"number_of_shards": 3, "max_result_window": fengqiao.MaxRankedResults + fengqiao.MaxPageSize + 1},
+			"mappings": map[string]any{"dynamic": "strict", "properties": props},
+		},
+	}
+}
+
+// Upsert implements fengqiao.Index: one bulk request, refreshed before it returns;
+// items the cluster refuses are reported by id.
+func (e *Elastic) Upsert(ctx context.Context, events []*fengqiao.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	var body bytes.Buffer
+	for _, ev := range events {
+		doc, err := newDocument(ev)
+		if err != nil {
+			return err
+		}
+		action, _ := json.Marshal(map[string]any{"index": map[string]any{"_index": e.index, "_id": ev.ID}})
+		source, _ := json.Marshal(doc)
+		body.Write(action)
+		body.WriteByte('\n')
+		body.Write(source)
+		body.WriteByte('\n')
+	}
+	var res struct {
+		Errors bool `json:"errors"`
+		Items  []map[string]struct {
+			ID     string `json:"_id"`
+			Status int    `json:"status"`
+			Error  *struct {
+				Type, Reason string
+			} `json:"error"`
+		} `json:"items"`
+	}
+	if err := e.call(ctx, esapi.BulkRequest{Body: &body, Refresh: "wait_for"}, &res); err != nil {
+		return err
+	}
+	if !res.Errors {
+		return nil
+	}
+	var failed []string
+	for _, item := range res.Items {
+		for _, r := range item {
+			if r.Error != nil {
+				failed = append(failed, fmt.Sprintf("%s: %s: %s", r.ID, r.Error.Type, r.Error.Reason))
+			}
+		}
+	}
+	return fmt.Errorf("elasticsearch bulk: %d of %d events refused: %s", len(failed), len(events), strings.Join(failed, "; "))
+}
+
+// Get implements fengqiao.Index.
+func (e *Elastic) Get(ctx context.Context, id string) (*fengqiao.Event, error) {
+	found, err := e.Lookup(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if ev := found[id]; ev != nil {
+		return ev, nil
+	}
+	return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "事件不存在：%s", id)
+}
+
+// Lookup implements fengqiao.Index.
+func (e *Elastic) Lookup(ctx context.Context, ids []string) (map[string]*fengqiao.Event, error) {
+	found := map[string]*fengqiao.Event{}
+	if len(ids) == 0 {
+		return found, nil
+	}
+	res, err := e.search(ctx, map[string]any{"query": map[string]any{"ids": map[string]any{"values": ids}}, "size": len(ids), "_source": []string{fieldRaw}})
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range res.Hits.Hits {
+		ev, err := decodeRaw(h.Source.Raw)
+		if err != nil {
+			return nil, err
+		}
+		found[ev.ID] = ev
+	}
+	return found, nil
+}
+
+// Search implements fengqiao.Index. Newest-first pages use search_after on the
+// sort key, so they go as deep as the index; ranked pages use from/size.
+func (e *Elastic) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.EventPage, error) {
+	after, err := decodeCursor(q.After)
+	if err != nil {
+		return nil, err
+	}
+	size := pageSize(q.First)
+	body := map[string]any{"query": esQuery(q.Filter), "size": size + 1, "track_total_hits": true, "_source": []string{fieldRaw}}
+	if q.Filter.Text != nil && *q.Filter.Text != "" {
+		body["highlight"] = map[string]any{"pre_tags": []string{"<mark>"}, "post_tags": []string{"</mark>"},
+			"fields": map[string]any{fieldTitle: map[string]any{}, fieldContent: map[string]any{}}}
+	}
+	offset := 0
+	if q.ByRelevance {
+		if after != "" {
+			n, err := strconv.Atoi(strings.TrimPrefix(after, "rank:"))
+			if err != nil || !strings.HasPrefix(after, "rank:") {
+				return nil, fengqiao.Errorf(fengqiao.EINVALID, "分页游标无效：%q", q.After)
+			}
+			offset = n
+		}
+		if offset+size > fengqiao.MaxRankedResults {
+			return nil, fengqiao.Errorf(fengqiao.ELIMIT, "按相关度排序最多翻到第%d条，请缩小查询范围或按时间排序", fengqiao.MaxRankedResults)
+		}
+		body["from"] = offset
+		body["sort"] = []any{"_score", map[string]any{fieldSortKey: "desc"}}
+	} else {
+		body["sort"] = []any{map[string]any{fieldSortKey: "desc"}}
+		if after != "" {
+			body["search_after"] = []string{after}
+		}
+	}
+	if size == 0 {
+		body["size"] = 0
+	}
+	res, err := e.search(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	page := &fengqiao.EventPage{Total: res.Hits.Total.Value, HasNext: len(res.Hits.Hits) > size}
+	for i, h := range res.Hits.Hits[:min(size, len(res.Hits.Hits))] {
+		ev, err := decodeRaw(h.Source.Raw)
+		if err != nil {
+			return nil, err
+		}
+		page.Events = append(page.Events, ev)
+		if q.ByRelevance {
+			page.Cursors = append(page.Cursors, encodeCursor("rank:"+strconv.Itoa(offset+i+1)))
+		} else {
+			page.Cursors = append(page.Cursors, encodeCursor(sortKey(ev)))
+		}
+		page.Highlights = append(page.Highlights, append(h.Highlight[fieldTitle], h.Highlight[fieldContent]...))
+	}
+	return page, nil
+}
+
+// Count implements fengqiao.Index.
+func (e *Elastic) Count(ctx context.Context, f fengqiao.EventFilter) (int, error) {
+	var res struct {
+		Count int `json:"count"`
+	}
+	err := e.call(ctx, esapi.CountRequest{Index: []string{e.index}, Body: jsonBody(map[string]any{"query": esQuery(f)})}, &res)
+	return res.Count, err
+}
+
+// Facets implements fengqiao.Index.
+func (e *Elastic) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.Facets, error) {
+	aggs := map[string]any{}
+	for _, field := range []string{fieldSource, fieldCategory, fieldTown} {
+		aggs[field] = map[string]any{"terms": map[string]any{"field": field, "size": 50}}
+	}
+	res, err := e.search(ctx, map[string]any{"query": esQuery(f), "size": 0, "aggs": aggs})
+	if err != nil {
+		return nil, err
+	}
+	counts := func(field string) []fengqiao.FacetCount {
+		var out []fengqiao.FacetCount
+		for _, b := range res.Aggregations[field].Buckets {
+			if b.Key != "" {
+				out = append(out, fengqiao.FacetCount{Value: b.Key, Count: b.DocCount})
+			}
+		}
+		sortFacets(out)
+		return out
+	}
+	return &fengqiao.Facets{Sources: counts(fieldSource), Categories: counts(fieldCategory), Towns: counts(fieldTown)}, nil
+}
+
+// Close implements fengqiao.Index.
+func (e *Elastic) Close() error { return nil }
+
+// esQuery translates a filter into a bool query of filters (no scoring) and, for
+// text, phrase matches that rank.
+func esQuery(f fengqiao.EventFilter) map[string]any {
+	var filter []any
+	terms := func(field string, values []string) {
+		if len(values) > 0 {
+			filter = append(filter, map[string]any{"terms": map[string]any{field: values}})
+		}
+	}
+	terms(fieldSource, strs(f.Sources))
+	terms(fieldKind, strs(f.Kinds))
+	terms(fieldStatus, strs(f.Statuses))
+	terms(fieldCategory, f.Categories)
+	for _, one := range []struct {
+		field string
+		value *string
+	}{{fieldOrgPath, f.OrgCode}, {fieldPartyIDs, f.PartyID}, {fieldProject, f.ProjectCode}, {fieldRefersTo, f.RefersTo}} {
+		if one.value != nil {
+			terms(one.field, []string{*one.value})
+		}
+	}
+	if f.Identifier != nil && *f.Identifier != "" {
+		id := strings.TrimSpace(*f.Identifier)
+		terms(fieldIDs, []string{strings.ToUpper(id), id})
+	}
+	if f.From != nil || f.To != nil {
+		r := map[string]any{}
+		if f.From != nil {
+			r["gte"] = f.From.UTC().Format(time.RFC3339Nano)
+		}
+		if f.To != nil {
+			r["lt"] = f.To.UTC().Format(time.RFC3339Nano)
+		}
+		filter = append(filter, map[string]any{"range": map[string]any{fieldReportedAt: r}})
+	}
+	b := map[string]any{}
+	if len(filter) > 0 {
+		b["filter"] = filter
+	}
+	if f.Text != nil && *f.Text != "" {
+		var should []any
+		for _, field := range textFields {
+			should = append(should, map[string]any{"match_phrase": map[string]any{field: Fold(*f.Text)}})
+		}
+		b["must"] = []any{map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}}
+	}
+	if len(b) == 0 {
+		return map[string]any{"match_all": map[string]any{}}
+	}
+	return map[string]any{"bool": b}
+}
+
+type esSearchResult struct {
+	Hits struct {
+		Total struct {
+			Value int `json:"value"`
+		} `json:"total"`
+		Hits []struct {
+			Source struct {
+				Raw string `json:"raw"`
+			} `json:"_source"`
+			Highlight map[string][]string `json:"highlight"`
+		} `json:"hits"`
+	} `json:"hits"`
+	Aggregations map[string]struct {
+		Buckets []struct {
+			Key      string `json:"key"`
+			DocCount int    `json:"doc_count"`
+		} `json:"buckets"`
+	} `json:"aggregations"`
+}
+
+func (e *Elastic) search(ctx context.Context, body map[string]any) (*esSearchResult, error) {
+	var res esSearchResult
+	err := e.call(ctx, esapi.SearchRequest{Index: []string{e.index}, Body: jsonBody(body)}, &res)
+	return &res, err
+}
+
+// call sends a request and decodes a 2xx answer into out; any other answer is an
+// error carrying the cluster's reason.
+func (e *Elastic) call(ctx context.Context, req esapi.Request, out any) error {
+	res, err := req.Do(ctx, e.es)
+	if err != nil {
+		return fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "搜索集群不可用"), err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.IsError() {
+		return fmt.Errorf("%w: elasticsearch %s: %.500s", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "搜索集群拒绝请求"), res.Status(), body)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(body, out)
+}
+
+func jsonBody(v any) io.Reader {
+	b, _ := json.Marshal(v)
+	return bytes.NewReader(b)
+}

@@ -1,0 +1,193 @@
+package search_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fengqiao"
+	"fengqiao/search"
+	"fengqiao/search/indextest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden request files")
+
+// recorder is a cluster that records each request and answers from a script.
+type recorder struct {
+	requests []recorded
+	answers  []string // one per request, in order; "" answers {}
+}
+
+type recorded struct {
+	Method, Path, Query string
+	Body                string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+	}
+	r.requests = append(r.requests, recorded{req.Method, req.URL.Path, req.URL.RawQuery, string(body)})
+	answer := "{}"
+	if n := len(r.requests) - 1; n < len(r.answers) && r.answers[n] != "" {
+		answer = r.answers[n]
+	}
+	h := http.Header{"Content-Type": {"application/json"}, "X-Elastic-Product": {"Elasticsearch"}}
+	return &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(strings.NewReader(answer)), Request: req}, nil
+}
+
+// golden compares a request with testdata/elastic/name, which -update rewrites.
+// Bodies are compared as JSON (NDJSON line by line), so formatting does not count.
+func golden(t *testing.T, name string, got recorded) {
+	t.Helper()
+	text := got.Method + " " + got.Path + "?" + got.Query + "\n" + indentBody(got.Body)
+	path := filepath.Join("testdata", "elastic", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./search -run Elastic -update to write it)", err)
+	}
+	if string(want) != text {
+		t.Errorf("request %s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, text, want)
+	}
+}
+
+func indentBody(body string) string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		var v any
+		if json.Unmarshal([]byte(line), &v) != nil {
+			out = append(out, line)
+			continue
+		}
+		b, _ := json.MarshalIndent(v, "", "  ")
+		out = append(out, string(b))
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+func openRecorded(t *testing.T, answers ...string) (*search.Elastic, *recorder) {
+	t.Helper()
+	rec := &recorder{answers: append([]string{"", ""}, answers...)}
+	e, err := search.OpenElastic(context.Background(), search.ElasticConfig{URLs: []string{"http://es.invalid:9200"}, Index: "fengqiao-events", Transport: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, rec
+}
+
+var goldenAt = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+
+func goldenEvent() *fengqiao.Event {
+	return &fengqiao.Event{ID: "MEDIATION:TJ1", Source: fengqiao.SourceMediation, SourceID: "TJ1", Kind: fengqiao.KindDispute,
+		Title: "拖欠工資糾紛", Content: "工地拖欠工资", Category: "劳资纠纷", OccurredAt: goldenAt, ReportedAt: goldenAt, UpdatedAt: goldenAt,
+		Status: fengqiao.StatusInProgress, OrgCode: "331081100010001", Address: "温岭市泽国镇楼下社区锦绣花园",
+		Parties: []fengqiao.Party{{Role: "申请人", Person: fengqiao.NewPerson("陈建国", "331081198001019012", "13800001111", "")}}}
+}
+
+func TestElasticRequestsArePinned(t *testing.T) {
+	ctx := context.Background()
+	e, rec := openRecorded(t)
+	golden(t, "template.txt", rec.requests[0])
+	golden(t, "create.txt", rec.requests[1])
+
+	// Bulk indexing reports each refused item by id.
+	e, rec = openRecorded(t, `{"errors":true,"items":[{"index":{"_id":"MEDIATION:TJ1","status":201}},{"index":{"_id":"MEDIATION:TJ2","status":400,"error":{"type":"mapper_parsing_exception","reason":"bad date"}}}]}`)
+	second := goldenEvent()
+	second.ID, second.SourceID = "MEDIATION:TJ2", "TJ2"
+	err := e.Upsert(ctx, []*fengqiao.Event{goldenEvent(), second})
+	if err == nil || !strings.Contains(err.Error(), "MEDIATION:TJ2: mapper_parsing_exception: bad date") || strings.Contains(err.Error(), "TJ1:") {
+		t.Fatalf("bulk error = %v", err)
+	}
+	golden(t, "bulk.txt", rec.requests[2])
+
+	// A filtered, newest-first page after a cursor.
+	raw, _ := json.Marshal(goldenEvent())
+	hit, _ := json.Marshal(map[string]any{"_source": map[string]string{"raw": string(raw)}, "highlight": map[string][]string{"title": {"拖欠<mark>工资</mark>纠纷"}}})
+	e, rec = openRecorded(t, fmt.Sprintf(`{"hits":{"total":{"value":42},"hits":[%s,%s]}}`, hit, hit))
+	org, text, from := "331081100", "工資", goldenAt.Add(-24*time.Hour)
+	first, err := e.Search(ctx, fengqiao.EventQuery{First: 1, Filter: fengqiao.EventFilter{Sources: []fengqiao.Source{fengqiao.SourceMediation}, OrgCode: &org, Text: &text, From: &from}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Total != 42 || len(first.Events) != 1 || !first.HasNext || first.Events[0].ID != "MEDIATION:TJ1" || first.Highlights[0][0] != "拖欠<mark>工资</mark>纠纷" {
+		t.Fatalf("page = %+v", first)
+	}
+	golden(t, "search_newest.txt", rec.requests[2])
+	e, rec = openRecorded(t, `{"hits":{"total":{"value":0},"hits":[]}}`)
+	if _, err := e.Search(ctx, fengqiao.EventQuery{First: 20, After: first.Cursors[0]}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "search_after.txt", rec.requests[2])
+
+	// Ranked, with an identifier filter.
+	id := "331081198001019012"
+	e, rec = openRecorded(t, `{"hits":{"total":{"value":0},"hits":[]}}`)
+	if _, err := e.Search(ctx, fengqiao.EventQuery{First: 10, ByRelevance: true, Filter: fengqiao.EventFilter{Text: &text, Identifier: &id}}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "search_ranked.txt", rec.requests[2])
+
+	// Facets as aggregations.
+	e, rec = openRecorded(t, `{"aggregations":{"source":{"buckets":[{"key":"MEDIATION","doc_count":3},{"key":"HOTLINE_12345","doc_count":5}]},"category":{"buckets":[]},"town":{"buckets":[{"key":"331081100","doc_count":8}]}}}`)
+	facets, err := e.Facets(ctx, fengqiao.EventFilter{OrgCode: &org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(facets.Sources) != "[{HOTLINE_12345 5} {MEDIATION 3}]" || fmt.Sprint(facets.Towns) != "[{331081100 8}]" {
+		t.Fatalf("facets = %+v", facets)
+	}
+	golden(t, "facets.txt", rec.requests[2])
+
+	e, rec = openRecorded(t, `{"count":7}`)
+	if n, err := e.Count(ctx, fengqiao.EventFilter{Statuses: []fengqiao.EventStatus{fengqiao.StatusResolved}}); err != nil || n != 7 {
+		t.Fatalf("count = %d, %v", n, err)
+	}
+	golden(t, "count.txt", rec.requests[2])
+
+	e, rec = openRecorded(t, fmt.Sprintf(`{"hits":{"total":{"value":1},"hits":[%s]}}`, hit))
+	if got, err := e.Get(ctx, "MEDIATION:TJ1"); err != nil || got.Title != "拖欠工資糾紛" {
+		t.Fatalf("get = %+v, %v", got, err)
+	}
+	golden(t, "lookup.txt", rec.requests[2])
+}
+
+// TestElasticConformance runs the suite every Index passes against a real
+// cluster, when ELASTICSEARCH_URL names one.
+func TestElasticConformance(t *testing.T) {
+	url := os.Getenv("ELASTICSEARCH_URL")
+	if url == "" {
+		t.Skip("ELASTICSEARCH_URL is not set: no cluster to run against")
+	}
+	var n atomic.Int64
+	indextest.Exercise(t, func(t *testing.T) fengqiao.Index {
+		t.Helper()
+		name := fmt.Sprintf("fengqiao-test-%d-%d", time.Now().UnixNano(), n.Add(1))
+		e, err := search.OpenElastic(context.Background(), search.ElasticConfig{URLs: []string{url}, Index: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			req, _ := http.NewRequest(http.MethodDelete, url+"/"+name, bytes.NewReader(nil))
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		})
+		return e
+	})
+}
