@@ -1,7 +1,7 @@
 // Package chains links events of the same matter into chains (类案串联) as they are
 // ingested, by evidence the hub can explain: the same key project, organization,
 // building or person (with a similar complaint), or one event being about another.
-// It keeps its state in one bbolt file; linking an event costs a bounded number of
+// It keeps its state in a Pebble store; linking an event costs a bounded number of
 // key lookups whatever the size of the index.
 package chains
 
@@ -10,19 +10,22 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble"
 
 	"fengqiao"
 )
 
-// Store is the chain state: evidence postings, event signatures, links, chains.
+// Store is the chain state: evidence postings, event signatures, links, chains,
+// in a Pebble LSM store, whose writes cost the same however large it grows.
 type Store struct {
-	db   *bolt.DB
+	db   *pebble.DB
 	tree *fengqiao.OrgTree
 }
 
@@ -31,43 +34,95 @@ var (
 	_ fengqiao.ChainService = (*Store)(nil)
 )
 
-var (
-	bucketPostings = []byte("postings") // evidence key \0 reported (8 bytes) event id → ""
-	bucketSigs     = []byte("sigs")     // event id → signature
-	bucketLinks    = []byte("links")    // event id \0 other id → link
-	bucketMember   = []byte("member")   // event id → chain id
-	bucketChains   = []byte("chains")   // chain id → chain record
-	bucketMembers  = []byte("members")  // chain id \0 event id → ""
-	bucketAlias    = []byte("alias")    // absorbed chain id → chain id
+// Key spaces, each a one-letter prefix.
+const (
+	spacePostings = "p" // evidence key \0 reported (8 bytes) event id → ""
+	spaceSigs     = "s" // event id → signature
+	spaceLinks    = "l" // event id \0 other id → link
+	spaceMember   = "m" // event id → chain id
+	spaceChains   = "c" // chain id → chain record
+	spaceMembers  = "M" // chain id \0 event id → ""
+	spaceAlias    = "a" // absorbed chain id → chain id
 )
+
+func key(space string, parts ...string) []byte {
+	return []byte(space + "\x00" + strings.Join(parts, "\x00"))
+}
 
 // candidatesPerKey bounds how many recent events of one key a new event is
 // compared with: the cost of linking does not grow with the index.
 const candidatesPerKey = 64
 
-// Open opens (or creates) the chain state at path.
-func Open(path string, tree *fengqiao.OrgTree) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, NoFreelistSync: true})
-	if err != nil {
-		return nil, fmt.Errorf("open chain state %s: %w", path, err)
+// cacheBytes is the block cache: linking reads recent postings of random keys,
+// which stay in memory at county scale (5 M events).
+const cacheBytes = 512 << 20
+
+// Open opens (or creates) the chain state in the directory dir.
+func Open(dir string, tree *fengqiao.OrgTree) (*Store, error) {
+	cache := pebble.NewCache(cacheBytes)
+	defer cache.Unref()
+	opts := &pebble.Options{Logger: quietLogger{}, Cache: cache, MemTableSize: 64 << 20}
+	opts.Levels = make([]pebble.LevelOptions, 7)
+	for i := range opts.Levels {
+		// Uncompressed blocks: a cache miss costs a read, not a decompression too.
+		opts.Levels[i] = pebble.LevelOptions{Compression: pebble.NoCompression, BlockSize: 16 << 10}
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketPostings, bucketSigs, bucketLinks, bucketMember, bucketChains, bucketMembers, bucketAlias} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("open chain state %s: %w", dir, err)
 	}
 	return &Store{db: db, tree: tree}, nil
 }
 
 // Close closes the state.
 func (s *Store) Close() error { return s.db.Close() }
+
+// quietLogger keeps Pebble's housekeeping out of the hub's log.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+func (quietLogger) Errorf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "chains: "+format+"\n", args...)
+}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("chains: "+format, args...))
+}
+
+// get reads a value, nil if there is none.
+func get(r pebble.Reader, k []byte) ([]byte, error) {
+	v, closer, err := r.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return bytes.Clone(v), nil
+}
+
+// scan calls fn for the keys under prefix, newest first when reverse, until fn
+// returns false.
+func scan(r pebble.Reader, prefix []byte, reverse bool, fn func(k, v []byte) bool) error {
+	upper := append(bytes.Clone(prefix), 0xff, 0xff)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	step, ok := it.Next, false
+	if reverse {
+		step, ok = it.Prev, it.Last()
+	} else {
+		ok = it.First()
+	}
+	for ; ok; ok = step() {
+		if !fn(it.Key(), it.Value()) {
+			break
+		}
+	}
+	return it.Error()
+}
 
 // signature is what linking needs to know of an event already seen.
 type signature struct {
@@ -91,49 +146,42 @@ type linkRecord struct {
 // share evidence with it, linked to those the rules accept, and its chain merged
 // with theirs. All of a batch is one transaction.
 func (s *Store) Link(ctx context.Context, events []*fengqiao.Event) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, e := range events {
-			if err := s.link(tx, e); err != nil {
-				return err
-			}
+	b := s.db.NewIndexedBatch() // reads see the batch's own writes
+	defer b.Close()
+	for _, e := range events {
+		if err := s.link(b, e); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return b.Commit(pebble.Sync)
 }
 
-func (s *Store) link(tx *bolt.Tx, e *fengqiao.Event) error {
+func (s *Store) link(b *pebble.Batch, e *fengqiao.Event) error {
 	sig := signature{Reported: e.ReportedAt.Unix(), Source: e.Source, Shingles: s.titleShingles(e)}
 	raw, _ := json.Marshal(sig)
-	if err := tx.Bucket(bucketSigs).Put([]byte(e.ID), raw); err != nil {
+	if err := b.Set(key(spaceSigs, e.ID), raw, nil); err != nil {
 		return err
 	}
-	postings, sigs := tx.Bucket(bucketPostings), tx.Bucket(bucketSigs)
 	found := map[string]*linkRecord{}
 	for _, ev := range s.evidenceOf(e) {
 		rule := rules[ev.kind]
-		prefix := append([]byte(ev.key), 0)
-		c := postings.Cursor()
+		prefix := key(spacePostings, ev.key, "")
+		n := 0
 		// Walk the key's postings newest first, at most candidatesPerKey.
-		k, _ := c.Seek(append(bytes.Clone(prefix), 0xff))
-		if k == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev()
-		}
-		for n := 0; k != nil && bytes.HasPrefix(k, prefix) && n < candidatesPerKey; k, _ = c.Prev() {
-			n++
-			other := string(k[len(prefix)+8:])
-			if other == e.ID {
-				continue
+		err := scan(b, prefix, true, func(k, _ []byte) bool {
+			if n++; n > candidatesPerKey {
+				return false
 			}
+			other := string(k[len(prefix)+8:])
 			when := int64(binary.BigEndian.Uint64(k[len(prefix) : len(prefix)+8]))
-			if abs(when-sig.Reported) > int64(rule.window.Seconds()) {
-				continue
+			if other == e.ID || abs(when-sig.Reported) > int64(rule.window.Seconds()) {
+				return true
 			}
 			if rule.accepts != nil {
 				var os signature
-				if json.Unmarshal(sigs.Get([]byte(other)), &os) != nil || !rule.accepts(&sig, &os) {
-					continue
+				raw, err := get(b, key(spaceSigs, other))
+				if err != nil || json.Unmarshal(raw, &os) != nil || !rule.accepts(&sig, &os) {
+					return true
 				}
 			}
 			l := found[other]
@@ -150,16 +198,20 @@ func (s *Store) link(tx *bolt.Tx, e *fengqiao.Event) error {
 				// Independent evidence adds up: 1 - Π(1 - c).
 				l.Confidence = 1 - (1-l.Confidence)*(1-rule.confidence)
 			}
+			return true
+		})
+		if err != nil {
+			return err
 		}
-		key := append(append(prefix, binary.BigEndian.AppendUint64(nil, uint64(sig.Reported))...), e.ID...)
-		if err := postings.Put(key, nil); err != nil {
+		posting := append(append(prefix, binary.BigEndian.AppendUint64(nil, uint64(sig.Reported))...), e.ID...)
+		if err := b.Set(posting, nil, nil); err != nil {
 			return err
 		}
 	}
 	for other, l := range found {
 		raw, _ := json.Marshal(l)
 		for _, pair := range [][2]string{{e.ID, other}, {other, e.ID}} {
-			if err := tx.Bucket(bucketLinks).Put([]byte(pair[0]+"\x00"+pair[1]), raw); err != nil {
+			if err := b.Set(key(spaceLinks, pair[0], pair[1]), raw, nil); err != nil {
 				return err
 			}
 		}
@@ -172,24 +224,30 @@ func (s *Store) link(tx *bolt.Tx, e *fengqiao.Event) error {
 		members = append(members, other)
 	}
 	sort.Strings(members)
-	return s.join(tx, members, e.ReportedAt)
+	return s.join(b, members, e.ReportedAt)
 }
 
 // join puts events into one chain: the largest of their chains absorbs the
 // others (whose IDs become aliases), or a new chain is made.
-func (s *Store) join(tx *bolt.Tx, events []string, at time.Time) error {
-	member, chains := tx.Bucket(bucketMember), tx.Bucket(bucketChains)
+func (s *Store) join(b *pebble.Batch, events []string, at time.Time) error {
 	var survivor *chainRecord
 	others := map[string]*chainRecord{}
 	var loose []string
 	for _, id := range events {
-		cid := member.Get([]byte(id))
+		cid, err := get(b, key(spaceMember, id))
+		if err != nil {
+			return err
+		}
 		if cid == nil {
 			loose = append(loose, id)
 			continue
 		}
+		raw, err := get(b, key(spaceChains, string(cid)))
+		if err != nil {
+			return err
+		}
 		var ch chainRecord
-		if err := json.Unmarshal(chains.Get(cid), &ch); err != nil {
+		if err := json.Unmarshal(raw, &ch); err != nil {
 			return err
 		}
 		others[ch.ID] = &ch
@@ -205,10 +263,10 @@ func (s *Store) join(tx *bolt.Tx, events []string, at time.Time) error {
 	delete(others, survivor.ID)
 	add := func(id string) error {
 		survivor.Size++
-		if err := member.Put([]byte(id), []byte(survivor.ID)); err != nil {
+		if err := b.Set(key(spaceMember, id), []byte(survivor.ID), nil); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketMembers).Put([]byte(survivor.ID+"\x00"+id), nil)
+		return b.Set(key(spaceMembers, survivor.ID, id), nil, nil)
 	}
 	for _, id := range loose {
 		if err := add(id); err != nil {
@@ -216,49 +274,60 @@ func (s *Store) join(tx *bolt.Tx, events []string, at time.Time) error {
 		}
 	}
 	for _, ch := range others {
-		for _, id := range s.members(tx, ch.ID) {
+		absorbed, err := s.members(b, ch.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range absorbed {
 			if err := add(id); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketMembers).Delete([]byte(ch.ID + "\x00" + id)); err != nil {
+			if err := b.Delete(key(spaceMembers, ch.ID, id), nil); err != nil {
 				return err
 			}
 		}
-		if err := chains.Delete([]byte(ch.ID)); err != nil {
+		if err := b.Delete(key(spaceChains, ch.ID), nil); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketAlias).Put([]byte(ch.ID), []byte(survivor.ID)); err != nil {
+		if err := b.Set(key(spaceAlias, ch.ID), []byte(survivor.ID), nil); err != nil {
 			return err
 		}
 	}
 	raw, _ := json.Marshal(survivor)
-	return chains.Put([]byte(survivor.ID), raw)
+	return b.Set(key(spaceChains, survivor.ID), raw, nil)
 }
 
-func (s *Store) members(tx *bolt.Tx, chainID string) []string {
+func (s *Store) members(r pebble.Reader, chainID string) ([]string, error) {
 	var out []string
-	prefix := []byte(chainID + "\x00")
-	c := tx.Bucket(bucketMembers).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+	prefix := key(spaceMembers, chainID, "")
+	err := scan(r, prefix, false, func(k, _ []byte) bool {
 		out = append(out, string(k[len(prefix):]))
-	}
-	return out
+		return true
+	})
+	return out, err
 }
 
 // resolve follows aliases to the chain that absorbed id.
-func resolve(tx *bolt.Tx, id string) string {
+func resolve(r pebble.Reader, id string) (string, error) {
 	for range 64 {
-		next := tx.Bucket(bucketAlias).Get([]byte(id))
-		if next == nil {
-			return id
+		next, err := get(r, key(spaceAlias, id))
+		if err != nil || next == nil {
+			return id, err
 		}
 		id = string(next)
 	}
-	return id
+	return id, nil
 }
 
-func (s *Store) chain(tx *bolt.Tx, id string) (*fengqiao.Chain, error) {
-	raw := tx.Bucket(bucketChains).Get([]byte(resolve(tx, id)))
+func (s *Store) chain(r pebble.Reader, id string) (*fengqiao.Chain, error) {
+	id, err := resolve(r, id)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := get(r, key(spaceChains, id))
+	if err != nil {
+		return nil, err
+	}
 	if raw == nil {
 		return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "案件串联不存在：%s", id)
 	}
@@ -266,52 +335,40 @@ func (s *Store) chain(tx *bolt.Tx, id string) (*fengqiao.Chain, error) {
 	if err := json.Unmarshal(raw, &ch); err != nil {
 		return nil, err
 	}
-	return &fengqiao.Chain{ID: ch.ID, EventIDs: s.members(tx, ch.ID), Created: ch.Created}, nil
+	members, err := s.members(r, ch.ID)
+	return &fengqiao.Chain{ID: ch.ID, EventIDs: members, Created: ch.Created}, err
 }
 
 // ChainOf implements fengqiao.ChainService.
 func (s *Store) ChainOf(ctx context.Context, eventID string) (*fengqiao.Chain, error) {
-	var out *fengqiao.Chain
-	err := s.db.View(func(tx *bolt.Tx) error {
-		cid := tx.Bucket(bucketMember).Get([]byte(eventID))
-		if cid == nil {
-			return nil
-		}
-		var err error
-		out, err = s.chain(tx, string(cid))
-		return err
-	})
-	return out, err
+	cid, err := get(s.db, key(spaceMember, eventID))
+	if err != nil || cid == nil {
+		return nil, err
+	}
+	return s.chain(s.db, string(cid))
 }
 
 // Chain implements fengqiao.ChainService.
 func (s *Store) Chain(ctx context.Context, id string) (*fengqiao.Chain, error) {
-	var out *fengqiao.Chain
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		out, err = s.chain(tx, id)
-		return err
-	})
-	return out, err
+	return s.chain(s.db, id)
 }
 
 // Chains implements fengqiao.ChainService.
 func (s *Store) Chains(ctx context.Context, f fengqiao.ChainFilter, limit int) ([]*fengqiao.Chain, error) {
 	minSize := max(f.MinSize, 2)
 	var records []chainRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketChains).ForEach(func(_, v []byte) error {
-			var ch chainRecord
-			if err := json.Unmarshal(v, &ch); err != nil {
-				return err
-			}
-			if ch.Size >= minSize {
-				records = append(records, ch)
-			}
-			return nil
-		})
+	var decodeErr error
+	err := scan(s.db, key(spaceChains, ""), false, func(_, v []byte) bool {
+		var ch chainRecord
+		if decodeErr = json.Unmarshal(v, &ch); decodeErr != nil {
+			return false
+		}
+		if ch.Size >= minSize {
+			records = append(records, ch)
+		}
+		return true
 	})
-	if err != nil {
+	if err = errors.Join(err, decodeErr); err != nil {
 		return nil, err
 	}
 	sort.Slice(records, func(i, j int) bool {
@@ -321,13 +378,14 @@ func (s *Store) Chains(ctx context.Context, f fengqiao.ChainFilter, limit int) (
 		return records[i].ID < records[j].ID
 	})
 	var out []*fengqiao.Chain
-	err = s.db.View(func(tx *bolt.Tx) error {
-		for _, r := range records[:min(limit, len(records))] {
-			out = append(out, &fengqiao.Chain{ID: r.ID, EventIDs: s.members(tx, r.ID), Created: r.Created})
+	for _, r := range records[:min(limit, len(records))] {
+		members, err := s.members(s.db, r.ID)
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	return out, err
+		out = append(out, &fengqiao.Chain{ID: r.ID, EventIDs: members, Created: r.Created})
+	}
+	return out, nil
 }
 
 // Links implements fengqiao.ChainService.
@@ -337,23 +395,35 @@ func (s *Store) Links(ctx context.Context, eventIDs []string) ([]fengqiao.Link, 
 		in[id] = true
 	}
 	var out []fengqiao.Link
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketLinks).Cursor()
-		for _, id := range eventIDs {
-			prefix := []byte(id + "\x00")
-			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				other := string(k[len(prefix):])
-				if !in[other] || other < id {
-					continue // each link once, and only inside the set
-				}
-				var l linkRecord
-				if err := json.Unmarshal(v, &l); err != nil {
-					return err
-				}
-				out = append(out, fengqiao.Link{From: id, To: other, Reasons: l.Reasons, Confidence: l.Confidence})
+	for _, id := range eventIDs {
+		prefix := key(spaceLinks, id, "")
+		var decodeErr error
+		err := scan(s.db, prefix, false, func(k, v []byte) bool {
+			other := string(k[len(prefix):])
+			if !in[other] || other < id {
+				return true // each link once, and only inside the set
 			}
+			var l linkRecord
+			if decodeErr = json.Unmarshal(v, &l); decodeErr != nil {
+				return false
+			}
+			out = append(out, fengqiao.Link{From: id, To: other, Reasons: l.Reasons, Confidence: l.Confidence})
+			return true
+		})
+		if err = errors.Join(err, decodeErr); err != nil {
+			return nil, err
 		}
-		return nil
+	}
+	return out, nil
+}
+
+// Membership returns the chain of every event that is in one.
+func (s *Store) Membership() (map[string]string, error) {
+	out := map[string]string{}
+	prefix := key(spaceMember, "")
+	err := scan(s.db, prefix, false, func(k, v []byte) bool {
+		out[string(k[len(prefix):])] = string(v)
+		return true
 	})
 	return out, err
 }
@@ -372,16 +442,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// Membership returns the chain of every event that is in one.
-func (s *Store) Membership() (map[string]string, error) {
-	out := map[string]string{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMember).ForEach(func(k, v []byte) error {
-			out[string(k)] = string(v)
-			return nil
-		})
-	})
-	return out, err
 }

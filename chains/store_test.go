@@ -17,7 +17,7 @@ const village = "331081100010" // 泽国镇楼下社区
 
 func open(t *testing.T) *chains.Store {
 	t.Helper()
-	s, err := chains.Open(filepath.Join(t.TempDir(), "chains.db"), fengqiao.Wenling())
+	s, err := chains.Open(filepath.Join(t.TempDir(), "chains"), fengqiao.Wenling())
 	if err != nil {
 		t.Fatal(err)
 	}

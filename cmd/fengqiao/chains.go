@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -195,8 +196,18 @@ func (m *Main) linkCost(args []string) error {
 	fs := flag.NewFlagSet("chains linkcost", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	sizes := fs.String("sizes", "100000,1000000", "在这些事件数之后各测 10,000 个事件")
+	profile := fs.String("cpuprofile", "", "把 CPU 剖析写入此文件")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	var marks []int
 	for _, s := range strings.Split(*sizes, ",") {
@@ -212,7 +223,7 @@ func (m *Main) linkCost(args []string) error {
 	}
 	defer os.RemoveAll(dir)
 	tree := fengqiao.Wenling()
-	store, err := chains.Open(filepath.Join(dir, "chains.db"), tree)
+	store, err := chains.Open(filepath.Join(dir, "chains"), tree)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Index.Close()
 		return nil, err
 	}
-	if h.Chains, err = chains.Open(filepath.Join(cfg.Data, "chains.db"), h.Tree); err != nil {
+	if h.Chains, err = chains.Open(filepath.Join(cfg.Data, "chains"), h.Tree); err != nil {
 		h.Close()
 		return nil, err
 	}
