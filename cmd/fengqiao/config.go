@@ -13,6 +13,7 @@ import (
 	"fengqiao/connectors/mediation"
 	"fengqiao/connectors/police110"
 	"fengqiao/gateway"
+	"fengqiao/search"
 )
 
 // Config is the hub's configuration file (YAML). Connectors that are not
@@ -25,6 +26,9 @@ type Config struct {
 	// SyncInterval is the pause between syncs of a caught-up connector. Default 30s.
 	SyncInterval time.Duration  `json:"syncInterval"`
 	Gateway      gateway.Config `json:"gateway"`
+	// Elasticsearch, when set, holds the index instead of the embedded Bleve
+	// directory: for more events than one machine serves, or several hub replicas.
+	Elasticsearch *search.ElasticConfig `json:"elasticsearch"`
 
 	Hotline12345 *hotline12345.Config `json:"hotline12345"`
 	Mediation    *mediation.Config    `json:"mediation"`

@@ -33,7 +33,7 @@ import (
 // Hub is a running fengqiao: index, sync state, connectors and HTTP server.
 type Hub struct {
 	Tree   *fengqiao.OrgTree
-	Index  *search.Bleve
+	Index  fengqiao.Index
 	State  *connectors.State
 	Runner *connectors.Runner
 	Chains *chains.Store
@@ -57,7 +57,12 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	}
 	h := &Hub{Tree: fengqiao.Wenling()}
 	h.Tokens = gateway.NewTokens(key, h.Tree)
-	if h.Index, err = search.OpenBleve(filepath.Join(cfg.Data, "events.bleve")); err != nil {
+	if cfg.Elasticsearch != nil {
+		h.Index, err = search.OpenElastic(context.Background(), *cfg.Elasticsearch)
+	} else {
+		h.Index, err = search.OpenBleve(filepath.Join(cfg.Data, "events.bleve"))
+	}
+	if err != nil {
 		return nil, err
 	}
 	if h.State, err = connectors.OpenState(filepath.Join(cfg.Data, "state.db")); err != nil {
