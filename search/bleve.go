@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -102,14 +101,7 @@ func (b *Bleve) Upsert(ctx context.Context, events []*fengqiao.Event) error {
 
 // Get implements fengqiao.Index.
 func (b *Bleve) Get(ctx context.Context, id string) (*fengqiao.Event, error) {
-	found, err := b.Lookup(ctx, []string{id})
-	if err != nil {
-		return nil, err
-	}
-	if e := found[id]; e != nil {
-		return e, nil
-	}
-	return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "事件不存在：%s", id)
+	return lookupOne(ctx, b, id)
 }
 
 // Lookup implements fengqiao.Index.
@@ -187,16 +179,9 @@ func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.Ev
 // ranked pages by relevance to the text, deepest MaxRankedResults; the cursor is
 // the offset of the next hit.
 func (b *Bleve) ranked(ctx context.Context, q fengqiao.EventQuery, after string, size int) (*fengqiao.EventPage, error) {
-	offset := 0
-	if after != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(after, "rank:"))
-		if err != nil || !strings.HasPrefix(after, "rank:") {
-			return nil, fengqiao.Errorf(fengqiao.EINVALID, "分页游标无效：%q", q.After)
-		}
-		offset = n
-	}
-	if offset+size > fengqiao.MaxRankedResults {
-		return nil, fengqiao.Errorf(fengqiao.ELIMIT, "按相关度排序最多翻到第%d条，请缩小查询范围或按时间排序", fengqiao.MaxRankedResults)
+	offset, err := rankOffset(after, size)
+	if err != nil {
+		return nil, err
 	}
 	req := b.request(q.Filter, size+1)
 	req.From = offset
@@ -205,7 +190,7 @@ func (b *Bleve) ranked(ctx context.Context, q fengqiao.EventQuery, after string,
 	if err != nil {
 		return nil, err
 	}
-	return pageOf(res, size, func(_ *fengqiao.Event, i int) string { return encodeCursor("rank:" + strconv.Itoa(offset+i+1)) })
+	return pageOf(res, size, func(_ *fengqiao.Event, i int) string { return rankCursor(offset, i) })
 }
 
 // request asks for events matching f, with their stored form and, when f has

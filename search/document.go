@@ -1,8 +1,10 @@
 package search
 
 import (
+	"context"
 	"github.com/longbridgeapp/opencc"
 	"golang.org/x/text/width"
+	"strconv"
 
 	"encoding/base64"
 	"encoding/json"
@@ -181,3 +183,35 @@ func sortFacets(fs []fengqiao.FacetCount) {
 		return fs[i].Value < fs[j].Value
 	})
 }
+
+// lookupOne reads one event through a backend's Lookup: the event, or ENOTFOUND.
+func lookupOne(ctx context.Context, idx fengqiao.Index, id string) (*fengqiao.Event, error) {
+	found, err := idx.Lookup(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if e := found[id]; e != nil {
+		return e, nil
+	}
+	return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "事件不存在：%s", id)
+}
+
+// rankOffset reads the offset of a ranked page from its decoded cursor, and
+// refuses pages deeper than MaxRankedResults.
+func rankOffset(after string, size int) (int, error) {
+	offset := 0
+	if after != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(after, "rank:"))
+		if err != nil || !strings.HasPrefix(after, "rank:") || n < 0 {
+			return 0, fengqiao.Errorf(fengqiao.EINVALID, "分页游标无效")
+		}
+		offset = n
+	}
+	if offset+size > fengqiao.MaxRankedResults {
+		return 0, fengqiao.Errorf(fengqiao.ELIMIT, "按相关度排序最多翻到第%d条，请缩小查询范围或按时间排序", fengqiao.MaxRankedResults)
+	}
+	return offset, nil
+}
+
+// rankCursor is the cursor after the i-th hit of a ranked page that began at offset.
+func rankCursor(offset, i int) string { return encodeCursor("rank:" + strconv.Itoa(offset+i+1)) }

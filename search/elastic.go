@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -134,14 +133,7 @@ func (e *Elastic) Upsert(ctx context.Context, events []*fengqiao.Event) error {
 
 // Get implements fengqiao.Index.
 func (e *Elastic) Get(ctx context.Context, id string) (*fengqiao.Event, error) {
-	found, err := e.Lookup(ctx, []string{id})
-	if err != nil {
-		return nil, err
-	}
-	if ev := found[id]; ev != nil {
-		return ev, nil
-	}
-	return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "事件不存在：%s", id)
+	return lookupOne(ctx, e, id)
 }
 
 // Lookup implements fengqiao.Index.
@@ -179,15 +171,8 @@ func (e *Elastic) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.
 	}
 	offset := 0
 	if q.ByRelevance {
-		if after != "" {
-			n, err := strconv.Atoi(strings.TrimPrefix(after, "rank:"))
-			if err != nil || !strings.HasPrefix(after, "rank:") {
-				return nil, fengqiao.Errorf(fengqiao.EINVALID, "分页游标无效：%q", q.After)
-			}
-			offset = n
-		}
-		if offset+size > fengqiao.MaxRankedResults {
-			return nil, fengqiao.Errorf(fengqiao.ELIMIT, "按相关度排序最多翻到第%d条，请缩小查询范围或按时间排序", fengqiao.MaxRankedResults)
+		if offset, err = rankOffset(after, size); err != nil {
+			return nil, err
 		}
 		body["from"] = offset
 		body["sort"] = []any{"_score", map[string]any{fieldSortKey: "desc"}}
@@ -212,7 +197,7 @@ func (e *Elastic) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.
 		}
 		page.Events = append(page.Events, ev)
 		if q.ByRelevance {
-			page.Cursors = append(page.Cursors, encodeCursor("rank:"+strconv.Itoa(offset+i+1)))
+			page.Cursors = append(page.Cursors, rankCursor(offset, i))
 		} else {
 			page.Cursors = append(page.Cursors, encodeCursor(sortKey(ev)))
 		}
