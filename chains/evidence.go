@@ -17,6 +17,9 @@ type evidence struct {
 	kind  kind
 	key   string // the shared value, as stored
 	label string // what it is, for the reason shown to users
+	// lookupOnly keys find candidates but are not posted: every event looks for
+	// surveys of itself, but only a survey is posted under what it surveys.
+	lookupOnly bool
 }
 
 type kind int
@@ -71,7 +74,7 @@ func (s *Store) evidenceOf(e *fengqiao.Event) []evidence {
 	var out []evidence
 	add := func(k kind, key, label string) {
 		if key != "" {
-			out = append(out, evidence{k, key, label})
+			out = append(out, evidence{kind: k, key: key, label: label})
 		}
 	}
 	if e.ProjectCode != "" {
@@ -80,7 +83,7 @@ func (s *Store) evidenceOf(e *fengqiao.Event) []evidence {
 	if e.RefersTo != "" {
 		add(byRefersTo, "ref:"+e.RefersTo, e.RefersTo)
 	}
-	add(byRefersTo, "ref:"+e.ID, e.ID) // what refers to this event
+	out = append(out, evidence{kind: byRefersTo, key: "ref:" + e.ID, label: e.ID, lookupOnly: true})
 	orgs := map[string]bool{}
 	for _, p := range e.Parties {
 		if o := p.Organization; o != nil && o.Name != "" {

@@ -7,14 +7,17 @@ package chains
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -23,11 +26,32 @@ import (
 )
 
 // Store is the chain state: evidence postings, event signatures, links, chains,
-// in a Pebble LSM store, whose writes cost the same however large it grows.
+// kept in a Pebble LSM store. The postings and signatures that linking reads are
+// also held in memory, for the span of the longest rule window, so that finding
+// the candidates of an event is a few map lookups whatever the size of the store.
 type Store struct {
 	db   *pebble.DB
 	tree *fengqiao.OrgTree
+
+	mu       sync.Mutex
+	postings map[string][]posting // evidence key → newest last, at most candidatesPerKey
+	sigs     map[string]signature // event id → signature, within the horizon
 }
+
+// posting is one event under an evidence key.
+type posting struct {
+	at int64 // reported, Unix seconds
+	id string
+}
+
+// horizon is the longest rule window: older postings can link nothing new.
+var horizon = func() time.Duration {
+	var h time.Duration
+	for _, r := range rules {
+		h = max(h, r.window)
+	}
+	return h
+}()
 
 var (
 	_ fengqiao.Linker       = (*Store)(nil)
@@ -71,7 +95,65 @@ func Open(dir string, tree *fengqiao.OrgTree) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open chain state %s: %w", dir, err)
 	}
-	return &Store{db: db, tree: tree}, nil
+	s := &Store{db: db, tree: tree, postings: map[string][]posting{}, sigs: map[string]signature{}}
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// load reads the postings and signatures within the horizon of the newest event
+// back into memory.
+func (s *Store) load() error {
+	var newest int64
+	prefix := key(spaceSigs, "")
+	err := scan(s.db, prefix, false, func(k, v []byte) bool {
+		sig, ok := decodeSig(v)
+		if ok {
+			s.sigs[string(k[len(prefix):])] = sig
+			newest = max(newest, sig.Reported)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	cutoff := newest - int64(horizon.Seconds())
+	for id, sig := range s.sigs {
+		if sig.Reported < cutoff {
+			delete(s.sigs, id)
+		}
+	}
+	prefix = key(spacePostings, "")
+	return scan(s.db, prefix, false, func(k, _ []byte) bool {
+		rest := k[len(prefix):]
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 || len(rest) < i+9 {
+			return true
+		}
+		at := int64(binary.BigEndian.Uint64(rest[i+1 : i+9]))
+		if at >= cutoff {
+			s.post(string(rest[:i]), posting{at: at, id: string(rest[i+9:])})
+		}
+		return true
+	})
+}
+
+// post adds a posting in memory, keeping each key's newest candidatesPerKey.
+func (s *Store) post(evKey string, p posting) {
+	list := s.postings[evKey]
+	for _, q := range list {
+		if q.id == p.id {
+			return
+		}
+	}
+	list = append(list, p)
+	slices.SortFunc(list, func(a, b posting) int { return cmp.Compare(a.at, b.at) })
+	if len(list) > candidatesPerKey {
+		list = list[len(list)-candidatesPerKey:]
+	}
+	s.postings[evKey] = list
 }
 
 // Close closes the state.
@@ -126,9 +208,32 @@ func scan(r pebble.Reader, prefix []byte, reverse bool, fn func(k, v []byte) boo
 
 // signature is what linking needs to know of an event already seen.
 type signature struct {
-	Reported int64           `json:"r"` // Unix seconds
-	Source   fengqiao.Source `json:"o"`
-	Shingles []uint32        `json:"s"`
+	Reported int64 // Unix seconds
+	Source   fengqiao.Source
+	Shingles []uint32
+}
+
+// encodeSig writes a signature compactly: time, source, then the shingles.
+func encodeSig(s signature) []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(s.Reported))
+	b = append(b, byte(len(s.Source)))
+	b = append(b, s.Source...)
+	for _, h := range s.Shingles {
+		b = binary.BigEndian.AppendUint32(b, h)
+	}
+	return b
+}
+
+func decodeSig(b []byte) (signature, bool) {
+	if len(b) < 9 || len(b) < 9+int(b[8]) {
+		return signature{}, false
+	}
+	n := int(b[8])
+	s := signature{Reported: int64(binary.BigEndian.Uint64(b)), Source: fengqiao.Source(b[9 : 9+n])}
+	for rest := b[9+n:]; len(rest) >= 4; rest = rest[4:] {
+		s.Shingles = append(s.Shingles, binary.BigEndian.Uint32(rest))
+	}
+	return s, true
 }
 
 type chainRecord struct {
@@ -146,44 +251,85 @@ type linkRecord struct {
 // share evidence with it, linked to those the rules accept, and its chain merged
 // with theirs. All of a batch is one transaction.
 func (s *Store) Link(ctx context.Context, events []*fengqiao.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	b := s.db.NewIndexedBatch() // reads see the batch's own writes
 	defer b.Close()
+	posted := map[string][]posting{} // this batch's postings, by evidence key
+	sigs := map[string]signature{}
 	for _, e := range events {
-		if err := s.link(b, e); err != nil {
+		sig := signature{Reported: e.ReportedAt.Unix(), Source: e.Source, Shingles: s.titleShingles(e)}
+		sigs[e.ID] = sig
+		evidence := s.evidenceOf(e)
+		if err := s.link(b, e, sig, evidence, sigs, posted); err != nil {
 			return err
 		}
+		for _, ev := range evidence {
+			if !ev.lookupOnly {
+				posted[ev.key] = append(posted[ev.key], posting{sig.Reported, e.ID})
+			}
+		}
 	}
-	return b.Commit(pebble.Sync)
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	// Memory follows the store only once the batch is durable.
+	for id, sig := range sigs {
+		s.sigs[id] = sig
+	}
+	for k, ps := range posted {
+		for _, p := range ps {
+			s.post(k, p)
+		}
+	}
+	return nil
 }
 
-func (s *Store) link(b *pebble.Batch, e *fengqiao.Event) error {
-	sig := signature{Reported: e.ReportedAt.Unix(), Source: e.Source, Shingles: s.titleShingles(e)}
-	raw, _ := json.Marshal(sig)
-	if err := b.Set(key(spaceSigs, e.ID), raw, nil); err != nil {
+// signatureOf returns what linking knows of an event: from this batch, memory,
+// or, for an event beyond the horizon, the store.
+func (s *Store) signatureOf(r pebble.Reader, id string, batch map[string]signature) (signature, bool) {
+	if sig, ok := batch[id]; ok {
+		return sig, true
+	}
+	if sig, ok := s.sigs[id]; ok {
+		return sig, true
+	}
+	raw, err := get(r, key(spaceSigs, id))
+	if err != nil || raw == nil {
+		return signature{}, false
+	}
+	return decodeSig(raw)
+}
+
+// link finds an event's candidates among the batch's postings and the remembered
+// ones, writes its links and posts it.
+func (s *Store) link(b *pebble.Batch, e *fengqiao.Event, sig signature, evidence []evidence, batchSigs map[string]signature, batchPosted map[string][]posting) error {
+	if err := b.Set(key(spaceSigs, e.ID), encodeSig(sig), nil); err != nil {
 		return err
 	}
 	found := map[string]*linkRecord{}
-	for _, ev := range s.evidenceOf(e) {
+	for _, ev := range evidence {
 		rule := rules[ev.kind]
-		prefix := key(spacePostings, ev.key, "")
-		n := 0
-		// Walk the key's postings newest first, at most candidatesPerKey.
-		err := scan(b, prefix, true, func(k, _ []byte) bool {
-			if n++; n > candidatesPerKey {
-				return false
+		// Candidates: this batch's postings of the key, then the remembered ones, newest first.
+		candidates := append(slices.Clone(s.postings[ev.key]), batchPosted[ev.key]...)
+		if ev.kind == byRefersTo && ev.key == "ref:"+e.RefersTo {
+			// What a survey is about is a candidate itself, if it has come.
+			if ts, ok := s.signatureOf(b, e.RefersTo, batchSigs); ok {
+				candidates = append(candidates, posting{ts.Reported, e.RefersTo})
 			}
-			other := string(k[len(prefix)+8:])
-			when := int64(binary.BigEndian.Uint64(k[len(prefix) : len(prefix)+8]))
-			if other == e.ID || abs(when-sig.Reported) > int64(rule.window.Seconds()) {
-				return true
+		}
+		for i := len(candidates) - 1; i >= 0 && i >= len(candidates)-2*candidatesPerKey; i-- {
+			c := candidates[i]
+			if c.id == e.ID || abs(c.at-sig.Reported) > int64(rule.window.Seconds()) {
+				continue
 			}
 			if rule.accepts != nil {
-				var os signature
-				raw, err := get(b, key(spaceSigs, other))
-				if err != nil || json.Unmarshal(raw, &os) != nil || !rule.accepts(&sig, &os) {
-					return true
+				os, ok := s.signatureOf(b, c.id, batchSigs)
+				if !ok || !rule.accepts(&sig, &os) {
+					continue
 				}
 			}
+			other := c.id
 			l := found[other]
 			if l == nil {
 				l = &linkRecord{}
@@ -198,14 +344,12 @@ func (s *Store) link(b *pebble.Batch, e *fengqiao.Event) error {
 				// Independent evidence adds up: 1 - Π(1 - c).
 				l.Confidence = 1 - (1-l.Confidence)*(1-rule.confidence)
 			}
-			return true
-		})
-		if err != nil {
-			return err
 		}
-		posting := append(append(prefix, binary.BigEndian.AppendUint64(nil, uint64(sig.Reported))...), e.ID...)
-		if err := b.Set(posting, nil, nil); err != nil {
-			return err
+		if !ev.lookupOnly {
+			posting := append(key(spacePostings, ev.key, ""), binary.BigEndian.AppendUint64(nil, uint64(sig.Reported))...)
+			if err := b.Set(append(posting, e.ID...), nil, nil); err != nil {
+				return err
+			}
 		}
 	}
 	for other, l := range found {
