@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
 
 	"fengqiao"
 )
@@ -89,7 +90,9 @@ func Open(dir string, tree *fengqiao.OrgTree) (*Store, error) {
 	opts.Levels = make([]pebble.LevelOptions, 7)
 	for i := range opts.Levels {
 		// Uncompressed blocks: a cache miss costs a read, not a decompression too.
-		opts.Levels[i] = pebble.LevelOptions{Compression: pebble.NoCompression, BlockSize: 16 << 10}
+		// Bloom filters let point reads (chain of an event, chain records) skip the
+		// files that do not hold the key.
+		opts.Levels[i] = pebble.LevelOptions{Compression: pebble.NoCompression, BlockSize: 16 << 10, FilterPolicy: bloom.FilterPolicy(10)}
 	}
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
