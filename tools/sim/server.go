@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"context"
 	"net"
 	"net/http"
 )
@@ -26,5 +25,3 @@ func Start(addr string, h http.Handler) (*Running, error) {
 // Close stops the simulator, cutting open connections.
 func (r *Running) Close() error { return r.srv.Close() }
 
-// Shutdown stops the simulator gracefully.
-func (r *Running) Shutdown(ctx context.Context) error { return r.srv.Shutdown(ctx) }
