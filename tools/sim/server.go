@@ -24,4 +24,3 @@ func Start(addr string, h http.Handler) (*Running, error) {
 
 // Close stops the simulator, cutting open connections.
 func (r *Running) Close() error { return r.srv.Close() }
-
