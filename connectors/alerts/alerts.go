@@ -65,7 +65,7 @@ var (
 
 const (
 	inbox     = "alerts/inbox"     // pushed alerts, by arrival sequence
-	incidents = "alerts/incidents" // the latest incident of each device and condition
+	incidents = "alerts/incidents" // the latest incident of each device and condition, and the cursor they are folded to
 )
 
 var webhookTotal = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -179,11 +179,16 @@ type incident struct {
 	Count    int    `json:"count"`
 	Detail   string `json:"detail"`
 	Closed   int64  `json:"closed,omitempty"` // when the recovery came
-	LastSeq  uint64 `json:"lastSeq"`          // the last stored alert folded in
 }
 
 // Sync implements fengqiao.Connector: it folds the next stored alerts. The cursor
 // is the sequence number of the last stored alert folded.
+//
+// The saved incidents always match a cursor the runner has committed: a batch is
+// folded once to emit its events and, at the next Sync, when the cursor shows the
+// batch committed, folded again onto the saved incidents and saved with that
+// cursor. A crash anywhere re-folds from the saved incidents: nothing counts twice
+// and no incident goes unemitted.
 func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatch, error) {
 	var after uint64
 	if cursor != "" {
@@ -193,93 +198,125 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 		}
 		after = n
 	}
-	// What the cursor has passed is committed: drop it from the inbox.
-	if err := c.state.Trim(inbox, after); err != nil {
+	// Bring the saved incidents up to the committed cursor.
+	var saved uint64
+	if _, err := c.state.Load(incidents, savedCursorKey, &saved); err != nil {
+		return nil, err
+	}
+	for saved < after {
+		queued, err := c.state.Dequeue(inbox, saved, min(c.cfg.BatchSize, int(after-saved)))
+		if err != nil || len(queued) == 0 {
+			return nil, err
+		}
+		f := c.newFolding()
+		if err := f.fold(ctx, queued); err != nil {
+			return nil, err
+		}
+		saved = queued[len(queued)-1].Seq
+		if err := f.save(saved); err != nil {
+			return nil, err
+		}
+	}
+	// What the saved incidents hold is no longer needed in the inbox.
+	if err := c.state.Trim(inbox, saved); err != nil {
 		return nil, err
 	}
 	queued, err := c.state.Dequeue(inbox, after, c.cfg.BatchSize)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.refreshDevices(ctx, false); err != nil && len(queued) > 0 {
+	batch := &fengqiao.SyncBatch{Next: cursor, More: len(queued) == c.cfg.BatchSize}
+	if len(queued) == 0 {
+		return batch, nil
+	}
+	f := c.newFolding()
+	if err := f.fold(ctx, queued); err != nil {
 		return nil, err
 	}
-	batch := &fengqiao.SyncBatch{Next: cursor, More: len(queued) == c.cfg.BatchSize}
-	latest := map[string]*incident{} // by device and condition
-	var folded []*incident           // every incident the batch touched, in order
-	seen := map[string]bool{}
-	for _, q := range queued {
-		batch.Next = strconv.FormatUint(q.Seq, 10)
-		var a alert
-		json.Unmarshal(q.Value, &a) // the webhook stored only alerts that decode
-		if _, ok := c.device(ctx, a.DeviceID); !ok {
-			batch.Rejects = append(batch.Rejects, fengqiao.Reject{SourceID: a.AlertID, Reason: fmt.Sprintf("未登记的设备：%s", a.DeviceID), Raw: string(q.Value)})
-			continue
-		}
-		if typeNames[a.Type] == "" {
-			batch.Rejects = append(batch.Rejects, fengqiao.Reject{SourceID: a.AlertID, Reason: fmt.Sprintf("未知的告警类型：%s", a.Type), Raw: string(q.Value)})
-			continue
-		}
-		key := a.DeviceID + "|" + a.Type
-		inc, ok := latest[key]
-		if !ok {
-			inc = &incident{}
-			if found, err := c.state.Load(incidents, key, inc); err != nil {
-				return nil, err
-			} else if !found {
-				inc = nil
-			}
-		}
-		if inc = fold(inc, a, q.Seq, c.cfg.Window); inc == nil {
-			continue // a recovery with nothing open
-		}
-		latest[key] = inc
-		if !seen[inc.ID] {
-			seen[inc.ID] = true
-			folded = append(folded, inc)
-		}
-	}
-	save := map[string]any{}
-	for key, inc := range latest {
-		save[key] = inc
-	}
-	for _, inc := range folded {
-		d, _ := c.device(ctx, inc.DeviceID)
+	batch.Next, batch.Rejects = strconv.FormatUint(queued[len(queued)-1].Seq, 10), f.rejects
+	for _, inc := range f.touched {
+		d, _, _ := c.device(ctx, inc.DeviceID) // known: folding found it
 		batch.Events = append(batch.Events, inc.event(d))
-	}
-	// Incidents are saved before the batch is indexed; LastSeq keeps a replay of
-	// the same alerts after a crash from counting them twice.
-	if len(save) > 0 {
-		if err := c.state.Save(incidents, save); err != nil {
-			return nil, err
-		}
 	}
 	return batch, nil
 }
 
+// savedCursorKey holds, among the incidents, the cursor they are folded up to.
+const savedCursorKey = "cursor"
+
+// folding is one pass of alerts over the saved incidents.
+type folding struct {
+	c       *Connector
+	latest  map[string]*incident // by device and condition
+	touched []*incident          // every incident the alerts touched, in order
+	rejects []fengqiao.Reject
+}
+
+func (c *Connector) newFolding() *folding { return &folding{c: c, latest: map[string]*incident{}} }
+
+func (f *folding) fold(ctx context.Context, queued []connectors.Queued) error {
+	seen := map[string]bool{}
+	for _, q := range queued {
+		var a alert
+		json.Unmarshal(q.Value, &a) // the webhook stored only alerts that decode
+		if _, ok, err := f.c.device(ctx, a.DeviceID); err != nil {
+			return err // the registry cannot be read: try again, quarantine nothing
+		} else if !ok {
+			f.rejects = append(f.rejects, fengqiao.Reject{SourceID: a.AlertID, Reason: fmt.Sprintf("未登记的设备：%s", a.DeviceID), Raw: string(q.Value)})
+			continue
+		}
+		if typeNames[a.Type] == "" {
+			f.rejects = append(f.rejects, fengqiao.Reject{SourceID: a.AlertID, Reason: fmt.Sprintf("未知的告警类型：%s", a.Type), Raw: string(q.Value)})
+			continue
+		}
+		key := a.DeviceID + "|" + a.Type
+		inc, ok := f.latest[key]
+		if !ok {
+			inc = &incident{}
+			if found, err := f.c.state.Load(incidents, key, inc); err != nil {
+				return err
+			} else if !found {
+				inc = nil
+			}
+		}
+		if inc = fold(inc, a, f.c.cfg.Window); inc == nil {
+			continue // a recovery with nothing open
+		}
+		f.latest[key] = inc
+		if !seen[inc.ID] {
+			seen[inc.ID] = true
+			f.touched = append(f.touched, inc)
+		}
+	}
+	return nil
+}
+
+// save writes the folded incidents with the cursor they are folded up to, at once.
+func (f *folding) save(cursor uint64) error {
+	values := map[string]any{savedCursorKey: cursor}
+	for key, inc := range f.latest {
+		values[key] = inc
+	}
+	return f.c.state.Save(incidents, values)
+}
+
 // fold applies one alert to the latest incident of its device and condition,
 // returning the incident it belongs to (nil for a recovery with nothing open).
-func fold(inc *incident, a alert, seq uint64, window time.Duration) *incident {
-	if inc != nil && seq <= inc.LastSeq {
-		return inc // already folded before a crash
-	}
+func fold(inc *incident, a alert, window time.Duration) *incident {
 	open := inc != nil && inc.Closed == 0 && a.Time-inc.Last <= window.Milliseconds()
 	switch {
 	case a.Signal == "RECOVER" && open:
-		inc.Closed, inc.LastSeq = a.Time, seq
+		inc.Closed = a.Time
 		return inc
 	case a.Signal == "RECOVER":
-		if inc != nil {
-			inc.LastSeq = seq
-		}
 		return inc
 	case open:
 		inc.Count++
-		inc.Last, inc.LastSeq = max(inc.Last, a.Time), seq
+		inc.Last = max(inc.Last, a.Time)
 		return inc
 	}
 	return &incident{ID: fmt.Sprintf("%s-%s-%d", a.DeviceID, a.Type, a.Time), DeviceID: a.DeviceID, Type: a.Type,
-		First: a.Time, Last: a.Time, Count: 1, Detail: a.Detail, LastSeq: seq}
+		First: a.Time, Last: a.Time, Count: 1, Detail: a.Detail}
 }
 
 var typeNames = map[string]string{"SMOKE": "烟感告警", "DROWNING": "溺水预警", "INTRUSION": "闯禁告警", "KEY_PERSON": "重点人员预警"}
@@ -300,18 +337,25 @@ func (inc *incident) event(d device) *fengqiao.Event {
 	return e
 }
 
-// device returns a registered device, reading the registry again once if it is
-// not known (a device installed since the last read).
-func (c *Connector) device(ctx context.Context, id string) (device, bool) {
+// device returns a registered device, reading the registry when it is stale, and
+// again if the device is not known (installed since the last read). An error
+// means the registry could not be read.
+func (c *Connector) device(ctx context.Context, id string) (device, bool, error) {
+	if err := c.refreshDevices(ctx, false); err != nil {
+		return device{}, false, err
+	}
 	c.mu.Lock()
 	d, ok := c.devices[id]
 	c.mu.Unlock()
-	if !ok && c.refreshDevices(ctx, true) == nil {
+	if !ok {
+		if err := c.refreshDevices(ctx, true); err != nil {
+			return device{}, false, err
+		}
 		c.mu.Lock()
 		d, ok = c.devices[id]
 		c.mu.Unlock()
 	}
-	return d, ok
+	return d, ok, nil
 }
 
 // refreshDevices reads the registry when it is older than DeviceRefresh, or when

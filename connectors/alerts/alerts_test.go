@@ -171,10 +171,11 @@ func TestReplayAfterACrashDoesNotCountTwice(t *testing.T) {
 	b := setup(t)
 	d := b.county.Alerts.Devices()[1]
 	typ := world.AlertTypes[d.Kind][0]
+	t0 := time.Now().Add(-time.Hour)
 	for i := range 4 {
-		b.push(t, b.county.Alerts.Alert(d, typ, "ALARM", time.Now().Add(time.Duration(i)*time.Second)))
+		b.push(t, b.county.Alerts.Alert(d, typ, "ALARM", t0.Add(time.Duration(i)*time.Second)))
 	}
-	// The connector folds the batch twice from the same cursor, as it would if the
+	// The connector folds the batch twice from the same cursor, as it does when the
 	// hub died before committing the first time.
 	ctx := context.Background()
 	first, err := b.conn.Sync(ctx, "")
@@ -187,6 +188,18 @@ func TestReplayAfterACrashDoesNotCountTwice(t *testing.T) {
 	}
 	if len(first.Events) != 1 || len(again.Events) != 1 || again.Events[0].Occurrences != 4 || again.Next != first.Next {
 		t.Fatalf("first %+v, replay %+v", first.Events, again.Events)
+	}
+	// Committed, then more alarms, one past the window, the batch replayed twice:
+	// both incidents come out with the right counts each time.
+	b.push(t, b.county.Alerts.Alert(d, typ, "ALARM", t0.Add(5*time.Second)), b.county.Alerts.Alert(d, typ, "ALARM", t0.Add(30*time.Minute)))
+	for range 2 {
+		next, err := b.conn.Sync(ctx, first.Next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(next.Events) != 2 || next.Events[0].Occurrences != 5 || next.Events[1].Occurrences != 1 {
+			t.Fatalf("after the commit: %+v", next.Events)
+		}
 	}
 }
 
