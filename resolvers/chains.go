@@ -14,6 +14,16 @@ var complainantRoles = map[string]bool{"来电人": true, "申请人": true, "�
 // chainView builds what the caller may see of a chain, nil if none of its events.
 // Looking at a chain is audited.
 func (r *Resolver) chainView(ctx context.Context, ch *fengqiao.Chain) (*ChainView, error) {
+	v, err := r.buildChainView(ctx, ch)
+	if v == nil || err != nil {
+		return nil, err
+	}
+	return v, r.audit(ctx, "查看串联", ch.ID)
+}
+
+// buildChainView is chainView without the audit entry, for what the hub reads of
+// a chain on its own (an event's risk).
+func (r *Resolver) buildChainView(ctx context.Context, ch *fengqiao.Chain) (*ChainView, error) {
 	if ch == nil {
 		return nil, nil
 	}
@@ -34,7 +44,7 @@ func (r *Resolver) chainView(ctx context.Context, ch *fengqiao.Chain) (*ChainVie
 	v.Size = len(v.Timeline)
 	v.From, v.To = v.Timeline[0].ReportedAt, v.Timeline[len(v.Timeline)-1].ReportedAt
 	v.SpanDays = int(v.To.Sub(v.From) / (24 * time.Hour))
-	people, orgs, complainants := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	people, orgs, complainants := map[string]bool{}, map[string]bool{}, map[string]int{}
 	for _, e := range v.Timeline {
 		if !slices.Contains(v.Sources, e.Source) {
 			v.Sources = append(v.Sources, e.Source)
@@ -49,12 +59,13 @@ func (r *Resolver) chainView(ctx context.Context, ch *fengqiao.Chain) (*ChainVie
 				v.Organizations = append(v.Organizations, p.Organization)
 			}
 			if p.Person != nil && complainantRoles[p.Role] {
-				complainants[p.Person.ID] = true
+				complainants[p.Person.ID]++
+				v.MaxReportsByOne = max(v.MaxReportsByOne, complainants[p.Person.ID])
 			}
 		}
 	}
 	v.Complainants = len(complainants)
-	return v, r.audit(ctx, "查看串联", ch.ID)
+	return v, nil
 }
 
 // chainsOf returns the chains of a set of events, each once, largest first.

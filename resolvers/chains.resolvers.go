@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"fengqiao"
+	"time"
 )
 
 // Links is the resolver for the links field.
@@ -21,6 +22,12 @@ func (r *chainResolver) Links(ctx context.Context, obj *ChainView) ([]*fengqiao.
 		out[i] = &links[i]
 	}
 	return out, nil
+}
+
+// Risk is the resolver for the risk field.
+func (r *chainResolver) Risk(ctx context.Context, obj *ChainView) (*fengqiao.Risk, error) {
+	r2 := r.Assessor.AssessChain(obj.facts(), obj.Timeline, time.Now())
+	return &r2, nil
 }
 
 // From is the resolver for the from field.

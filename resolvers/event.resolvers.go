@@ -9,6 +9,7 @@ import (
 	"context"
 	"fengqiao"
 	"slices"
+	"time"
 )
 
 // HandlingLevel is the resolver for the handlingLevel field.
@@ -61,6 +62,25 @@ func (r *eventResolver) Chain(ctx context.Context, obj *fengqiao.Event) (*ChainV
 		return nil, err
 	}
 	return r.chainView(ctx, ch)
+}
+
+// Risk is the resolver for the risk field.
+func (r *eventResolver) Risk(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Risk, error) {
+	var facts *fengqiao.ChainFacts
+	if ch, err := r.ChainService.ChainOf(ctx, obj.ID); err != nil {
+		return nil, err
+	} else if ch != nil {
+		v, err := r.buildChainView(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			f := v.facts()
+			facts = &f
+		}
+	}
+	risk := r.Assessor.AssessEvent(obj, facts, time.Now())
+	return &risk, nil
 }
 
 // Project is the resolver for the project field.

@@ -66,6 +66,7 @@ type ComplexityRoot struct {
 		Links         func(childComplexity int) int
 		Organizations func(childComplexity int) int
 		People        func(childComplexity int) int
+		Risk          func(childComplexity int) int
 		Size          func(childComplexity int) int
 		Sources       func(childComplexity int) int
 		SpanDays      func(childComplexity int) int
@@ -116,6 +117,7 @@ type ComplexityRoot struct {
 		RefersTo      func(childComplexity int) int
 		ReportedAt    func(childComplexity int) int
 		ResolvedAt    func(childComplexity int) int
+		Risk          func(childComplexity int) int
 		Source        func(childComplexity int) int
 		SourceID      func(childComplexity int) int
 		Status        func(childComplexity int) int
@@ -240,6 +242,19 @@ type ComplexityRoot struct {
 		Person       func(childComplexity int, id string) int
 		Place        func(childComplexity int, address string) int
 		Project      func(childComplexity int, code string) int
+		RiskRules    func(childComplexity int) int
+	}
+
+	Risk struct {
+		Level   func(childComplexity int) int
+		Reasons func(childComplexity int) int
+	}
+
+	RiskRulesStatus struct {
+		LastError func(childComplexity int) int
+		LoadedAt  func(childComplexity int) int
+		Rules     func(childComplexity int) int
+		Version   func(childComplexity int) int
 	}
 }
 
@@ -249,6 +264,7 @@ type ComplexityRoot struct {
 
 type ChainResolver interface {
 	Links(ctx context.Context, obj *ChainView) ([]*fengqiao.Link, error)
+	Risk(ctx context.Context, obj *ChainView) (*fengqiao.Risk, error)
 }
 type ChainLinkResolver interface {
 	From(ctx context.Context, obj *fengqiao.Link) (*fengqiao.Event, error)
@@ -267,6 +283,7 @@ type EventResolver interface {
 	RefersTo(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Event, error)
 	ReferredBy(ctx context.Context, obj *fengqiao.Event) ([]*fengqiao.Event, error)
 	Chain(ctx context.Context, obj *fengqiao.Event) (*ChainView, error)
+	Risk(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Risk, error)
 	Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error)
 }
 type EventConnectionResolver interface {
@@ -315,6 +332,7 @@ type QueryResolver interface {
 	Place(ctx context.Context, address string) (*Place, error)
 	Chain(ctx context.Context, id string) (*ChainView, error)
 	Chains(ctx context.Context, minSize *int, first *int) ([]*ChainView, error)
+	RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error)
 	AuditLog(ctx context.Context, principalID *string, subject *string, first *int) ([]*fengqiao.AuditEntry, error)
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
 }
@@ -422,6 +440,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Chain.People(childComplexity), true
+	case "Chain.risk":
+		if e.ComplexityRoot.Chain.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.Risk(childComplexity), true
 	case "Chain.size":
 		if e.ComplexityRoot.Chain.Size == nil {
 			break
@@ -676,6 +700,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.ResolvedAt(childComplexity), true
+	case "Event.risk":
+		if e.ComplexityRoot.Event.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Risk(childComplexity), true
 	case "Event.source":
 		if e.ComplexityRoot.Event.Source == nil {
 			break
@@ -1241,6 +1271,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Project(childComplexity, args["code"].(string)), true
+	case "Query.riskRules":
+		if e.ComplexityRoot.Query.RiskRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RiskRules(childComplexity), true
+
+	case "Risk.level":
+		if e.ComplexityRoot.Risk.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.Level(childComplexity), true
+	case "Risk.reasons":
+		if e.ComplexityRoot.Risk.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.Reasons(childComplexity), true
+
+	case "RiskRulesStatus.lastError":
+		if e.ComplexityRoot.RiskRulesStatus.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskRulesStatus.LastError(childComplexity), true
+	case "RiskRulesStatus.loadedAt":
+		if e.ComplexityRoot.RiskRulesStatus.LoadedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskRulesStatus.LoadedAt(childComplexity), true
+	case "RiskRulesStatus.rules":
+		if e.ComplexityRoot.RiskRulesStatus.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskRulesStatus.Rules(childComplexity), true
+	case "RiskRulesStatus.version":
+		if e.ComplexityRoot.RiskRulesStatus.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskRulesStatus.Version(childComplexity), true
 
 	}
 	return 0, false
@@ -1335,6 +1409,8 @@ type Chain {
   complainants: Int!
   "Why the events were linked."
   links: [ChainLink!]!
+  "The chain's risk: collective, repeated, escalating…, and its events' own."
+  risk: Risk!
 }
 
 "The evidence that two events concern the same matter."
@@ -1477,6 +1553,8 @@ type Event {
   referredBy: [Event!]!
   "The chain of events about the same matter, if it is linked to any."
   chain: Chain
+  "The event's risk by the rules in force, its chain's included."
+  risk: Risk!
   "The key project the event concerns, if any."
   project: Project
   deadline: Time
@@ -1653,6 +1731,8 @@ type Query {
   chain(id: ID!): Chain
   "The largest chains with events in the caller's subtree."
   chains(minSize: Int = 2, first: Int = 20): [Chain!]!
+  "The risk rules in force and how their last reload went."
+  riskRules: RiskRulesStatus!
   "Looks at personal data, newest first. Auditors only."
   auditLog(principalId: ID, subject: ID, first: Int = 50): [AuditEntry!]!
   "Sync state of every upstream connector."
@@ -1698,6 +1778,26 @@ type AuditEntry {
 }
 
 scalar Time
+
+"A risk judgement (高中低三级) and, in Chinese, the reasons."
+type Risk {
+  level: RiskLevel!
+  reasons: [String!]!
+}
+
+enum RiskLevel {
+  HIGH
+  MEDIUM
+  LOW
+}
+
+type RiskRulesStatus {
+  version: String!
+  rules: [String!]!
+  loadedAt: Time!
+  "Why the last changed rules file was refused; empty when it was not."
+  lastError: String!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1752,6 +1852,8 @@ func (ec *executionContext) childFields_Chain(ctx context.Context, field graphql
 		return ec.fieldContext_Chain_complainants(ctx, field)
 	case "links":
 		return ec.fieldContext_Chain_links(ctx, field)
+	case "risk":
+		return ec.fieldContext_Chain_risk(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Chain", field.Name)
 }
@@ -1844,6 +1946,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_referredBy(ctx, field)
 	case "chain":
 		return ec.fieldContext_Event_chain(ctx, field)
+	case "risk":
+		return ec.fieldContext_Event_risk(ctx, field)
 	case "project":
 		return ec.fieldContext_Event_project(ctx, field)
 	case "deadline":
@@ -2062,6 +2166,30 @@ func (ec *executionContext) childFields_QuarantinedRecord(ctx context.Context, f
 		return ec.fieldContext_QuarantinedRecord_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type QuarantinedRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_Risk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_Risk_level(ctx, field)
+	case "reasons":
+		return ec.fieldContext_Risk_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Risk", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskRulesStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_RiskRulesStatus_version(ctx, field)
+	case "rules":
+		return ec.fieldContext_RiskRulesStatus_rules(ctx, field)
+	case "loadedAt":
+		return ec.fieldContext_RiskRulesStatus_loadedAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_RiskRulesStatus_lastError(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskRulesStatus", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3045,6 +3173,38 @@ func (ec *executionContext) fieldContext_Chain_links(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Chain_risk(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_risk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Chain().Risk(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Risk) graphql.Marshaler {
+			return ec.marshalNRisk2ᚖfengqiaoᚐRisk(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_risk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Chain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Risk(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ChainLink_from(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Link) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3984,6 +4144,38 @@ func (ec *executionContext) fieldContext_Event_chain(_ context.Context, field gr
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Event_risk(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_risk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Risk(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Risk) graphql.Marshaler {
+			return ec.marshalNRisk2ᚖfengqiaoᚐRisk(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_risk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Risk(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6229,6 +6421,38 @@ func (ec *executionContext) fieldContext_Query_chains(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_riskRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_riskRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RiskRules(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.RiskRulesStatus) graphql.Marshaler {
+			return ec.marshalNRiskRulesStatus2ᚖfengqiaoᚐRiskRulesStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_riskRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RiskRulesStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6379,6 +6603,144 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Risk_level(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Risk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Risk_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.RiskLevel) graphql.Marshaler {
+			return ec.marshalNRiskLevel2fengqiaoᚐRiskLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Risk_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Risk", field, false, false, "RiskLevel")
+}
+
+func (ec *executionContext) _Risk_reasons(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Risk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Risk_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Risk_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Risk", field, false, false, "String")
+}
+
+func (ec *executionContext) _RiskRulesStatus_version(ctx context.Context, field graphql.CollectedField, obj *fengqiao.RiskRulesStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskRulesStatus_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskRulesStatus_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskRulesStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _RiskRulesStatus_rules(ctx context.Context, field graphql.CollectedField, obj *fengqiao.RiskRulesStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskRulesStatus_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskRulesStatus_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskRulesStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _RiskRulesStatus_loadedAt(ctx context.Context, field graphql.CollectedField, obj *fengqiao.RiskRulesStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskRulesStatus_loadedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoadedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskRulesStatus_loadedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskRulesStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RiskRulesStatus_lastError(ctx context.Context, field graphql.CollectedField, obj *fengqiao.RiskRulesStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskRulesStatus_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskRulesStatus_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskRulesStatus", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -7695,6 +8057,12 @@ func (ec *executionContext) _Chain(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Chain_links(ctx, field, obj)
 				})
+		case "risk":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Chain_risk(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7973,6 +8341,12 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Event_chain(ctx, field, obj)
+				})
+		case "risk":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_risk(ctx, field, obj)
 				})
 		case "project":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -8810,6 +9184,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_chains(ctx, field)
 				})
+		case "riskRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_riskRules(ctx, field)
+				})
 		case "auditLog":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -8835,6 +9215,92 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var riskImplementors = []string{"Risk"}
+
+func (ec *executionContext) _Risk(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.Risk) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, riskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Risk")
+		case "level":
+			out.Values[i] = ec._Risk_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._Risk_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var riskRulesStatusImplementors = []string{"RiskRulesStatus"}
+
+func (ec *executionContext) _RiskRulesStatus(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.RiskRulesStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, riskRulesStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RiskRulesStatus")
+		case "version":
+			out.Values[i] = ec._RiskRulesStatus_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rules":
+			out.Values[i] = ec._RiskRulesStatus_rules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "loadedAt":
+			out.Values[i] = ec._RiskRulesStatus_loadedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._RiskRulesStatus_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9636,6 +10102,37 @@ func (ec *executionContext) marshalNQuarantinedRecord2ᚖfengqiaoᚐReject(ctx c
 		return graphql.Null
 	}
 	return ec._QuarantinedRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRisk2ᚖfengqiaoᚐRisk(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Risk) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Risk!")
+		return graphql.Null
+	}
+	return ec._Risk(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRiskLevel2fengqiaoᚐRiskLevel(ctx context.Context, v any) (fengqiao.RiskLevel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.RiskLevel(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRiskLevel2fengqiaoᚐRiskLevel(ctx context.Context, sel ast.SelectionSet, v fengqiao.RiskLevel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RiskLevel!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNRiskRulesStatus2ᚖfengqiaoᚐRiskRulesStatus(ctx context.Context, sel ast.SelectionSet, v *fengqiao.RiskRulesStatus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RiskRulesStatus!")
+		return graphql.Null
+	}
+	return ec._RiskRulesStatus(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2fengqiaoᚐRole(ctx context.Context, v any) (fengqiao.Role, error) {

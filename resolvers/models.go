@@ -45,4 +45,11 @@ type ChainView struct {
 	People        []*fengqiao.Person
 	Organizations []*fengqiao.Organization
 	Complainants  int
+	// MaxReportsByOne is the most events one complainant brought.
+	MaxReportsByOne int
+}
+
+// facts is what risk rules know of the chain.
+func (v *ChainView) facts() fengqiao.ChainFacts {
+	return fengqiao.ChainFacts{Size: v.Size, Sources: v.Sources, Complainants: v.Complainants, MaxReportsByOne: v.MaxReportsByOne}
 }

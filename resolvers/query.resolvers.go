@@ -137,6 +137,15 @@ func (r *queryResolver) Chains(ctx context.Context, minSize *int, first *int) ([
 	return out, nil
 }
 
+// RiskRules is the resolver for the riskRules field.
+func (r *queryResolver) RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	st := r.Assessor.Status()
+	return &st, nil
+}
+
 // AuditLog is the resolver for the auditLog field.
 func (r *queryResolver) AuditLog(ctx context.Context, principalID *string, subject *string, first *int) ([]*fengqiao.AuditEntry, error) {
 	p, err := principal(ctx)

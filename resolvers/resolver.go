@@ -17,6 +17,7 @@ type Resolver struct {
 	Sync         fengqiao.SyncService
 	ChainService fengqiao.ChainService
 	Audit        fengqiao.AuditLog
+	Assessor     fengqiao.RiskAssessor
 }
 
 // principal returns the caller, or EUNAUTHORIZED.

@@ -42,6 +42,9 @@ type Config struct {
 	// ManifestVars fill the ${NAME} references of the manifests (the environment
 	// is consulted for names not given here).
 	ManifestVars map[string]string `json:"manifestVars"`
+	// RiskRules is the risk rules file, reloaded when it changes; "" runs the
+	// built-in rules.
+	RiskRules string `json:"riskRules"`
 }
 
 // LoadConfig reads a config file; unknown keys are errors, reported with their line.

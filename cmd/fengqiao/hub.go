@@ -27,6 +27,7 @@ import (
 	"fengqiao/connectors/police110"
 	"fengqiao/gateway"
 	"fengqiao/resolvers"
+	"fengqiao/risk"
 	"fengqiao/search"
 )
 
@@ -38,6 +39,7 @@ type Hub struct {
 	Runner *connectors.Runner
 	Chains *chains.Store
 	Audit  *audit.Log
+	Risk   *risk.Engine
 	Tokens *gateway.Tokens
 
 	listener net.Listener
@@ -77,6 +79,10 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
+	if h.Risk, err = risk.New(risk.DefaultTaxonomy(), cfg.RiskRules); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("风险规则有误：%w", err)
+	}
 	h.Runner = &connectors.Runner{Tree: h.Tree, Index: h.Index, State: h.State, Log: log, Interval: cfg.SyncInterval, Linker: h.Chains}
 	if cfg.Hotline12345 != nil {
 		h.Runner.Add(hotline12345.New(*cfg.Hotline12345, log))
@@ -100,7 +106,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
-	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit}
+	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit, Assessor: h.Risk}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -140,6 +146,7 @@ func (h *Hub) Serve(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { h.Runner.Run(ctx) })
+	wg.Go(func() { h.Risk.Watch(ctx.Done(), 5*time.Second) })
 	errc := make(chan error, 1)
 	go func() { errc <- h.server.Serve(h.listener) }()
 	var err error

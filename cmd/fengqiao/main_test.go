@@ -393,21 +393,40 @@ func TestDemoChainsSearchPortraitsAndAudit(t *testing.T) {
 			Size         int
 			Sources      []string
 			Complainants int
-			Timeline     []struct{ ID, ReportedAt string }
-			Links        []struct {
+			Risk         struct {
+				Level   string
+				Reasons []string
+			}
+			Timeline []struct{ ID, ReportedAt string }
+			Links    []struct {
 				Reasons    []string
 				Confidence float64
 				From, To   struct{ ID string }
 			}
 		}
 	}
-	graphQL(t, base, county, `{ chains(first: 5) { id size sources complainants timeline { id reportedAt } links { reasons confidence from { id } to { id } } } }`, &cs)
+	graphQL(t, base, county, `{ chains(first: 5) { id size sources complainants risk { level reasons } timeline { id reportedAt } links { reasons confidence from { id } to { id } } } }`, &cs)
 	if len(cs.Chains) == 0 {
 		t.Fatal("no chains in the demo")
 	}
 	top := cs.Chains[0]
 	if top.Size < 3 || len(top.Timeline) != top.Size || len(top.Sources) < 2 || top.Complainants < 2 || len(top.Links) < top.Size-1 {
 		t.Fatalf("largest chain: size %d, %d sources, %d complainants, %d links", top.Size, len(top.Sources), top.Complainants, len(top.Links))
+	}
+	// The largest chain is a collective matter, and the risk rules say so.
+	if top.Risk.Level != "HIGH" || !strings.Contains(strings.Join(top.Risk.Reasons, "|"), "疑似群体性纠纷") {
+		t.Fatalf("largest chain's risk: %+v", top.Risk)
+	}
+	var rules struct {
+		RiskRules struct {
+			Version   string
+			Rules     []string
+			LastError string
+		}
+	}
+	graphQL(t, base, county, `{ riskRules { version rules lastError } }`, &rules)
+	if rules.RiskRules.Version == "" || len(rules.RiskRules.Rules) < 7 || rules.RiskRules.LastError != "" {
+		t.Fatalf("risk rules: %+v", rules)
 	}
 	for _, l := range top.Links {
 		if len(l.Reasons) == 0 || l.Confidence <= 0 || l.From.ID == "" || l.To.ID == "" {
