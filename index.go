@@ -25,6 +25,12 @@ type EventFilter struct {
 	Identifier *string
 	// Categories keeps events of any of these categories.
 	Categories []string
+	// HandlingLevels keeps events handled at any of these tiers.
+	HandlingLevels []HandlingLevel
+	// Outcomes keeps events whose upstream outcome is any of these (满意, 调解成功…).
+	Outcomes []string
+	// DeadlineBefore keeps events with a deadline before this time.
+	DeadlineBefore *time.Time
 	// PartyID keeps events that name this person or organization.
 	PartyID *string
 	// ProjectCode keeps events about this key project.
@@ -70,11 +76,15 @@ type FacetCount struct {
 	Count int
 }
 
-// Facets count the events of a filter by source, category and town, most first.
+// Facets count the events of a filter by source, category, town, kind, status and
+// handling level, most first.
 type Facets struct {
-	Sources    []FacetCount
-	Categories []FacetCount
-	Towns      []FacetCount
+	Sources        []FacetCount
+	Categories     []FacetCount
+	Towns          []FacetCount
+	Kinds          []FacetCount
+	Statuses       []FacetCount
+	HandlingLevels []FacetCount
 }
 
 // Index stores events for retrieval and full-text search. Every implementation

@@ -67,7 +67,7 @@ func eventMapping() mapping.IndexMapping {
 	raw.Index, raw.Store, raw.IncludeInAll, raw.DocValues = false, true, false, false
 
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown} {
+	for _, name := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown, fieldLevel, fieldOutcome} {
 		doc.AddFieldMappingsAt(name, kw())
 	}
 	for _, name := range textFields {
@@ -76,6 +76,7 @@ func eventMapping() mapping.IndexMapping {
 		doc.AddFieldMappingsAt(name, f)
 	}
 	doc.AddFieldMappingsAt(fieldReportedAt, date())
+	doc.AddFieldMappingsAt(fieldDeadline, date())
 	doc.AddFieldMappingsAt(fieldRaw, raw)
 
 	m := bleve.NewIndexMapping()
@@ -227,7 +228,7 @@ func pageOf(res *bleve.SearchResult, size int, cursor func(*fengqiao.Event, int)
 // Facets implements fengqiao.Index.
 func (b *Bleve) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.Facets, error) {
 	req := bleve.NewSearchRequestOptions(bleveQuery(f), 0, 0, false)
-	for _, field := range []string{fieldSource, fieldCategory, fieldTown} {
+	for _, field := range facetFields {
 		req.AddFacet(field, bleve.NewFacetRequest(field, 50))
 	}
 	res, err := b.index.SearchInContext(ctx, req)
@@ -246,7 +247,7 @@ func (b *Bleve) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.F
 		sortFacets(out)
 		return out
 	}
-	return &fengqiao.Facets{Sources: counts(fieldSource), Categories: counts(fieldCategory), Towns: counts(fieldTown)}, nil
+	return facetsOf(counts), nil
 }
 
 // Count implements fengqiao.Index.
@@ -283,6 +284,14 @@ func bleveQuery(f fengqiao.EventFilter) query.Query {
 	}
 	anyTerm(fieldSource, strs(f.Sources))
 	anyTerm(fieldCategory, f.Categories)
+	anyTerm(fieldLevel, strs(f.HandlingLevels))
+	anyTerm(fieldOutcome, f.Outcomes)
+	if f.DeadlineBefore != nil {
+		excl := false
+		r := bleve.NewDateRangeInclusiveQuery(time.Time{}, *f.DeadlineBefore, nil, &excl)
+		r.SetField(fieldDeadline)
+		must = append(must, r)
+	}
 	if f.Identifier != nil && *f.Identifier != "" {
 		anyTerm(fieldIDs, []string{strings.ToUpper(strings.TrimSpace(*f.Identifier)), strings.TrimSpace(*f.Identifier)})
 	}

@@ -34,7 +34,19 @@ const (
 	fieldAddress    = "address"
 	fieldIDs        = "identifiers"
 	fieldTown       = "town"
+	fieldLevel      = "handlingLevel"
+	fieldOutcome    = "outcome"
+	fieldDeadline   = "deadline"
 )
+
+// facetFields are counted by Facets, in the order of fengqiao.Facets.
+var facetFields = []string{fieldSource, fieldCategory, fieldTown, fieldKind, fieldStatus, fieldLevel}
+
+// facetsOf arranges per-field counts as fengqiao.Facets.
+func facetsOf(counts func(field string) []fengqiao.FacetCount) *fengqiao.Facets {
+	return &fengqiao.Facets{Sources: counts(fieldSource), Categories: counts(fieldCategory), Towns: counts(fieldTown),
+		Kinds: counts(fieldKind), Statuses: counts(fieldStatus), HandlingLevels: counts(fieldLevel)}
+}
 
 // textFields are searched by EventFilter.Text.
 var textFields = []string{fieldTitle, fieldContent, fieldNames, fieldAddress}
@@ -67,11 +79,13 @@ func newDocument(e *fengqiao.Event) (map[string]any, error) {
 	if len(path) > 1 {
 		town = path[1]
 	}
-	return map[string]any{
+	doc := map[string]any{
 		fieldNames:      Fold(strings.Join(names, "，")),
 		fieldAddress:    Fold(e.Address),
 		fieldIDs:        ids,
 		fieldTown:       town,
+		fieldLevel:      string(e.HandlingLevel),
+		fieldOutcome:    e.Outcome,
 		fieldSource:     string(e.Source),
 		fieldKind:       string(e.Kind),
 		fieldStatus:     string(e.Status),
@@ -85,7 +99,11 @@ func newDocument(e *fengqiao.Event) (map[string]any, error) {
 		fieldContent:    Fold(e.Content),
 		fieldReportedAt: e.ReportedAt.UTC(),
 		fieldRaw:        string(raw),
-	}, nil
+	}
+	if e.Deadline != nil {
+		doc[fieldDeadline] = e.Deadline.UTC()
+	}
+	return doc, nil
 }
 
 // orgPath returns the codes of every unit from the county down to code, using the

@@ -68,9 +68,10 @@ func (e *Elastic) template() map[string]any {
 	text := map[string]any{"type": "text", "analyzer": "cjk"}
 	props := map[string]any{
 		fieldReportedAt: map[string]any{"type": "date"},
+		fieldDeadline:   map[string]any{"type": "date"},
 		fieldRaw:        map[string]any{"type": "text", "index": false},
 	}
-	for _, f := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown} {
+	for _, f := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown, fieldLevel, fieldOutcome} {
 		props[f] = kw
 	}
 	for _, f := range textFields {
@@ -218,7 +219,7 @@ func (e *Elastic) Count(ctx context.Context, f fengqiao.EventFilter) (int, error
 // Facets implements fengqiao.Index.
 func (e *Elastic) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.Facets, error) {
 	aggs := map[string]any{}
-	for _, field := range []string{fieldSource, fieldCategory, fieldTown} {
+	for _, field := range facetFields {
 		aggs[field] = map[string]any{"terms": map[string]any{"field": field, "size": 50}}
 	}
 	res, err := e.search(ctx, map[string]any{"query": esQuery(f), "size": 0, "aggs": aggs})
@@ -235,7 +236,7 @@ func (e *Elastic) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao
 		sortFacets(out)
 		return out
 	}
-	return &fengqiao.Facets{Sources: counts(fieldSource), Categories: counts(fieldCategory), Towns: counts(fieldTown)}, nil
+	return facetsOf(counts), nil
 }
 
 // Close implements fengqiao.Index.
@@ -254,6 +255,11 @@ func esQuery(f fengqiao.EventFilter) map[string]any {
 	terms(fieldKind, strs(f.Kinds))
 	terms(fieldStatus, strs(f.Statuses))
 	terms(fieldCategory, f.Categories)
+	terms(fieldLevel, strs(f.HandlingLevels))
+	terms(fieldOutcome, f.Outcomes)
+	if f.DeadlineBefore != nil {
+		filter = append(filter, map[string]any{"range": map[string]any{fieldDeadline: map[string]any{"lt": f.DeadlineBefore.UTC().Format(time.RFC3339Nano)}}})
+	}
 	for _, one := range []struct {
 		field string
 		value *string

@@ -212,6 +212,42 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 	})
 
+	t.Run("CockpitFilters", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		a := event(fengqiao.SourceMediation, "A", "331081100010", base)
+		a.HandlingLevel, a.Status, a.Outcome = fengqiao.HandlingVillage, fengqiao.StatusResolved, "调解成功"
+		b := event(fengqiao.SourceMediation, "B", "331081100010", base)
+		b.HandlingLevel, b.Status = fengqiao.HandlingCounty, fengqiao.StatusInProgress
+		due := base.Add(-time.Hour)
+		b.Deadline = &due
+		c := event(fengqiao.SourceSurvey, "C", "331081100010", base)
+		c.Outcome, c.Kind = "满意", fengqiao.KindSurvey
+		mustUpsert(t, idx, a, b, c)
+		now := base
+		for name, tc := range map[string]struct {
+			f    fengqiao.EventFilter
+			want int
+		}{
+			"handled in villages":  {fengqiao.EventFilter{HandlingLevels: []fengqiao.HandlingLevel{fengqiao.HandlingVillage, fengqiao.HandlingGrid}}, 1},
+			"outcome":              {fengqiao.EventFilter{Outcomes: []string{"满意", "基本满意"}}, 1},
+			"deadline passed":      {fengqiao.EventFilter{DeadlineBefore: &now}, 1},
+			"deadline not reached": {fengqiao.EventFilter{DeadlineBefore: &due}, 0},
+		} {
+			if n := mustCount(t, idx, tc.f); n != tc.want {
+				t.Errorf("%s: %d, want %d", name, n, tc.want)
+			}
+		}
+		facets, err := idx.Facets(ctx, fengqiao.EventFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(facets.Statuses) != "[{IN_PROGRESS 1} {RECEIVED 1} {RESOLVED 1}]" ||
+			fmt.Sprint(facets.HandlingLevels) != "[{COUNTY 1} {VILLAGE 1}]" || len(facets.Kinds) != 2 {
+			t.Errorf("facets = %+v", facets)
+		}
+	})
+
 	t.Run("RankedPagesWalkEverythingOnce", func(t *testing.T) {
 		t.Parallel()
 		idx := open(t)
