@@ -123,3 +123,43 @@ func eventIDs(events []*fengqiao.Event) []string {
 	}
 	return out
 }
+
+// riskiest returns the highest-risk of the newest events matching f (HIGH, then
+// MEDIUM), at most n, newest first. Chains are read once each.
+func (r *Resolver) riskiest(ctx context.Context, f fengqiao.EventFilter, n int) ([]*fengqiao.Event, error) {
+	f, err := r.scopedFilter(ctx, &f)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Index.Search(ctx, fengqiao.EventQuery{Filter: f, First: fengqiao.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	facts := map[string]*fengqiao.ChainFacts{}
+	byLevel := map[fengqiao.RiskLevel][]*fengqiao.Event{}
+	now := time.Now()
+	for _, e := range page.Events {
+		var cf *fengqiao.ChainFacts
+		ch, err := r.ChainService.ChainOf(ctx, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ch != nil {
+			if cf = facts[ch.ID]; cf == nil {
+				v, err := r.buildChainView(ctx, ch)
+				if err != nil {
+					return nil, err
+				}
+				if v != nil {
+					f := v.facts()
+					cf = &f
+					facts[ch.ID] = cf
+				}
+			}
+		}
+		level := r.Assessor.AssessEvent(e, cf, now).Level
+		byLevel[level] = append(byLevel[level], e)
+	}
+	out := append(byLevel[fengqiao.RiskHigh], byLevel[fengqiao.RiskMedium]...)
+	return out[:min(n, len(out))], nil
+}

@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Chain() ChainResolver
 	ChainLink() ChainLinkResolver
+	CockpitFigures() CockpitFiguresResolver
 	ConnectorState() ConnectorStateResolver
 	Event() EventResolver
 	EventConnection() EventConnectionResolver
@@ -42,12 +43,20 @@ type ResolverRoot interface {
 	Principal() PrincipalResolver
 	Project() ProjectResolver
 	Query() QueryResolver
+	UnitFigure() UnitFigureResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AlertFigure struct {
+		Count        func(childComplexity int) int
+		DisposalRate func(childComplexity int) int
+		Disposed     func(childComplexity int) int
+		Type         func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		Action        func(childComplexity int) int
 		At            func(childComplexity int) int
@@ -79,6 +88,30 @@ type ComplexityRoot struct {
 		From       func(childComplexity int) int
 		Reasons    func(childComplexity int) int
 		To         func(childComplexity int) int
+	}
+
+	CockpitFigures struct {
+		Alerts            func(childComplexity int) int
+		Facets            func(childComplexity int) int
+		FirstReports      func(childComplexity int) int
+		FirstResolved     func(childComplexity int) int
+		FirstResolvedRate func(childComplexity int) int
+		From              func(childComplexity int) int
+		MediationAccepted func(childComplexity int) int
+		MediationRate     func(childComplexity int) int
+		MediationSettled  func(childComplexity int) int
+		OnSiteRate        func(childComplexity int) int
+		OrgUnit           func(childComplexity int) int
+		Overdue           func(childComplexity int) int
+		Ranking           func(childComplexity int) int
+		SatisfactionRate  func(childComplexity int) int
+		Series            func(childComplexity int) int
+		SettledByLevel    func(childComplexity int) int
+		Surveys           func(childComplexity int) int
+		To                func(childComplexity int) int
+		TopChains         func(childComplexity int, first *int) int
+		TopRisks          func(childComplexity int, first *int) int
+		Total             func(childComplexity int) int
 	}
 
 	ConnectorState struct {
@@ -145,9 +178,12 @@ type ComplexityRoot struct {
 	}
 
 	Facets struct {
-		Categories func(childComplexity int) int
-		Sources    func(childComplexity int) int
-		Towns      func(childComplexity int) int
+		Categories     func(childComplexity int) int
+		HandlingLevels func(childComplexity int) int
+		Kinds          func(childComplexity int) int
+		Sources        func(childComplexity int) int
+		Statuses       func(childComplexity int) int
+		Towns          func(childComplexity int) int
 	}
 
 	GeoPoint struct {
@@ -233,6 +269,7 @@ type ComplexityRoot struct {
 		AuditLog     func(childComplexity int, principalID *string, subject *string, first *int) int
 		Chain        func(childComplexity int, id string) int
 		Chains       func(childComplexity int, minSize *int, first *int) int
+		Cockpit      func(childComplexity int, orgCode *string, from time.Time, to time.Time, granularity *fengqiao.Granularity) int
 		Connectors   func(childComplexity int) int
 		Event        func(childComplexity int, id string) int
 		Events       func(childComplexity int, filter *fengqiao.EventFilter, first *int, after *string, orderBy *EventOrder) int
@@ -256,6 +293,19 @@ type ComplexityRoot struct {
 		Rules     func(childComplexity int) int
 		Version   func(childComplexity int) int
 	}
+
+	SeriesPoint struct {
+		Count func(childComplexity int) int
+		Start func(childComplexity int) int
+	}
+
+	UnitFigure struct {
+		OrgUnit          func(childComplexity int) int
+		SatisfactionRate func(childComplexity int) int
+		Settled          func(childComplexity int) int
+		SettledRate      func(childComplexity int) int
+		Total            func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -269,6 +319,12 @@ type ChainResolver interface {
 type ChainLinkResolver interface {
 	From(ctx context.Context, obj *fengqiao.Link) (*fengqiao.Event, error)
 	To(ctx context.Context, obj *fengqiao.Link) (*fengqiao.Event, error)
+}
+type CockpitFiguresResolver interface {
+	OrgUnit(ctx context.Context, obj *fengqiao.CockpitFigures) (*fengqiao.OrgUnit, error)
+
+	TopChains(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*ChainView, error)
+	TopRisks(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*fengqiao.Event, error)
 }
 type ConnectorStateResolver interface {
 	BreakerState(ctx context.Context, obj *fengqiao.ConnectorState) (BreakerState, error)
@@ -332,9 +388,13 @@ type QueryResolver interface {
 	Place(ctx context.Context, address string) (*Place, error)
 	Chain(ctx context.Context, id string) (*ChainView, error)
 	Chains(ctx context.Context, minSize *int, first *int) ([]*ChainView, error)
+	Cockpit(ctx context.Context, orgCode *string, from time.Time, to time.Time, granularity *fengqiao.Granularity) (*fengqiao.CockpitFigures, error)
 	RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error)
 	AuditLog(ctx context.Context, principalID *string, subject *string, first *int) ([]*fengqiao.AuditEntry, error)
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
+}
+type UnitFigureResolver interface {
+	OrgUnit(ctx context.Context, obj *fengqiao.UnitFigure) (*fengqiao.OrgUnit, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -354,6 +414,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AlertFigure.count":
+		if e.ComplexityRoot.AlertFigure.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertFigure.Count(childComplexity), true
+	case "AlertFigure.disposalRate":
+		if e.ComplexityRoot.AlertFigure.DisposalRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertFigure.DisposalRate(childComplexity), true
+	case "AlertFigure.disposed":
+		if e.ComplexityRoot.AlertFigure.Disposed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertFigure.Disposed(childComplexity), true
+	case "AlertFigure.type":
+		if e.ComplexityRoot.AlertFigure.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertFigure.Type(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -501,6 +586,143 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChainLink.To(childComplexity), true
+
+	case "CockpitFigures.alerts":
+		if e.ComplexityRoot.CockpitFigures.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.Alerts(childComplexity), true
+	case "CockpitFigures.facets":
+		if e.ComplexityRoot.CockpitFigures.Facets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.Facets(childComplexity), true
+	case "CockpitFigures.firstReports":
+		if e.ComplexityRoot.CockpitFigures.FirstReports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.FirstReports(childComplexity), true
+	case "CockpitFigures.firstResolved":
+		if e.ComplexityRoot.CockpitFigures.FirstResolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.FirstResolved(childComplexity), true
+	case "CockpitFigures.firstResolvedRate":
+		if e.ComplexityRoot.CockpitFigures.FirstResolvedRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.FirstResolvedRate(childComplexity), true
+	case "CockpitFigures.from":
+		if e.ComplexityRoot.CockpitFigures.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.From(childComplexity), true
+	case "CockpitFigures.mediationAccepted":
+		if e.ComplexityRoot.CockpitFigures.MediationAccepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.MediationAccepted(childComplexity), true
+	case "CockpitFigures.mediationRate":
+		if e.ComplexityRoot.CockpitFigures.MediationRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.MediationRate(childComplexity), true
+	case "CockpitFigures.mediationSettled":
+		if e.ComplexityRoot.CockpitFigures.MediationSettled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.MediationSettled(childComplexity), true
+	case "CockpitFigures.onSiteRate":
+		if e.ComplexityRoot.CockpitFigures.OnSiteRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.OnSiteRate(childComplexity), true
+	case "CockpitFigures.orgUnit":
+		if e.ComplexityRoot.CockpitFigures.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.OrgUnit(childComplexity), true
+	case "CockpitFigures.overdue":
+		if e.ComplexityRoot.CockpitFigures.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.Overdue(childComplexity), true
+	case "CockpitFigures.ranking":
+		if e.ComplexityRoot.CockpitFigures.Ranking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.Ranking(childComplexity), true
+	case "CockpitFigures.satisfactionRate":
+		if e.ComplexityRoot.CockpitFigures.SatisfactionRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.SatisfactionRate(childComplexity), true
+	case "CockpitFigures.series":
+		if e.ComplexityRoot.CockpitFigures.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.Series(childComplexity), true
+	case "CockpitFigures.settledByLevel":
+		if e.ComplexityRoot.CockpitFigures.SettledByLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.SettledByLevel(childComplexity), true
+	case "CockpitFigures.surveys":
+		if e.ComplexityRoot.CockpitFigures.Surveys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.Surveys(childComplexity), true
+	case "CockpitFigures.to":
+		if e.ComplexityRoot.CockpitFigures.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.To(childComplexity), true
+	case "CockpitFigures.topChains":
+		if e.ComplexityRoot.CockpitFigures.TopChains == nil {
+			break
+		}
+
+		args, err := ec.field_CockpitFigures_topChains_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CockpitFigures.TopChains(childComplexity, args["first"].(*int)), true
+	case "CockpitFigures.topRisks":
+		if e.ComplexityRoot.CockpitFigures.TopRisks == nil {
+			break
+		}
+
+		args, err := ec.field_CockpitFigures_topRisks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CockpitFigures.TopRisks(childComplexity, args["first"].(*int)), true
+	case "CockpitFigures.total":
+		if e.ComplexityRoot.CockpitFigures.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CockpitFigures.Total(childComplexity), true
 
 	case "ConnectorState.breakerState":
 		if e.ComplexityRoot.ConnectorState.BreakerState == nil {
@@ -806,12 +1028,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Facets.Categories(childComplexity), true
+	case "Facets.handlingLevels":
+		if e.ComplexityRoot.Facets.HandlingLevels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facets.HandlingLevels(childComplexity), true
+	case "Facets.kinds":
+		if e.ComplexityRoot.Facets.Kinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facets.Kinds(childComplexity), true
 	case "Facets.sources":
 		if e.ComplexityRoot.Facets.Sources == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Facets.Sources(childComplexity), true
+	case "Facets.statuses":
+		if e.ComplexityRoot.Facets.Statuses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facets.Statuses(childComplexity), true
 	case "Facets.towns":
 		if e.ComplexityRoot.Facets.Towns == nil {
 			break
@@ -1181,6 +1421,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Chains(childComplexity, args["minSize"].(*int), args["first"].(*int)), true
+	case "Query.cockpit":
+		if e.ComplexityRoot.Query.Cockpit == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cockpit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Cockpit(childComplexity, args["orgCode"].(*string), args["from"].(time.Time), args["to"].(time.Time), args["granularity"].(*fengqiao.Granularity)), true
 	case "Query.connectors":
 		if e.ComplexityRoot.Query.Connectors == nil {
 			break
@@ -1315,6 +1566,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RiskRulesStatus.Version(childComplexity), true
+
+	case "SeriesPoint.count":
+		if e.ComplexityRoot.SeriesPoint.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Count(childComplexity), true
+	case "SeriesPoint.start":
+		if e.ComplexityRoot.SeriesPoint.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Start(childComplexity), true
+
+	case "UnitFigure.orgUnit":
+		if e.ComplexityRoot.UnitFigure.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitFigure.OrgUnit(childComplexity), true
+	case "UnitFigure.satisfactionRate":
+		if e.ComplexityRoot.UnitFigure.SatisfactionRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitFigure.SatisfactionRate(childComplexity), true
+	case "UnitFigure.settled":
+		if e.ComplexityRoot.UnitFigure.Settled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitFigure.Settled(childComplexity), true
+	case "UnitFigure.settledRate":
+		if e.ComplexityRoot.UnitFigure.SettledRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitFigure.SettledRate(childComplexity), true
+	case "UnitFigure.total":
+		if e.ComplexityRoot.UnitFigure.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitFigure.Total(childComplexity), true
 
 	}
 	return 0, false
@@ -1603,11 +1898,14 @@ type EventEdge {
   highlights: [String!]!
 }
 
-"Counts of events by source, category and town, most first."
+"Counts of events by source, category, town, kind, status and handling level, most first."
 type Facets {
   sources: [FacetCount!]!
   categories: [FacetCount!]!
   towns: [FacetCount!]!
+  kinds: [FacetCount!]!
+  statuses: [FacetCount!]!
+  handlingLevels: [FacetCount!]!
 }
 
 type FacetCount {
@@ -1731,6 +2029,12 @@ type Query {
   chain(id: ID!): Chain
   "The largest chains with events in the caller's subtree."
   chains(minSize: Int = 2, first: Int = 20): [Chain!]!
+  """
+  The figures of a cockpit for an org unit (the caller's own when omitted) and the
+  period [from, to), with a series by day, week or month. docs/metrics.md defines
+  each figure. Cached for 30 s.
+  """
+  cockpit(orgCode: ID, from: Time!, to: Time!, granularity: Granularity = DAY): CockpitFigures!
   "The risk rules in force and how their last reload went."
   riskRules: RiskRulesStatus!
   "Looks at personal data, newest first. Auditors only."
@@ -1798,6 +2102,66 @@ type RiskRulesStatus {
   "Why the last changed rules file was refused; empty when it was not."
   lastError: String!
 }
+
+enum Granularity {
+  DAY
+  WEEK
+  MONTH
+}
+
+"A cockpit's figures; docs/metrics.md defines each. Rates are 0..1, null when there is nothing to divide by."
+type CockpitFigures {
+  orgUnit: OrgUnit!
+  from: Time!
+  to: Time!
+  "Events reported in the period."
+  total: Int!
+  "The period's events by source, category, town, kind, status and handling level."
+  facets: Facets!
+  mediationAccepted: Int!
+  mediationSettled: Int!
+  settledByLevel: [FacetCount!]!
+  "就地化解率"
+  onSiteRate: Float
+  "调处率"
+  mediationRate: Float
+  firstReports: Int!
+  firstResolved: Int!
+  "初次反映问题化解率"
+  firstResolvedRate: Float
+  surveys: Int!
+  "满意率"
+  satisfactionRate: Float
+  overdue: Int!
+  alerts: [AlertFigure!]!
+  series: [SeriesPoint!]!
+  "The child units (晾晒), best settlement rate first."
+  ranking: [UnitFigure!]!
+  "The largest chains with events in the unit."
+  topChains(first: Int = 5): [Chain!]!
+  "The unit's highest-risk events of the period, newest first."
+  topRisks(first: Int = 10): [Event!]!
+}
+
+type AlertFigure {
+  type: String!
+  count: Int!
+  disposed: Int!
+  disposalRate: Float
+}
+
+type SeriesPoint {
+  start: Time!
+  count: Int!
+}
+
+type UnitFigure {
+  orgUnit: OrgUnit!
+  total: Int!
+  settled: Int!
+  settledRate: Float
+  satisfactionRate: Float
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1805,6 +2169,20 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AlertFigure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AlertFigure_type(ctx, field)
+	case "count":
+		return ec.fieldContext_AlertFigure_count(ctx, field)
+	case "disposed":
+		return ec.fieldContext_AlertFigure_disposed(ctx, field)
+	case "disposalRate":
+		return ec.fieldContext_AlertFigure_disposalRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertFigure", field.Name)
+}
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1870,6 +2248,54 @@ func (ec *executionContext) childFields_ChainLink(ctx context.Context, field gra
 		return ec.fieldContext_ChainLink_confidence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChainLink", field.Name)
+}
+
+func (ec *executionContext) childFields_CockpitFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orgUnit":
+		return ec.fieldContext_CockpitFigures_orgUnit(ctx, field)
+	case "from":
+		return ec.fieldContext_CockpitFigures_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CockpitFigures_to(ctx, field)
+	case "total":
+		return ec.fieldContext_CockpitFigures_total(ctx, field)
+	case "facets":
+		return ec.fieldContext_CockpitFigures_facets(ctx, field)
+	case "mediationAccepted":
+		return ec.fieldContext_CockpitFigures_mediationAccepted(ctx, field)
+	case "mediationSettled":
+		return ec.fieldContext_CockpitFigures_mediationSettled(ctx, field)
+	case "settledByLevel":
+		return ec.fieldContext_CockpitFigures_settledByLevel(ctx, field)
+	case "onSiteRate":
+		return ec.fieldContext_CockpitFigures_onSiteRate(ctx, field)
+	case "mediationRate":
+		return ec.fieldContext_CockpitFigures_mediationRate(ctx, field)
+	case "firstReports":
+		return ec.fieldContext_CockpitFigures_firstReports(ctx, field)
+	case "firstResolved":
+		return ec.fieldContext_CockpitFigures_firstResolved(ctx, field)
+	case "firstResolvedRate":
+		return ec.fieldContext_CockpitFigures_firstResolvedRate(ctx, field)
+	case "surveys":
+		return ec.fieldContext_CockpitFigures_surveys(ctx, field)
+	case "satisfactionRate":
+		return ec.fieldContext_CockpitFigures_satisfactionRate(ctx, field)
+	case "overdue":
+		return ec.fieldContext_CockpitFigures_overdue(ctx, field)
+	case "alerts":
+		return ec.fieldContext_CockpitFigures_alerts(ctx, field)
+	case "series":
+		return ec.fieldContext_CockpitFigures_series(ctx, field)
+	case "ranking":
+		return ec.fieldContext_CockpitFigures_ranking(ctx, field)
+	case "topChains":
+		return ec.fieldContext_CockpitFigures_topChains(ctx, field)
+	case "topRisks":
+		return ec.fieldContext_CockpitFigures_topRisks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CockpitFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_ConnectorState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2006,6 +2432,12 @@ func (ec *executionContext) childFields_Facets(ctx context.Context, field graphq
 		return ec.fieldContext_Facets_categories(ctx, field)
 	case "towns":
 		return ec.fieldContext_Facets_towns(ctx, field)
+	case "kinds":
+		return ec.fieldContext_Facets_kinds(ctx, field)
+	case "statuses":
+		return ec.fieldContext_Facets_statuses(ctx, field)
+	case "handlingLevels":
+		return ec.fieldContext_Facets_handlingLevels(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Facets", field.Name)
 }
@@ -2192,6 +2624,32 @@ func (ec *executionContext) childFields_RiskRulesStatus(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type RiskRulesStatus", field.Name)
 }
 
+func (ec *executionContext) childFields_SeriesPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_SeriesPoint_start(ctx, field)
+	case "count":
+		return ec.fieldContext_SeriesPoint_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SeriesPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_UnitFigure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orgUnit":
+		return ec.fieldContext_UnitFigure_orgUnit(ctx, field)
+	case "total":
+		return ec.fieldContext_UnitFigure_total(ctx, field)
+	case "settled":
+		return ec.fieldContext_UnitFigure_settled(ctx, field)
+	case "settledRate":
+		return ec.fieldContext_UnitFigure_settledRate(ctx, field)
+	case "satisfactionRate":
+		return ec.fieldContext_UnitFigure_satisfactionRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnitFigure", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -2307,6 +2765,34 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_CockpitFigures_topChains_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_CockpitFigures_topRisks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_ConnectorState_quarantine_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -2501,6 +2987,44 @@ func (ec *executionContext) field_Query_chains_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["first"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cockpit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orgCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orgCode"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "granularity",
+		func(ctx context.Context, v any) (*fengqiao.Granularity, error) {
+			return ec.unmarshalOGranularity2ᚖfengqiaoᚐGranularity(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["granularity"] = arg3
 	return args, nil
 }
 
@@ -2699,6 +3223,98 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AlertFigure_type(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AlertFigure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertFigure_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertFigure_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertFigure", field, false, false, "String")
+}
+
+func (ec *executionContext) _AlertFigure_count(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AlertFigure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertFigure_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertFigure_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertFigure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AlertFigure_disposed(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AlertFigure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertFigure_disposed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Disposed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertFigure_disposed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertFigure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AlertFigure_disposalRate(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AlertFigure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertFigure_disposalRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisposalRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertFigure_disposalRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertFigure", field, false, false, "Float")
+}
 
 func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3313,6 +3929,585 @@ func (ec *executionContext) _ChainLink_confidence(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ChainLink_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChainLink", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CockpitFigures_orgUnit(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_orgUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CockpitFigures().OrgUnit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {
+			return ec.marshalNOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_orgUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CockpitFigures",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CockpitFigures_from(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CockpitFigures_to(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CockpitFigures_total(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CockpitFigures_facets(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_facets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Facets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Facets) graphql.Marshaler {
+			return ec.marshalNFacets2ᚖfengqiaoᚐFacets(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_facets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CockpitFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Facets(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CockpitFigures_mediationAccepted(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_mediationAccepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MediationAccepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_mediationAccepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CockpitFigures_mediationSettled(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_mediationSettled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MediationSettled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_mediationSettled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CockpitFigures_settledByLevel(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_settledByLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettledByLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_settledByLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CockpitFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CockpitFigures_onSiteRate(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_onSiteRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnSiteRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_onSiteRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CockpitFigures_mediationRate(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_mediationRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MediationRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_mediationRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CockpitFigures_firstReports(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_firstReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstReports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_firstReports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CockpitFigures_firstResolved(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_firstResolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_firstResolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CockpitFigures_firstResolvedRate(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_firstResolvedRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResolvedRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_firstResolvedRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CockpitFigures_surveys(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_surveys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Surveys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_surveys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CockpitFigures_satisfactionRate(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_satisfactionRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SatisfactionRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_satisfactionRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CockpitFigures_overdue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CockpitFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CockpitFigures_alerts(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.AlertFigure) graphql.Marshaler {
+			return ec.marshalNAlertFigure2ᚕfengqiaoᚐAlertFigureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_alerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CockpitFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertFigure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CockpitFigures_series(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Series, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.SeriesPoint) graphql.Marshaler {
+			return ec.marshalNSeriesPoint2ᚕfengqiaoᚐSeriesPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CockpitFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SeriesPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CockpitFigures_ranking(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_ranking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ranking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.UnitFigure) graphql.Marshaler {
+			return ec.marshalNUnitFigure2ᚕfengqiaoᚐUnitFigureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_ranking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CockpitFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnitFigure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CockpitFigures_topChains(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_topChains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CockpitFigures().TopChains(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ChainView) graphql.Marshaler {
+			return ec.marshalNChain2ᚕᚖfengqiaoᚋresolversᚐChainViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_topChains(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CockpitFigures",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CockpitFigures_topChains_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CockpitFigures_topRisks(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_topRisks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CockpitFigures().TopRisks(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚕᚖfengqiaoᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_topRisks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CockpitFigures",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CockpitFigures_topRisks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ConnectorState_name(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ConnectorState) (ret graphql.Marshaler) {
@@ -4632,6 +5827,102 @@ func (ec *executionContext) _Facets_towns(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Facets_towns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Facets_kinds(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Facets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facets_kinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kinds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facets_kinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Facets_statuses(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Facets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facets_statuses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statuses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facets_statuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Facets_handlingLevels(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Facets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facets_handlingLevels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandlingLevels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facets_handlingLevels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Facets",
 		Field:      field,
@@ -6421,6 +7712,50 @@ func (ec *executionContext) fieldContext_Query_chains(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_cockpit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cockpit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Cockpit(ctx, fc.Args["orgCode"].(*string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["granularity"].(*fengqiao.Granularity))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.CockpitFigures) graphql.Marshaler {
+			return ec.marshalNCockpitFigures2ᚖfengqiaoᚐCockpitFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cockpit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CockpitFigures(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cockpit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_riskRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6741,6 +8076,176 @@ func (ec *executionContext) _RiskRulesStatus_lastError(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_RiskRulesStatus_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RiskRulesStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _SeriesPoint_start(ctx context.Context, field graphql.CollectedField, obj *fengqiao.SeriesPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeriesPoint_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeriesPoint_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeriesPoint", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SeriesPoint_count(ctx context.Context, field graphql.CollectedField, obj *fengqiao.SeriesPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeriesPoint_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeriesPoint_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeriesPoint", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UnitFigure_orgUnit(ctx context.Context, field graphql.CollectedField, obj *fengqiao.UnitFigure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitFigure_orgUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UnitFigure().OrgUnit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {
+			return ec.marshalNOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitFigure_orgUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnitFigure",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnitFigure_total(ctx context.Context, field graphql.CollectedField, obj *fengqiao.UnitFigure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitFigure_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitFigure_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitFigure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UnitFigure_settled(ctx context.Context, field graphql.CollectedField, obj *fengqiao.UnitFigure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitFigure_settled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitFigure_settled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitFigure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UnitFigure_settledRate(ctx context.Context, field graphql.CollectedField, obj *fengqiao.UnitFigure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitFigure_settledRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettledRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnitFigure_settledRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitFigure", field, false, false, "Float")
+}
+
+func (ec *executionContext) _UnitFigure_satisfactionRate(ctx context.Context, field graphql.CollectedField, obj *fengqiao.UnitFigure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitFigure_satisfactionRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SatisfactionRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnitFigure_satisfactionRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitFigure", field, false, false, "Float")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -7922,6 +9427,54 @@ func UnmarshalEventFilter(ctx context.Context, raw any) (fengqiao.EventFilter, e
 
 // region    **************************** object.gotpl ****************************
 
+var alertFigureImplementors = []string{"AlertFigure"}
+
+func (ec *executionContext) _AlertFigure(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.AlertFigure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertFigureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertFigure")
+		case "type":
+			out.Values[i] = ec._AlertFigure_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AlertFigure_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disposed":
+			out.Values[i] = ec._AlertFigure_disposed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disposalRate":
+			out.Values[i] = ec._AlertFigure_disposalRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditEntryImplementors = []string{"AuditEntry"}
 
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.AuditEntry) graphql.Marshaler {
@@ -8113,6 +9666,142 @@ func (ec *executionContext) _ChainLink(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cockpitFiguresImplementors = []string{"CockpitFigures"}
+
+func (ec *executionContext) _CockpitFigures(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.CockpitFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cockpitFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CockpitFigures")
+		case "orgUnit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CockpitFigures_orgUnit(ctx, field, obj)
+				})
+		case "from":
+			out.Values[i] = ec._CockpitFigures_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._CockpitFigures_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "total":
+			out.Values[i] = ec._CockpitFigures_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "facets":
+			out.Values[i] = ec._CockpitFigures_facets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mediationAccepted":
+			out.Values[i] = ec._CockpitFigures_mediationAccepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mediationSettled":
+			out.Values[i] = ec._CockpitFigures_mediationSettled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settledByLevel":
+			out.Values[i] = ec._CockpitFigures_settledByLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onSiteRate":
+			out.Values[i] = ec._CockpitFigures_onSiteRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mediationRate":
+			out.Values[i] = ec._CockpitFigures_mediationRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstReports":
+			out.Values[i] = ec._CockpitFigures_firstReports(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstResolved":
+			out.Values[i] = ec._CockpitFigures_firstResolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstResolvedRate":
+			out.Values[i] = ec._CockpitFigures_firstResolvedRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "surveys":
+			out.Values[i] = ec._CockpitFigures_surveys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "satisfactionRate":
+			out.Values[i] = ec._CockpitFigures_satisfactionRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			out.Values[i] = ec._CockpitFigures_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "alerts":
+			out.Values[i] = ec._CockpitFigures_alerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "series":
+			out.Values[i] = ec._CockpitFigures_series(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ranking":
+			out.Values[i] = ec._CockpitFigures_ranking(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "topChains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CockpitFigures_topChains(ctx, field, obj)
+				})
+		case "topRisks":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CockpitFigures_topRisks(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8545,6 +10234,21 @@ func (ec *executionContext) _Facets(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "towns":
 			out.Values[i] = ec._Facets_towns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kinds":
+			out.Values[i] = ec._Facets_kinds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statuses":
+			out.Values[i] = ec._Facets_statuses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handlingLevels":
+			out.Values[i] = ec._Facets_handlingLevels(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9184,6 +10888,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_chains(ctx, field)
 				})
+		case "cockpit":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cockpit(ctx, field)
+				})
 		case "riskRules":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -9301,6 +11011,98 @@ func (ec *executionContext) _RiskRulesStatus(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._RiskRulesStatus_lastError(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var seriesPointImplementors = []string{"SeriesPoint"}
+
+func (ec *executionContext) _SeriesPoint(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.SeriesPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, seriesPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SeriesPoint")
+		case "start":
+			out.Values[i] = ec._SeriesPoint_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._SeriesPoint_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unitFigureImplementors = []string{"UnitFigure"}
+
+func (ec *executionContext) _UnitFigure(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.UnitFigure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unitFigureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnitFigure")
+		case "orgUnit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UnitFigure_orgUnit(ctx, field, obj)
+				})
+		case "total":
+			out.Values[i] = ec._UnitFigure_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settled":
+			out.Values[i] = ec._UnitFigure_settled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settledRate":
+			out.Values[i] = ec._UnitFigure_settledRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "satisfactionRate":
+			out.Values[i] = ec._UnitFigure_satisfactionRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9681,6 +11483,26 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAlertFigure2fengqiaoᚐAlertFigure(ctx context.Context, sel ast.SelectionSet, v fengqiao.AlertFigure) graphql.Marshaler {
+	return ec._AlertFigure(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAlertFigure2ᚕfengqiaoᚐAlertFigureᚄ(ctx context.Context, sel ast.SelectionSet, v []fengqiao.AlertFigure) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertFigure2fengqiaoᚐAlertFigure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAuditEntry2ᚕᚖfengqiaoᚐAuditEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.AuditEntry) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -9775,6 +11597,14 @@ func (ec *executionContext) marshalNChainLink2ᚖfengqiaoᚐLink(ctx context.Con
 		return graphql.Null
 	}
 	return ec._ChainLink(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCockpitFigures2ᚖfengqiaoᚐCockpitFigures(ctx context.Context, sel ast.SelectionSet, v *fengqiao.CockpitFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CockpitFigures!")
+		return graphql.Null
+	}
+	return ec._CockpitFigures(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNConnectorState2ᚕᚖfengqiaoᚐConnectorStateᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.ConnectorState) graphql.Marshaler {
@@ -10150,6 +11980,26 @@ func (ec *executionContext) marshalNRole2fengqiaoᚐRole(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) marshalNSeriesPoint2fengqiaoᚐSeriesPoint(ctx context.Context, sel ast.SelectionSet, v fengqiao.SeriesPoint) graphql.Marshaler {
+	return ec._SeriesPoint(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSeriesPoint2ᚕfengqiaoᚐSeriesPointᚄ(ctx context.Context, sel ast.SelectionSet, v []fengqiao.SeriesPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSeriesPoint2fengqiaoᚐSeriesPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNSource2fengqiaoᚐSource(ctx context.Context, v any) (fengqiao.Source, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := fengqiao.Source(tmp)
@@ -10250,6 +12100,26 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNUnitFigure2fengqiaoᚐUnitFigure(ctx context.Context, sel ast.SelectionSet, v fengqiao.UnitFigure) graphql.Marshaler {
+	return ec._UnitFigure(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUnitFigure2ᚕfengqiaoᚐUnitFigureᚄ(ctx context.Context, sel ast.SelectionSet, v []fengqiao.UnitFigure) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnitFigure2fengqiaoᚐUnitFigure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -10534,11 +12404,47 @@ func (ec *executionContext) marshalOEventStatus2ᚕfengqiaoᚐEventStatusᚄ(ctx
 	return ret
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) marshalOGeoPoint2ᚖfengqiaoᚐGeoPoint(ctx context.Context, sel ast.SelectionSet, v *fengqiao.GeoPoint) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._GeoPoint(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOGranularity2ᚖfengqiaoᚐGranularity(ctx context.Context, v any) (*fengqiao.Granularity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.Granularity(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOGranularity2ᚖfengqiaoᚐGranularity(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Granularity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOHandlingLevel2ᚖfengqiaoᚐHandlingLevel(ctx context.Context, v any) (*fengqiao.HandlingLevel, error) {

@@ -8,7 +8,35 @@ package resolvers
 import (
 	"context"
 	"fengqiao"
+	"time"
 )
+
+// OrgUnit is the resolver for the orgUnit field.
+func (r *cockpitFiguresResolver) OrgUnit(ctx context.Context, obj *fengqiao.CockpitFigures) (*fengqiao.OrgUnit, error) {
+	return r.Tree.Unit(obj.OrgCode), nil
+}
+
+// TopChains is the resolver for the topChains field.
+func (r *cockpitFiguresResolver) TopChains(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*ChainView, error) {
+	chains, err := r.chainsMatching(ctx, fengqiao.EventFilter{OrgCode: &obj.OrgCode, From: &obj.From, To: &obj.To})
+	if err != nil {
+		return nil, err
+	}
+	n := 5
+	if first != nil {
+		n = max(0, min(*first, fengqiao.MaxPageSize))
+	}
+	return chains[:min(n, len(chains))], nil
+}
+
+// TopRisks is the resolver for the topRisks field.
+func (r *cockpitFiguresResolver) TopRisks(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*fengqiao.Event, error) {
+	n := 10
+	if first != nil {
+		n = max(0, min(*first, fengqiao.MaxPageSize))
+	}
+	return r.riskiest(ctx, fengqiao.EventFilter{OrgCode: &obj.OrgCode, From: &obj.From, To: &obj.To}, n)
+}
 
 // OrgUnit is the resolver for the orgUnit field.
 func (r *principalResolver) OrgUnit(ctx context.Context, obj *fengqiao.Principal) (*fengqiao.OrgUnit, error) {
@@ -137,6 +165,22 @@ func (r *queryResolver) Chains(ctx context.Context, minSize *int, first *int) ([
 	return out, nil
 }
 
+// Cockpit is the resolver for the cockpit field.
+func (r *queryResolver) Cockpit(ctx context.Context, orgCode *string, from time.Time, to time.Time, granularity *fengqiao.Granularity) (*fengqiao.CockpitFigures, error) {
+	unit, err := r.scope(ctx, orgCode)
+	if err != nil {
+		return nil, err
+	}
+	g := fengqiao.Day
+	if granularity != nil {
+		g = *granularity
+	}
+	if to.Sub(from) > 3*366*24*time.Hour {
+		return nil, fengqiao.Errorf(fengqiao.ELIMIT, "统计时段最长三年")
+	}
+	return r.Figures.Figures(ctx, unit, from, to, g)
+}
+
 // RiskRules is the resolver for the riskRules field.
 func (r *queryResolver) RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error) {
 	if _, err := principal(ctx); err != nil {
@@ -189,13 +233,26 @@ func (r *queryResolver) Connectors(ctx context.Context) ([]*fengqiao.ConnectorSt
 	return out, nil
 }
 
+// OrgUnit is the resolver for the orgUnit field.
+func (r *unitFigureResolver) OrgUnit(ctx context.Context, obj *fengqiao.UnitFigure) (*fengqiao.OrgUnit, error) {
+	return r.Tree.Unit(obj.OrgCode), nil
+}
+
+// CockpitFigures returns CockpitFiguresResolver implementation.
+func (r *Resolver) CockpitFigures() CockpitFiguresResolver { return &cockpitFiguresResolver{r} }
+
 // Principal returns PrincipalResolver implementation.
 func (r *Resolver) Principal() PrincipalResolver { return &principalResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// UnitFigure returns UnitFigureResolver implementation.
+func (r *Resolver) UnitFigure() UnitFigureResolver { return &unitFigureResolver{r} }
+
 type (
-	principalResolver struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
+	cockpitFiguresResolver struct{ *Resolver }
+	principalResolver      struct{ *Resolver }
+	queryResolver          struct{ *Resolver }
+	unitFigureResolver     struct{ *Resolver }
 )

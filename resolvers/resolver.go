@@ -18,6 +18,7 @@ type Resolver struct {
 	ChainService fengqiao.ChainService
 	Audit        fengqiao.AuditLog
 	Assessor     fengqiao.RiskAssessor
+	Figures      fengqiao.CockpitService
 }
 
 // principal returns the caller, or EUNAUTHORIZED.

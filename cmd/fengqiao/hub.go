@@ -17,6 +17,7 @@ import (
 	"fengqiao"
 	"fengqiao/audit"
 	"fengqiao/chains"
+	"fengqiao/cockpit"
 	"fengqiao/connectors"
 	"fengqiao/connectors/alerts"
 	"fengqiao/connectors/court"
@@ -106,7 +107,12 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
-	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit, Assessor: h.Risk}
+	figures, err := cockpit.New(h.Tree, h.Index, h.Chains, 30*time.Second)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit, Assessor: h.Risk, Figures: figures}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {

@@ -527,3 +527,76 @@ func graphQLErrors(t *testing.T, base, token, query string) []string {
 	}
 	return out
 }
+
+func TestDemoCockpitFigures(t *testing.T) {
+	t.Parallel()
+	base, tokens := startDemo(t)
+	to := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+	from := to.AddDate(-1, 0, 0)
+	q := fmt.Sprintf(`{ cockpit(from: %q, to: %q, granularity: MONTH) {
+		total onSiteRate mediationRate firstResolvedRate satisfactionRate overdue
+		facets { sources { value count } }
+		series { start count }
+		ranking { orgUnit { name level } total settledRate }
+		alerts { type count }
+		topChains(first: 3) { size risk { level } }
+		topRisks(first: 5) { id risk { level reasons } } } }`, from.Format(time.RFC3339), to.Format(time.RFC3339))
+	var c struct {
+		Cockpit struct {
+			Total                                                          int
+			OnSiteRate, MediationRate, FirstResolvedRate, SatisfactionRate *float64
+			Overdue                                                        int
+			Facets                                                         struct {
+				Sources []struct {
+					Value string
+					Count int
+				}
+			}
+			Series  []struct{ Count int }
+			Ranking []struct {
+				OrgUnit     struct{ Name, Level string }
+				Total       int
+				SettledRate *float64
+			}
+			TopChains []struct{ Size int }
+			TopRisks  []struct {
+				Risk struct {
+					Level   string
+					Reasons []string
+				}
+			}
+		}
+	}
+	graphQL(t, base, tokens["county"], q, &c)
+	f := c.Cockpit
+	bySource, inSeries, inRanking := 0, 0, 0
+	for _, s := range f.Facets.Sources {
+		bySource += s.Count
+	}
+	for _, s := range f.Series {
+		inSeries += s.Count
+	}
+	for _, r := range f.Ranking {
+		inRanking += r.Total
+	}
+	if f.Total == 0 || bySource != f.Total || inSeries != f.Total || inRanking != f.Total || len(f.Ranking) != 17 || f.Ranking[0].OrgUnit.Level != "TOWN" {
+		t.Fatalf("totals disagree: total %d, by source %d, series %d, ranking %d over %d towns", f.Total, bySource, inSeries, inRanking, len(f.Ranking))
+	}
+	for name, r := range map[string]*float64{"就地化解率": f.OnSiteRate, "调处率": f.MediationRate, "初次反映问题化解率": f.FirstResolvedRate, "满意率": f.SatisfactionRate} {
+		if r == nil || *r <= 0 || *r > 1 {
+			t.Errorf("%s = %v", name, r)
+		}
+	}
+	if len(f.TopChains) == 0 || len(f.TopRisks) == 0 || f.TopRisks[0].Risk.Level == "LOW" || len(f.TopRisks[0].Risk.Reasons) == 0 {
+		t.Errorf("top chains %v, top risks %v", f.TopChains, f.TopRisks)
+	}
+	// A town sees its own figures, and may not ask for the county's.
+	var townFigures struct{ Cockpit struct{ Total int } }
+	graphQL(t, base, tokens["town"], strings.Replace(q, "cockpit(", "cockpit(orgCode: \"331081100\", ", 1), &townFigures)
+	if townFigures.Cockpit.Total == 0 || townFigures.Cockpit.Total >= f.Total {
+		t.Errorf("town total %d of the county's %d", townFigures.Cockpit.Total, f.Total)
+	}
+	if errs := graphQLErrors(t, base, tokens["town"], strings.Replace(q, "cockpit(", "cockpit(orgCode: \"331081\", ", 1)); len(errs) == 0 {
+		t.Error("a town read the county's cockpit")
+	}
+}
