@@ -75,4 +75,20 @@ const (
 // CockpitService computes cockpit figures; the cockpit package implements it.
 type CockpitService interface {
 	Figures(ctx context.Context, orgCode string, from, to time.Time, g Granularity) (*CockpitFigures, error)
+	// Trends returns the categories rising in the unit's child units (or the unit,
+	// if it has none) in the week before at, strongest first.
+	Trends(ctx context.Context, orgCode string, at time.Time) ([]TrendWarning, error)
+}
+
+// TrendWarning (趋势性、苗头性问题) is a category rising in a unit against its own
+// baseline: the events of the latest window, the weekly counts before it, and
+// their mean.
+type TrendWarning struct {
+	OrgCode  string
+	Category string
+	From, To time.Time // the latest window
+	Current  int
+	History  []int // the windows before, oldest first
+	Baseline float64
+	Ratio    float64 // Current ÷ max(Baseline, 1)
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -22,7 +23,7 @@ type Service struct {
 	chains fengqiao.ChainService
 	now    func() time.Time
 	ttl    time.Duration
-	cache  *ristretto.Cache[string, *fengqiao.CockpitFigures]
+	cache  *ristretto.Cache[string, any]
 	flight singleflight.Group
 }
 
@@ -34,7 +35,7 @@ func New(tree *fengqiao.OrgTree, index fengqiao.Index, chains fengqiao.ChainServ
 	if ttl <= 0 {
 		ttl = 30 * time.Second
 	}
-	cache, err := ristretto.NewCache(&ristretto.Config[string, *fengqiao.CockpitFigures]{
+	cache, err := ristretto.NewCache(&ristretto.Config[string, any]{
 		NumCounters: 100_000, MaxCost: 64 << 20, BufferItems: 64,
 	})
 	if err != nil {
@@ -43,25 +44,32 @@ func New(tree *fengqiao.OrgTree, index fengqiao.Index, chains fengqiao.ChainServ
 	return &Service{tree: tree, index: index, chains: chains, now: time.Now, ttl: ttl, cache: cache}, nil
 }
 
-// Figures implements fengqiao.CockpitService. Concurrent requests for the same
-// figures share one computation; its result is cached for the TTL.
+// Figures implements fengqiao.CockpitService.
 func (s *Service) Figures(ctx context.Context, orgCode string, from, to time.Time, g fengqiao.Granularity) (*fengqiao.CockpitFigures, error) {
-	key := fmt.Sprintf("%s|%d|%d|%s", orgCode, from.UnixNano(), to.UnixNano(), g)
-	if f, ok := s.cache.Get(key); ok {
-		return f, nil
-	}
-	v, err, _ := s.flight.Do(key, func() (any, error) {
-		f, err := s.compute(ctx, orgCode, from, to, g)
-		if err == nil {
-			s.cache.SetWithTTL(key, f, 4096, s.ttl)
-			s.cache.Wait()
-		}
-		return f, err
+	v, err := s.cached(fmt.Sprintf("figures|%s|%d|%d|%s", orgCode, from.UnixNano(), to.UnixNano(), g), func() (any, error) {
+		return s.compute(ctx, orgCode, from, to, g)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return v.(*fengqiao.CockpitFigures), nil
+}
+
+// cached returns the cached value of key, or computes it: concurrent requests
+// for the same key share one computation, whose result is cached for the TTL.
+func (s *Service) cached(key string, compute func() (any, error)) (any, error) {
+	if v, ok := s.cache.Get(key); ok {
+		return v, nil
+	}
+	v, err, _ := s.flight.Do(key, func() (any, error) {
+		v, err := compute()
+		if err == nil {
+			s.cache.SetWithTTL(key, v, 4096, s.ttl)
+			s.cache.Wait()
+		}
+		return v, err
+	})
+	return v, err
 }
 
 func rate(part, whole int) *float64 {
@@ -262,4 +270,74 @@ func (s *Service) firstReports(ctx context.Context, period fengqiao.EventFilter)
 		}
 		after = page.Cursors[len(page.Cursors)-1]
 	}
+}
+
+// Trend windows: a category warns when the latest week holds at least
+// trendMinEvents events and trendFactor times the mean of the trendWeeks before.
+const (
+	trendWeeks     = 8
+	trendMinEvents = 5
+	trendFactor    = 2.0
+)
+
+// Trends implements fengqiao.CockpitService.
+func (s *Service) Trends(ctx context.Context, orgCode string, at time.Time) ([]fengqiao.TrendWarning, error) {
+	v, err := s.cached(fmt.Sprintf("trends|%s|%d", orgCode, at.Truncate(time.Hour).UnixNano()), func() (any, error) {
+		return s.trends(ctx, orgCode, at.Truncate(time.Hour))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]fengqiao.TrendWarning), nil
+}
+
+func (s *Service) trends(ctx context.Context, orgCode string, at time.Time) ([]fengqiao.TrendWarning, error) {
+	unit := s.tree.Unit(orgCode)
+	if unit == nil {
+		return nil, fengqiao.Errorf(fengqiao.EINVALID, "组织单元编码不存在：%s", orgCode)
+	}
+	units := unit.Children()
+	if len(units) == 0 {
+		units = []*fengqiao.OrgUnit{unit}
+	}
+	q := &queries{ctx: ctx, index: s.index}
+	week := 7 * 24 * time.Hour
+	out := []fengqiao.TrendWarning{}
+	for _, u := range units {
+		code := u.Code
+		// counts[w][category]: w = 0 is the latest week, then back in time.
+		counts := make([]map[string]int, trendWeeks+1)
+		for w := range counts {
+			to := at.Add(-time.Duration(w) * week)
+			from := to.Add(-week)
+			counts[w] = map[string]int{}
+			for _, c := range q.facets(fengqiao.EventFilter{OrgCode: &code, From: &from, To: &to}).Categories {
+				counts[w][c.Value] = c.Count
+			}
+		}
+		for category, current := range counts[0] {
+			history := make([]int, trendWeeks)
+			sum := 0
+			for w := 1; w <= trendWeeks; w++ {
+				history[trendWeeks-w] = counts[w][category]
+				sum += counts[w][category]
+			}
+			baseline := float64(sum) / trendWeeks
+			ratio := float64(current) / max(baseline, 1)
+			if current >= trendMinEvents && ratio >= trendFactor {
+				out = append(out, fengqiao.TrendWarning{OrgCode: code, Category: category, From: at.Add(-week), To: at,
+					Current: current, History: history, Baseline: baseline, Ratio: ratio})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b fengqiao.TrendWarning) int {
+		if a.Ratio != b.Ratio {
+			if a.Ratio > b.Ratio {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.OrgCode+a.Category, b.OrgCode+b.Category)
+	})
+	return out, q.err
 }

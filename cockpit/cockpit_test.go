@@ -196,3 +196,48 @@ func TestFiguresOfTheWorkedExample(t *testing.T) {
 		t.Errorf("a period that ends before it starts: %v", err)
 	}
 }
+
+func TestTrendWarningsCompareACategoryWithItsOwnBaseline(t *testing.T) {
+	t.Parallel()
+	idx, err := search.OpenBleve(filepath.Join(t.TempDir(), "events.bleve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var events []*fengqiao.Event
+	add := func(category string, daysAgo, n int) {
+		for i := range n {
+			at := now.Add(-time.Duration(daysAgo)*24*time.Hour - time.Duration(i+1)*time.Minute)
+			id := fmt.Sprintf("%s-%d-%d", category, daysAgo, i)
+			events = append(events, &fengqiao.Event{ID: "HOTLINE_12345:" + id, Source: fengqiao.SourceHotline12345, SourceID: id,
+				Title: category, Category: category, ReportedAt: at, UpdatedAt: at, Status: fengqiao.StatusReceived, OrgCode: villageA})
+		}
+	}
+	for w := range 9 {
+		add("噪音扰民", 7*w+2, 3) // steady: 3 a week
+		if w > 0 {
+			add("拖欠工资", 7*w+2, 1) // 1 a week…
+		}
+	}
+	add("拖欠工资", 1, 5) // …then 5 in the latest week
+	add("占道经营", 3, 4) // new, but below the minimum
+	if err := idx.Upsert(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	s, err := cockpit.New(fengqiao.Wenling(), idx, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings, err := s.Trends(context.Background(), town, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 {
+		t.Fatalf("warnings = %+v, want one", warnings)
+	}
+	w := warnings[0]
+	if w.OrgCode != villageA || w.Category != "拖欠工资" || w.Current != 5 || w.Baseline != 1 || w.Ratio != 5 || fmt.Sprint(w.History) != "[1 1 1 1 1 1 1 1]" {
+		t.Fatalf("warning = %+v", w)
+	}
+}

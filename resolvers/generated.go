@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	Principal() PrincipalResolver
 	Project() ProjectResolver
 	Query() QueryResolver
+	TrendWarning() TrendWarningResolver
 	UnitFigure() UnitFigureResolver
 }
 
@@ -280,6 +281,7 @@ type ComplexityRoot struct {
 		Place        func(childComplexity int, address string) int
 		Project      func(childComplexity int, code string) int
 		RiskRules    func(childComplexity int) int
+		Trends       func(childComplexity int, orgCode *string, at *time.Time) int
 	}
 
 	Risk struct {
@@ -297,6 +299,17 @@ type ComplexityRoot struct {
 	SeriesPoint struct {
 		Count func(childComplexity int) int
 		Start func(childComplexity int) int
+	}
+
+	TrendWarning struct {
+		Baseline func(childComplexity int) int
+		Category func(childComplexity int) int
+		Current  func(childComplexity int) int
+		From     func(childComplexity int) int
+		History  func(childComplexity int) int
+		OrgUnit  func(childComplexity int) int
+		Ratio    func(childComplexity int) int
+		To       func(childComplexity int) int
 	}
 
 	UnitFigure struct {
@@ -389,9 +402,13 @@ type QueryResolver interface {
 	Chain(ctx context.Context, id string) (*ChainView, error)
 	Chains(ctx context.Context, minSize *int, first *int) ([]*ChainView, error)
 	Cockpit(ctx context.Context, orgCode *string, from time.Time, to time.Time, granularity *fengqiao.Granularity) (*fengqiao.CockpitFigures, error)
+	Trends(ctx context.Context, orgCode *string, at *time.Time) ([]*fengqiao.TrendWarning, error)
 	RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error)
 	AuditLog(ctx context.Context, principalID *string, subject *string, first *int) ([]*fengqiao.AuditEntry, error)
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
+}
+type TrendWarningResolver interface {
+	OrgUnit(ctx context.Context, obj *fengqiao.TrendWarning) (*fengqiao.OrgUnit, error)
 }
 type UnitFigureResolver interface {
 	OrgUnit(ctx context.Context, obj *fengqiao.UnitFigure) (*fengqiao.OrgUnit, error)
@@ -1528,6 +1545,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RiskRules(childComplexity), true
+	case "Query.trends":
+		if e.ComplexityRoot.Query.Trends == nil {
+			break
+		}
+
+		args, err := ec.field_Query_trends_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Trends(childComplexity, args["orgCode"].(*string), args["at"].(*time.Time)), true
 
 	case "Risk.level":
 		if e.ComplexityRoot.Risk.Level == nil {
@@ -1579,6 +1607,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SeriesPoint.Start(childComplexity), true
+
+	case "TrendWarning.baseline":
+		if e.ComplexityRoot.TrendWarning.Baseline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendWarning.Baseline(childComplexity), true
+	case "TrendWarning.category":
+		if e.ComplexityRoot.TrendWarning.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendWarning.Category(childComplexity), true
+	case "TrendWarning.current":
+		if e.ComplexityRoot.TrendWarning.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendWarning.Current(childComplexity), true
+	case "TrendWarning.from":
+		if e.ComplexityRoot.TrendWarning.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendWarning.From(childComplexity), true
+	case "TrendWarning.history":
+		if e.ComplexityRoot.TrendWarning.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendWarning.History(childComplexity), true
+	case "TrendWarning.orgUnit":
+		if e.ComplexityRoot.TrendWarning.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendWarning.OrgUnit(childComplexity), true
+	case "TrendWarning.ratio":
+		if e.ComplexityRoot.TrendWarning.Ratio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendWarning.Ratio(childComplexity), true
+	case "TrendWarning.to":
+		if e.ComplexityRoot.TrendWarning.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendWarning.To(childComplexity), true
 
 	case "UnitFigure.orgUnit":
 		if e.ComplexityRoot.UnitFigure.OrgUnit == nil {
@@ -2035,6 +2112,11 @@ type Query {
   each figure. Cached for 30 s.
   """
   cockpit(orgCode: ID, from: Time!, to: Time!, granularity: Granularity = DAY): CockpitFigures!
+  """
+  Trend warnings (趋势性、苗头性问题): categories rising in the unit's child units in
+  the week before at (default now) against the mean of the 8 weeks before.
+  """
+  trends(orgCode: ID, at: Time): [TrendWarning!]!
   "The risk rules in force and how their last reload went."
   riskRules: RiskRulesStatus!
   "Looks at personal data, newest first. Auditors only."
@@ -2161,6 +2243,22 @@ type UnitFigure {
   settled: Int!
   settledRate: Float
   satisfactionRate: Float
+}
+
+"A category rising in a unit against its own baseline, with the figures behind it."
+type TrendWarning {
+  orgUnit: OrgUnit!
+  category: String!
+  from: Time!
+  to: Time!
+  "Events of the category in the latest week."
+  current: Int!
+  "The weeks before, oldest first."
+  history: [Int!]!
+  "The mean of history."
+  baseline: Float!
+  "current ÷ max(baseline, 1)"
+  ratio: Float!
 }
 `, BuiltIn: false},
 }
@@ -2632,6 +2730,28 @@ func (ec *executionContext) childFields_SeriesPoint(ctx context.Context, field g
 		return ec.fieldContext_SeriesPoint_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SeriesPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_TrendWarning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orgUnit":
+		return ec.fieldContext_TrendWarning_orgUnit(ctx, field)
+	case "category":
+		return ec.fieldContext_TrendWarning_category(ctx, field)
+	case "from":
+		return ec.fieldContext_TrendWarning_from(ctx, field)
+	case "to":
+		return ec.fieldContext_TrendWarning_to(ctx, field)
+	case "current":
+		return ec.fieldContext_TrendWarning_current(ctx, field)
+	case "history":
+		return ec.fieldContext_TrendWarning_history(ctx, field)
+	case "baseline":
+		return ec.fieldContext_TrendWarning_baseline(ctx, field)
+	case "ratio":
+		return ec.fieldContext_TrendWarning_ratio(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrendWarning", field.Name)
 }
 
 func (ec *executionContext) childFields_UnitFigure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3147,6 +3267,28 @@ func (ec *executionContext) field_Query_project_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_trends_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orgCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orgCode"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg1
 	return args, nil
 }
 
@@ -7756,6 +7898,50 @@ func (ec *executionContext) fieldContext_Query_cockpit(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_trends(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_trends(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Trends(ctx, fc.Args["orgCode"].(*string), fc.Args["at"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.TrendWarning) graphql.Marshaler {
+			return ec.marshalNTrendWarning2ᚕᚖfengqiaoᚐTrendWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_trends(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrendWarning(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_trends_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_riskRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8122,6 +8308,199 @@ func (ec *executionContext) _SeriesPoint_count(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_SeriesPoint_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SeriesPoint", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrendWarning_orgUnit(ctx context.Context, field graphql.CollectedField, obj *fengqiao.TrendWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendWarning_orgUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TrendWarning().OrgUnit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {
+			return ec.marshalNOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendWarning_orgUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TrendWarning",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TrendWarning_category(ctx context.Context, field graphql.CollectedField, obj *fengqiao.TrendWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendWarning_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendWarning_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendWarning", field, false, false, "String")
+}
+
+func (ec *executionContext) _TrendWarning_from(ctx context.Context, field graphql.CollectedField, obj *fengqiao.TrendWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendWarning_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendWarning_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendWarning", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TrendWarning_to(ctx context.Context, field graphql.CollectedField, obj *fengqiao.TrendWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendWarning_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendWarning_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendWarning", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TrendWarning_current(ctx context.Context, field graphql.CollectedField, obj *fengqiao.TrendWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendWarning_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendWarning_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendWarning", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrendWarning_history(ctx context.Context, field graphql.CollectedField, obj *fengqiao.TrendWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendWarning_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendWarning_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendWarning", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrendWarning_baseline(ctx context.Context, field graphql.CollectedField, obj *fengqiao.TrendWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendWarning_baseline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Baseline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendWarning_baseline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendWarning", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TrendWarning_ratio(ctx context.Context, field graphql.CollectedField, obj *fengqiao.TrendWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendWarning_ratio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratio, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendWarning_ratio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendWarning", field, false, false, "Float")
 }
 
 func (ec *executionContext) _UnitFigure_orgUnit(ctx context.Context, field graphql.CollectedField, obj *fengqiao.UnitFigure) (ret graphql.Marshaler) {
@@ -10894,6 +11273,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_cockpit(ctx, field)
 				})
+		case "trends":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_trends(ctx, field)
+				})
 		case "riskRules":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -11049,6 +11434,75 @@ func (ec *executionContext) _SeriesPoint(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._SeriesPoint_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var trendWarningImplementors = []string{"TrendWarning"}
+
+func (ec *executionContext) _TrendWarning(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.TrendWarning) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, trendWarningImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TrendWarning")
+		case "orgUnit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TrendWarning_orgUnit(ctx, field, obj)
+				})
+		case "category":
+			out.Values[i] = ec._TrendWarning_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._TrendWarning_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._TrendWarning_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "current":
+			out.Values[i] = ec._TrendWarning_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.Values[i] = ec._TrendWarning_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "baseline":
+			out.Values[i] = ec._TrendWarning_baseline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ratio":
+			out.Values[i] = ec._TrendWarning_ratio(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11787,6 +12241,35 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNOrgLevel2fengqiaoᚐOrgLevel(ctx context.Context, v any) (fengqiao.OrgLevel, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := fengqiao.OrgLevel(tmp)
@@ -12100,6 +12583,30 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTrendWarning2ᚕᚖfengqiaoᚐTrendWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.TrendWarning) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTrendWarning2ᚖfengqiaoᚐTrendWarning(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTrendWarning2ᚖfengqiaoᚐTrendWarning(ctx context.Context, sel ast.SelectionSet, v *fengqiao.TrendWarning) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TrendWarning!")
+		return graphql.Null
+	}
+	return ec._TrendWarning(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUnitFigure2fengqiaoᚐUnitFigure(ctx context.Context, sel ast.SelectionSet, v fengqiao.UnitFigure) graphql.Marshaler {

@@ -181,6 +181,27 @@ func (r *queryResolver) Cockpit(ctx context.Context, orgCode *string, from time.
 	return r.Figures.Figures(ctx, unit, from, to, g)
 }
 
+// Trends is the resolver for the trends field.
+func (r *queryResolver) Trends(ctx context.Context, orgCode *string, at *time.Time) ([]*fengqiao.TrendWarning, error) {
+	unit, err := r.scope(ctx, orgCode)
+	if err != nil {
+		return nil, err
+	}
+	when := time.Now()
+	if at != nil {
+		when = *at
+	}
+	warnings, err := r.Figures.Trends(ctx, unit, when)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*fengqiao.TrendWarning, len(warnings))
+	for i := range warnings {
+		out[i] = &warnings[i]
+	}
+	return out, nil
+}
+
 // RiskRules is the resolver for the riskRules field.
 func (r *queryResolver) RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error) {
 	if _, err := principal(ctx); err != nil {
@@ -234,6 +255,11 @@ func (r *queryResolver) Connectors(ctx context.Context) ([]*fengqiao.ConnectorSt
 }
 
 // OrgUnit is the resolver for the orgUnit field.
+func (r *trendWarningResolver) OrgUnit(ctx context.Context, obj *fengqiao.TrendWarning) (*fengqiao.OrgUnit, error) {
+	return r.Tree.Unit(obj.OrgCode), nil
+}
+
+// OrgUnit is the resolver for the orgUnit field.
 func (r *unitFigureResolver) OrgUnit(ctx context.Context, obj *fengqiao.UnitFigure) (*fengqiao.OrgUnit, error) {
 	return r.Tree.Unit(obj.OrgCode), nil
 }
@@ -247,6 +273,9 @@ func (r *Resolver) Principal() PrincipalResolver { return &principalResolver{r} 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// TrendWarning returns TrendWarningResolver implementation.
+func (r *Resolver) TrendWarning() TrendWarningResolver { return &trendWarningResolver{r} }
+
 // UnitFigure returns UnitFigureResolver implementation.
 func (r *Resolver) UnitFigure() UnitFigureResolver { return &unitFigureResolver{r} }
 
@@ -254,5 +283,6 @@ type (
 	cockpitFiguresResolver struct{ *Resolver }
 	principalResolver      struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
+	trendWarningResolver   struct{ *Resolver }
 	unitFigureResolver     struct{ *Resolver }
 )

@@ -590,6 +590,23 @@ func TestDemoCockpitFigures(t *testing.T) {
 	if len(f.TopChains) == 0 || len(f.TopRisks) == 0 || f.TopRisks[0].Risk.Level == "LOW" || len(f.TopRisks[0].Risk.Reasons) == 0 {
 		t.Errorf("top chains %v, top risks %v", f.TopChains, f.TopRisks)
 	}
+	// Trend warnings answer for the county's towns, each with the figures behind it.
+	var trends struct {
+		Trends []struct {
+			OrgUnit  struct{ Level string }
+			Current  int
+			History  []int
+			Baseline float64
+			Ratio    float64
+		}
+	}
+	graphQL(t, base, tokens["county"], `{ trends { orgUnit { level } category current history baseline ratio } }`, &trends)
+	for _, w := range trends.Trends {
+		if w.OrgUnit.Level != "TOWN" || len(w.History) != 8 || w.Current < 5 || w.Ratio < 2 {
+			t.Errorf("trend warning %+v", w)
+		}
+	}
+
 	// A town sees its own figures, and may not ask for the county's.
 	var townFigures struct{ Cockpit struct{ Total int } }
 	graphQL(t, base, tokens["town"], strings.Replace(q, "cockpit(", "cockpit(orgCode: \"331081100\", ", 1), &townFigures)
