@@ -92,3 +92,18 @@ type Waker interface {
 type Linker interface {
 	Link(ctx context.Context, events []*Event) error
 }
+
+// LiveRecord is an event as its upstream has it now, or, when the upstream cannot
+// answer, the last known version marked stale with the reason.
+type LiveRecord struct {
+	Event    *Event
+	Stale    bool
+	ReadAt   time.Time // when Event was read from the upstream; zero if it never was
+	Upstream string    // the upstream's Chinese name
+	Err      error     // why it is stale
+}
+
+// LiveReader reads events from their upstreams live; connectors.Live implements it.
+type LiveReader interface {
+	Current(ctx context.Context, e *Event) LiveRecord
+}

@@ -8,8 +8,12 @@ package resolvers
 import (
 	"context"
 	"fengqiao"
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // HandlingLevel is the resolver for the handlingLevel field.
@@ -83,6 +87,21 @@ func (r *eventResolver) Risk(ctx context.Context, obj *fengqiao.Event) (*fengqia
 	return &risk, nil
 }
 
+// Live is the resolver for the live field.
+func (r *eventResolver) Live(ctx context.Context, obj *fengqiao.Event) (*fengqiao.LiveRecord, error) {
+	rec := r.Upstreams.Current(ctx, obj)
+	if rec.Stale {
+		// The field answers with the last known version; the error entry names the
+		// upstream, and the rest of the query goes on.
+		graphql.AddError(ctx, &gqlerror.Error{
+			Path:       graphql.GetPath(ctx),
+			Message:    fmt.Sprintf("%s暂时无法读取，显示的是最后一次获取的数据：%s", rec.Upstream, fengqiao.ErrorMessage(rec.Err)),
+			Extensions: map[string]any{"code": fengqiao.EUNAVAILABLE, "upstream": rec.Upstream, "stale": true},
+		})
+	}
+	return &rec, nil
+}
+
 // Project is the resolver for the project field.
 func (r *eventResolver) Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error) {
 	if obj.ProjectCode == "" {
@@ -108,6 +127,14 @@ func (r *facetCountResolver) Label(ctx context.Context, obj *fengqiao.FacetCount
 	return obj.Value, nil
 }
 
+// ReadAt is the resolver for the readAt field.
+func (r *liveEventResolver) ReadAt(ctx context.Context, obj *fengqiao.LiveRecord) (*time.Time, error) {
+	if obj.ReadAt.IsZero() {
+		return nil, nil
+	}
+	return &obj.ReadAt, nil
+}
+
 // Event returns EventResolver implementation.
 func (r *Resolver) Event() EventResolver { return &eventResolver{r} }
 
@@ -117,8 +144,12 @@ func (r *Resolver) EventConnection() EventConnectionResolver { return &eventConn
 // FacetCount returns FacetCountResolver implementation.
 func (r *Resolver) FacetCount() FacetCountResolver { return &facetCountResolver{r} }
 
+// LiveEvent returns LiveEventResolver implementation.
+func (r *Resolver) LiveEvent() LiveEventResolver { return &liveEventResolver{r} }
+
 type (
 	eventResolver           struct{ *Resolver }
 	eventConnectionResolver struct{ *Resolver }
 	facetCountResolver      struct{ *Resolver }
+	liveEventResolver       struct{ *Resolver }
 )

@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	Event() EventResolver
 	EventConnection() EventConnectionResolver
 	FacetCount() FacetCountResolver
+	LiveEvent() LiveEventResolver
 	OrgUnit() OrgUnitResolver
 	Organization() OrganizationResolver
 	Person() PersonResolver
@@ -140,6 +141,7 @@ type ComplexityRoot struct {
 		HandlingLevel func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Kind          func(childComplexity int) int
+		Live          func(childComplexity int) int
 		Location      func(childComplexity int) int
 		OccurredAt    func(childComplexity int) int
 		Occurrences   func(childComplexity int) int
@@ -190,6 +192,13 @@ type ComplexityRoot struct {
 	GeoPoint struct {
 		Lat func(childComplexity int) int
 		Lon func(childComplexity int) int
+	}
+
+	LiveEvent struct {
+		Event    func(childComplexity int) int
+		ReadAt   func(childComplexity int) int
+		Stale    func(childComplexity int) int
+		Upstream func(childComplexity int) int
 	}
 
 	OrgUnit struct {
@@ -353,6 +362,7 @@ type EventResolver interface {
 	ReferredBy(ctx context.Context, obj *fengqiao.Event) ([]*fengqiao.Event, error)
 	Chain(ctx context.Context, obj *fengqiao.Event) (*ChainView, error)
 	Risk(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Risk, error)
+	Live(ctx context.Context, obj *fengqiao.Event) (*fengqiao.LiveRecord, error)
 	Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error)
 }
 type EventConnectionResolver interface {
@@ -360,6 +370,9 @@ type EventConnectionResolver interface {
 }
 type FacetCountResolver interface {
 	Label(ctx context.Context, obj *fengqiao.FacetCount) (string, error)
+}
+type LiveEventResolver interface {
+	ReadAt(ctx context.Context, obj *fengqiao.LiveRecord) (*time.Time, error)
 }
 type OrgUnitResolver interface {
 	Parent(ctx context.Context, obj *fengqiao.OrgUnit) (*fengqiao.OrgUnit, error)
@@ -873,6 +886,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Kind(childComplexity), true
+	case "Event.live":
+		if e.ComplexityRoot.Event.Live == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Live(childComplexity), true
 	case "Event.location":
 		if e.ComplexityRoot.Event.Location == nil {
 			break
@@ -1088,6 +1107,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GeoPoint.Lon(childComplexity), true
+
+	case "LiveEvent.event":
+		if e.ComplexityRoot.LiveEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEvent.Event(childComplexity), true
+	case "LiveEvent.readAt":
+		if e.ComplexityRoot.LiveEvent.ReadAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEvent.ReadAt(childComplexity), true
+	case "LiveEvent.stale":
+		if e.ComplexityRoot.LiveEvent.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEvent.Stale(childComplexity), true
+	case "LiveEvent.upstream":
+		if e.ComplexityRoot.LiveEvent.Upstream == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEvent.Upstream(childComplexity), true
 
 	case "OrgUnit.children":
 		if e.ComplexityRoot.OrgUnit.Children == nil {
@@ -1927,6 +1971,13 @@ type Event {
   chain: Chain
   "The event's risk by the rules in force, its chain's included."
   risk: Risk!
+  """
+  The event as its upstream has it now (its current handling record), read live
+  through the upstream's breaker. When the upstream cannot answer, the last known
+  version marked stale, and an error entry naming the upstream; the rest of the
+  query answers as usual.
+  """
+  live: LiveEvent!
   "The key project the event concerns, if any."
   project: Project
   deadline: Time
@@ -2000,6 +2051,17 @@ type GeoPoint {
 type PageInfo {
   hasNextPage: Boolean!
   endCursor: String
+}
+
+"An event read live from its upstream."
+type LiveEvent {
+  event: Event!
+  "The upstream did not answer: this is the last known version."
+  stale: Boolean!
+  "When the event was read from the upstream; null if it never was."
+  readAt: Time
+  "The upstream's Chinese name."
+  upstream: String!
 }
 `, BuiltIn: false},
 	{Name: "../schema/org.graphqls", Input: `"Level of the governance tree 县—镇街—村社—网格."
@@ -2472,6 +2534,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_chain(ctx, field)
 	case "risk":
 		return ec.fieldContext_Event_risk(ctx, field)
+	case "live":
+		return ec.fieldContext_Event_live(ctx, field)
 	case "project":
 		return ec.fieldContext_Event_project(ctx, field)
 	case "deadline":
@@ -2548,6 +2612,20 @@ func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field grap
 		return ec.fieldContext_GeoPoint_lon(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "event":
+		return ec.fieldContext_LiveEvent_event(ctx, field)
+	case "stale":
+		return ec.fieldContext_LiveEvent_stale(ctx, field)
+	case "readAt":
+		return ec.fieldContext_LiveEvent_readAt(ctx, field)
+	case "upstream":
+		return ec.fieldContext_LiveEvent_upstream(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_OrgUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5518,6 +5596,38 @@ func (ec *executionContext) fieldContext_Event_risk(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Event_live(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_live(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Live(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.LiveRecord) graphql.Marshaler {
+			return ec.marshalNLiveEvent2ᚖfengqiaoᚐLiveRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_live(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiveEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Event_project(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6121,6 +6231,107 @@ func (ec *executionContext) _GeoPoint_lon(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_GeoPoint_lon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _LiveEvent_event(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LiveRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖfengqiaoᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiveEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiveEvent_stale(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LiveRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEvent_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEvent_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _LiveEvent_readAt(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LiveRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEvent_readAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LiveEvent().ReadAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEvent_readAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveEvent", field, true, true, "Time")
+}
+
+func (ec *executionContext) _LiveEvent_upstream(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LiveRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEvent_upstream(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upstream, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEvent_upstream(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _OrgUnit_code(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrgUnit) (ret graphql.Marshaler) {
@@ -10416,6 +10627,12 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Event_risk(ctx, field, obj)
 				})
+		case "live":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_live(ctx, field, obj)
+				})
 		case "project":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -10668,6 +10885,55 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = ec._GeoPoint_lon(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var liveEventImplementors = []string{"LiveEvent"}
+
+func (ec *executionContext) _LiveEvent(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.LiveRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, liveEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LiveEvent")
+		case "event":
+			out.Values[i] = ec._LiveEvent_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stale":
+			out.Values[i] = ec._LiveEvent_stale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "readAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LiveEvent_readAt(ctx, field, obj)
+				})
+		case "upstream":
+			out.Values[i] = ec._LiveEvent_upstream(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12268,6 +12534,14 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNLiveEvent2ᚖfengqiaoᚐLiveRecord(ctx context.Context, sel ast.SelectionSet, v *fengqiao.LiveRecord) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LiveEvent!")
+		return graphql.Null
+	}
+	return ec._LiveEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOrgLevel2fengqiaoᚐOrgLevel(ctx context.Context, v any) (fengqiao.OrgLevel, error) {

@@ -19,6 +19,7 @@ type Resolver struct {
 	Audit        fengqiao.AuditLog
 	Assessor     fengqiao.RiskAssessor
 	Figures      fengqiao.CockpitService
+	Upstreams    fengqiao.LiveReader
 }
 
 // principal returns the caller, or EUNAUTHORIZED.

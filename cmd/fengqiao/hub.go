@@ -112,7 +112,13 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
-	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit, Assessor: h.Risk, Figures: figures}
+	live, err := connectors.NewLive(h.Runner, 2*time.Second, 10*time.Second)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit,
+		Assessor: h.Risk, Figures: figures, Upstreams: live}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -615,5 +616,82 @@ func TestDemoCockpitFigures(t *testing.T) {
 	}
 	if errs := graphQLErrors(t, base, tokens["town"], strings.Replace(q, "cockpit(", "cockpit(orgCode: \"331081\", ", 1)); len(errs) == 0 {
 		t.Error("a town read the county's cockpit")
+	}
+}
+
+func TestOneUpstreamDownTheQueryStillAnswers(t *testing.T) {
+	t.Parallel()
+	w := world.Generate(world.Config{Seed: 3, Scale: 0.002, End: time.Now()})
+	county, err := sim.StartCounty(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer county.Close()
+	hub, err := OpenHub(countyConfig(county, "127.0.0.1:0", t.TempDir()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	if err := hub.Runner.SyncUntilCaughtUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go hub.Serve(ctx)
+	base := "http://" + hub.Addr()
+	token, _ := hub.Tokens.Issue(fengqiao.Principal{ID: "t", Role: fengqiao.RoleCommander, OrgCode: "331081"}, time.Hour)
+
+	county.Switch("hotline").Set(sim.Faults{Down: true})
+	body, _ := json.Marshal(map[string]string{"query": `{
+		hotline: events(filter: {sources: [HOTLINE_12345]}, first: 2) { edges { node { id live { stale upstream event { status } } } } }
+		court: events(filter: {sources: [COURT]}, first: 1) { edges { node { id live { stale } } } } }`})
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Hotline, Court struct {
+				Edges []struct {
+					Node struct {
+						ID   string
+						Live struct {
+							Stale    bool
+							Upstream string
+							Event    struct{ Status string }
+						}
+					}
+				}
+			}
+		}
+		Errors []struct {
+			Message    string
+			Path       []any
+			Extensions map[string]any
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&r)
+	if len(r.Data.Hotline.Edges) != 2 || len(r.Data.Court.Edges) != 1 {
+		t.Fatalf("data: %+v", r.Data)
+	}
+	for _, e := range r.Data.Hotline.Edges {
+		if !e.Node.Live.Stale || e.Node.Live.Event.Status == "" || e.Node.Live.Upstream != "12345政务服务热线" {
+			t.Errorf("hotline live field: %+v", e.Node.Live)
+		}
+	}
+	if r.Data.Court.Edges[0].Node.Live.Stale {
+		t.Error("the court is up, but its field is stale")
+	}
+	if len(r.Errors) != 2 {
+		t.Fatalf("errors: %+v", r.Errors)
+	}
+	for _, e := range r.Errors {
+		if e.Extensions["upstream"] != "12345政务服务热线" || e.Extensions["code"] != "unavailable" || !strings.Contains(e.Message, "12345政务服务热线") || len(e.Path) == 0 {
+			t.Errorf("error entry: %+v", e)
+		}
 	}
 }

@@ -39,6 +39,9 @@ type faultSwitch struct {
 // Set replaces the injected faults.
 func (s *faultSwitch) Set(f Faults) { s.current.Store(&f) }
 
+// Requests returns how many requests the simulator has received.
+func (s *faultSwitch) Requests() uint64 { return s.requests.Load() }
+
 // Faults returns the injected faults.
 func (s *faultSwitch) Faults() Faults {
 	if f := s.current.Load(); f != nil {
