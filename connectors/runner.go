@@ -23,6 +23,8 @@ type Runner struct {
 	Interval time.Duration
 	// Linker, when set, links every indexed event into chains before the batch commits.
 	Linker fengqiao.Linker
+	// Indexed, when set, is told of every committed batch's events (live feeds).
+	Indexed func(events []*fengqiao.Event)
 
 	connectors []fengqiao.Connector
 	mu         sync.Mutex
@@ -154,6 +156,9 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 		return false, err
 	}
 	r.addProjects(res.projects)
+	if r.Indexed != nil && len(res.indexed) > 0 {
+		r.Indexed(res.indexed)
+	}
 	recordsTotal.WithLabelValues(name, "indexed").Add(float64(len(res.indexed)))
 	recordsTotal.WithLabelValues(name, "quarantined").Add(float64(len(res.rejected)))
 	recordsTotal.WithLabelValues(name, "stale").Add(float64(res.stale))

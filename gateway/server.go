@@ -3,10 +3,13 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -76,7 +79,17 @@ func NewServer(cfg Config, r *resolvers.Resolver, tokens *Tokens, ready func() b
 // Handler returns the routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.tokens.authenticate(s.graphQL()))
+	gql := s.graphQL()
+	authenticated := s.tokens.authenticate(gql)
+	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Browsers cannot set headers on a websocket: subscriptions carry the
+		// token in their connection payload, checked by the transport's InitFunc.
+		if isWebsocket(r) {
+			gql.ServeHTTP(w, r)
+			return
+		}
+		authenticated.ServeHTTP(w, r)
+	}))
 	mux.HandleFunc("GET /graphiql", s.graphiql)
 	mux.HandleFunc("GET /assets/", s.assets.serve)
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -93,6 +106,17 @@ func (s *Server) Handler() http.Handler {
 // graphQL returns the GraphQL handler with its transports, limits and error presenter.
 func (s *Server) graphQL() http.Handler {
 	srv := handler.New(resolvers.NewSchema(s.resolver))
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 10 * time.Second,
+		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			token, _ := strings.CutPrefix(payload.Authorization(), "Bearer ")
+			p, err := s.tokens.Verify(strings.TrimSpace(token))
+			if err != nil {
+				return ctx, nil, errors.New(fengqiao.ErrorMessage(err))
+			}
+			return fengqiao.WithPrincipal(ctx, p), nil, nil
+		},
+	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -131,9 +155,14 @@ func (s *Server) presentError(ctx context.Context, err error) *gqlerror.Error {
 	return gerr
 }
 
-// limitRequest bounds each request's time and body size.
+// limitRequest bounds each request's time and body size. A websocket (a
+// subscription) lives as long as its subscriber wants.
 func (s *Server) limitRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
@@ -169,6 +198,19 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(status int) {
 	r.status = status
 	r.ResponseWriter.WriteHeader(status)
+}
+
+// Hijack hands the connection over, for websockets.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	r.status = http.StatusSwitchingProtocols
+	return http.NewResponseController(r.ResponseWriter).Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func isWebsocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
 // healthz answers 200 with each connector's state once every connector has caught

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"fengqiao"
@@ -162,4 +163,30 @@ func (r *Resolver) riskiest(ctx context.Context, f fengqiao.EventFilter, n int) 
 	}
 	out := append(byLevel[fengqiao.RiskHigh], byLevel[fengqiao.RiskMedium]...)
 	return out[:min(n, len(out))], nil
+}
+
+// subscribe streams what pick makes of the events indexed from now on, in the
+// caller's subtree (or the unit asked for inside it), until the subscription ends.
+func subscribe[T any](r *Resolver, ctx context.Context, orgCode *string, pick func(*fengqiao.Event) (T, bool)) (<-chan T, error) {
+	scope, err := r.scope(ctx, orgCode)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan T, 16)
+	go func() {
+		defer close(out)
+		for e := range r.Feed(ctx) {
+			if !strings.HasPrefix(e.OrgCode, scope) {
+				continue
+			}
+			if v, ok := pick(e); ok {
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
 }

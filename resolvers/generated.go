@@ -44,6 +44,7 @@ type ResolverRoot interface {
 	Principal() PrincipalResolver
 	Project() ProjectResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	TrendWarning() TrendWarningResolver
 	UnitFigure() UnitFigureResolver
 }
@@ -305,9 +306,19 @@ type ComplexityRoot struct {
 		Version   func(childComplexity int) int
 	}
 
+	RiskWarning struct {
+		Event func(childComplexity int) int
+		Risk  func(childComplexity int) int
+	}
+
 	SeriesPoint struct {
 		Count func(childComplexity int) int
 		Start func(childComplexity int) int
+	}
+
+	Subscription struct {
+		Alerts       func(childComplexity int, orgCode *string) int
+		RiskWarnings func(childComplexity int, orgCode *string) int
 	}
 
 	TrendWarning struct {
@@ -419,6 +430,10 @@ type QueryResolver interface {
 	RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error)
 	AuditLog(ctx context.Context, principalID *string, subject *string, first *int) ([]*fengqiao.AuditEntry, error)
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
+}
+type SubscriptionResolver interface {
+	Alerts(ctx context.Context, orgCode *string) (<-chan *fengqiao.Event, error)
+	RiskWarnings(ctx context.Context, orgCode *string) (<-chan *RiskWarning, error)
 }
 type TrendWarningResolver interface {
 	OrgUnit(ctx context.Context, obj *fengqiao.TrendWarning) (*fengqiao.OrgUnit, error)
@@ -1639,6 +1654,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RiskRulesStatus.Version(childComplexity), true
 
+	case "RiskWarning.event":
+		if e.ComplexityRoot.RiskWarning.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskWarning.Event(childComplexity), true
+	case "RiskWarning.risk":
+		if e.ComplexityRoot.RiskWarning.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskWarning.Risk(childComplexity), true
+
 	case "SeriesPoint.count":
 		if e.ComplexityRoot.SeriesPoint.Count == nil {
 			break
@@ -1651,6 +1679,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SeriesPoint.Start(childComplexity), true
+
+	case "Subscription.alerts":
+		if e.ComplexityRoot.Subscription.Alerts == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_alerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.Alerts(childComplexity, args["orgCode"].(*string)), true
+	case "Subscription.riskWarnings":
+		if e.ComplexityRoot.Subscription.RiskWarnings == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_riskWarnings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RiskWarnings(childComplexity, args["orgCode"].(*string)), true
 
 	case "TrendWarning.baseline":
 		if e.ComplexityRoot.TrendWarning.Baseline == nil {
@@ -1776,6 +1827,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -2322,6 +2390,19 @@ type TrendWarning {
   "current ÷ max(baseline, 1)"
   ratio: Float!
 }
+
+"Live feeds, over graphql-ws (send the bearer token as Authorization in the connection payload)."
+type Subscription {
+  "Alert incidents as they arrive or change, in the caller's subtree (or orgCode inside it)."
+  alerts(orgCode: ID): Event!
+  "Events judged HIGH risk as they arrive, in the caller's subtree, with the judgement."
+  riskWarnings(orgCode: ID): RiskWarning!
+}
+
+type RiskWarning {
+  event: Event!
+  risk: Risk!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2798,6 +2879,16 @@ func (ec *executionContext) childFields_RiskRulesStatus(ctx context.Context, fie
 		return ec.fieldContext_RiskRulesStatus_lastError(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RiskRulesStatus", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskWarning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "event":
+		return ec.fieldContext_RiskWarning_event(ctx, field)
+	case "risk":
+		return ec.fieldContext_RiskWarning_risk(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskWarning", field.Name)
 }
 
 func (ec *executionContext) childFields_SeriesPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3367,6 +3458,34 @@ func (ec *executionContext) field_Query_trends_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["at"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_alerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orgCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orgCode"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_riskWarnings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orgCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orgCode"] = arg0
 	return args, nil
 }
 
@@ -8475,6 +8594,70 @@ func (ec *executionContext) fieldContext_RiskRulesStatus_lastError(_ context.Con
 	return graphql.NewScalarFieldContext("RiskRulesStatus", field, false, false, "String")
 }
 
+func (ec *executionContext) _RiskWarning_event(ctx context.Context, field graphql.CollectedField, obj *RiskWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskWarning_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖfengqiaoᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskWarning_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RiskWarning",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RiskWarning_risk(ctx context.Context, field graphql.CollectedField, obj *RiskWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskWarning_risk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Risk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Risk) graphql.Marshaler {
+			return ec.marshalNRisk2ᚖfengqiaoᚐRisk(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskWarning_risk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RiskWarning",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Risk(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SeriesPoint_start(ctx context.Context, field graphql.CollectedField, obj *fengqiao.SeriesPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8519,6 +8702,94 @@ func (ec *executionContext) _SeriesPoint_count(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_SeriesPoint_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SeriesPoint", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Subscription_alerts(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().Alerts(ctx, fc.Args["orgCode"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖfengqiaoᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_alerts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_alerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_riskWarnings(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_riskWarnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().RiskWarnings(ctx, fc.Args["orgCode"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *RiskWarning) graphql.Marshaler {
+			return ec.marshalNRiskWarning2ᚖfengqiaoᚋresolversᚐRiskWarning(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_riskWarnings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RiskWarning(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_riskWarnings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TrendWarning_orgUnit(ctx context.Context, field graphql.CollectedField, obj *fengqiao.TrendWarning) (ret graphql.Marshaler) {
@@ -11680,6 +11951,44 @@ func (ec *executionContext) _RiskRulesStatus(ctx context.Context, sel ast.Select
 	return out
 }
 
+var riskWarningImplementors = []string{"RiskWarning"}
+
+func (ec *executionContext) _RiskWarning(ctx context.Context, sel ast.SelectionSet, obj *RiskWarning) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, riskWarningImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RiskWarning")
+		case "event":
+			out.Values[i] = ec._RiskWarning_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "risk":
+			out.Values[i] = ec._RiskWarning_risk(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var seriesPointImplementors = []string{"SeriesPoint"}
 
 func (ec *executionContext) _SeriesPoint(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.SeriesPoint) graphql.Marshaler {
@@ -11716,6 +12025,28 @@ func (ec *executionContext) _SeriesPoint(ctx context.Context, sel ast.SelectionS
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "alerts":
+		return ec._Subscription_alerts(ctx, fields[0])
+	case "riskWarnings":
+		return ec._Subscription_riskWarnings(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var trendWarningImplementors = []string{"TrendWarning"}
@@ -12720,6 +13051,14 @@ func (ec *executionContext) marshalNRiskRulesStatus2ᚖfengqiaoᚐRiskRulesStatu
 		return graphql.Null
 	}
 	return ec._RiskRulesStatus(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRiskWarning2ᚖfengqiaoᚋresolversᚐRiskWarning(ctx context.Context, sel ast.SelectionSet, v *RiskWarning) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RiskWarning!")
+		return graphql.Null
+	}
+	return ec._RiskWarning(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2fengqiaoᚐRole(ctx context.Context, v any) (fengqiao.Role, error) {

@@ -4,6 +4,7 @@ package resolvers
 
 import (
 	"bytes"
+	"fengqiao"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +13,15 @@ import (
 // 查询入口。每个查询都限定在调用者所属组织单元的子树之内：村社令牌只看得到本村社的数据，统计数字也一样。
 // The root of every read. Every field is scoped to the caller's org subtree.
 type Query struct {
+}
+
+type RiskWarning struct {
+	Event *fengqiao.Event `json:"event"`
+	Risk  *fengqiao.Risk  `json:"risk"`
+}
+
+// Live feeds, over graphql-ws (send the bearer token as Authorization in the connection payload).
+type Subscription struct {
 }
 
 type BreakerState string

@@ -254,6 +254,28 @@ func (r *queryResolver) Connectors(ctx context.Context) ([]*fengqiao.ConnectorSt
 	return out, nil
 }
 
+// Alerts is the resolver for the alerts field.
+func (r *subscriptionResolver) Alerts(ctx context.Context, orgCode *string) (<-chan *fengqiao.Event, error) {
+	return subscribe(r.Resolver, ctx, orgCode, func(e *fengqiao.Event) (*fengqiao.Event, bool) {
+		return e, e.Source == fengqiao.SourceAlert
+	})
+}
+
+// RiskWarnings is the resolver for the riskWarnings field.
+func (r *subscriptionResolver) RiskWarnings(ctx context.Context, orgCode *string) (<-chan *RiskWarning, error) {
+	return subscribe(r.Resolver, ctx, orgCode, func(e *fengqiao.Event) (*RiskWarning, bool) {
+		var facts *fengqiao.ChainFacts
+		if ch, err := r.ChainService.ChainOf(ctx, e.ID); err == nil && ch != nil {
+			if v, err := r.buildChainView(ctx, ch); err == nil && v != nil {
+				f := v.facts()
+				facts = &f
+			}
+		}
+		risk := r.Assessor.AssessEvent(e, facts, time.Now())
+		return &RiskWarning{Event: e, Risk: &risk}, risk.Level == fengqiao.RiskHigh
+	})
+}
+
 // OrgUnit is the resolver for the orgUnit field.
 func (r *trendWarningResolver) OrgUnit(ctx context.Context, obj *fengqiao.TrendWarning) (*fengqiao.OrgUnit, error) {
 	return r.Tree.Unit(obj.OrgCode), nil
@@ -273,6 +295,9 @@ func (r *Resolver) Principal() PrincipalResolver { return &principalResolver{r} 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // TrendWarning returns TrendWarningResolver implementation.
 func (r *Resolver) TrendWarning() TrendWarningResolver { return &trendWarningResolver{r} }
 
@@ -283,6 +308,7 @@ type (
 	cockpitFiguresResolver struct{ *Resolver }
 	principalResolver      struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
+	subscriptionResolver   struct{ *Resolver }
 	trendWarningResolver   struct{ *Resolver }
 	unitFigureResolver     struct{ *Resolver }
 )

@@ -20,6 +20,8 @@ type Resolver struct {
 	Assessor     fengqiao.RiskAssessor
 	Figures      fengqiao.CockpitService
 	Upstreams    fengqiao.LiveReader
+	// Feed returns the events indexed from now until ctx ends.
+	Feed func(ctx context.Context) <-chan *fengqiao.Event
 }
 
 // principal returns the caller, or EUNAUTHORIZED.

@@ -117,8 +117,10 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
+	broker := cockpit.NewBroker()
+	h.Runner.Indexed = broker.Publish
 	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit,
-		Assessor: h.Risk, Figures: figures, Upstreams: live}
+		Assessor: h.Risk, Figures: figures, Upstreams: live, Feed: broker.Subscribe}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {

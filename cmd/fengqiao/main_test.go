@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
 	"fengqiao"
 	"fengqiao/gateway"
 	"fengqiao/tools/sim"
@@ -693,5 +696,90 @@ func TestOneUpstreamDownTheQueryStillAnswers(t *testing.T) {
 		if e.Extensions["upstream"] != "12345政务服务热线" || e.Extensions["code"] != "unavailable" || !strings.Contains(e.Message, "12345政务服务热线") || len(e.Path) == 0 {
 			t.Errorf("error entry: %+v", e)
 		}
+	}
+}
+
+func TestLiveAlertsAreStreamedToSubscribersInTheirSubtree(t *testing.T) {
+	t.Parallel()
+	w := world.Generate(world.Config{Seed: 4, Scale: 0.002, End: time.Now()})
+	county, err := sim.StartCounty(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer county.Close()
+	hub, err := OpenHub(countyConfig(county, "127.0.0.1:0", t.TempDir()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go hub.Serve(ctx)
+	for !hub.Runner.Ready() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	devices := county.Alerts.Devices()
+	mine, other := devices[0], devices[1]
+	for _, d := range devices[1:] {
+		if d.GridCode[:12] != mine.GridCode[:12] {
+			other = d
+			break
+		}
+	}
+	village := mine.GridCode[:12]
+	subscribe := func(org, role string) (*websocket.Conn, error) {
+		token, _ := hub.Tokens.Issue(fengqiao.Principal{ID: "s", Role: fengqiao.Role(role), OrgCode: org}, time.Hour)
+		conn, _, err := websocket.Dial(ctx, "ws://"+hub.Addr()+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			return nil, err
+		}
+		wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": "Bearer " + token}})
+		var ack struct{ Type string }
+		if err := wsjson.Read(ctx, conn, &ack); err != nil || ack.Type != "connection_ack" {
+			return nil, fmt.Errorf("init: %v %+v", err, ack)
+		}
+		wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]string{"query": "subscription { alerts { id orgUnit { code } occurrences } }"}})
+		return conn, nil
+	}
+	villageConn, err := subscribe(village, "GRID_STAFF")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer villageConn.CloseNow()
+	time.Sleep(200 * time.Millisecond) // let the subscription register
+
+	pusher := &sim.Pusher{URL: "http://" + hub.Addr() + "/webhooks/alerts", Secret: county.Secret}
+	pusher.Push(ctx, county.Alerts.Alert(other, world.AlertTypes[other.Kind][0], "ALARM", time.Now()))
+	pusher.Push(ctx, county.Alerts.Alert(mine, world.AlertTypes[mine.Kind][0], "ALARM", time.Now()))
+	readCtx, done := context.WithTimeout(ctx, 10*time.Second)
+	defer done()
+	var msg struct {
+		Type    string
+		Payload struct {
+			Data struct {
+				Alerts struct {
+					ID      string
+					OrgUnit struct{ Code string }
+				}
+			}
+		}
+	}
+	if err := wsjson.Read(readCtx, villageConn, &msg); err != nil {
+		t.Fatalf("no alert streamed: %v", err)
+	}
+	if msg.Type != "next" || !strings.HasPrefix(msg.Payload.Data.Alerts.OrgUnit.Code, village) || !strings.Contains(msg.Payload.Data.Alerts.ID, mine.DeviceID) {
+		t.Fatalf("streamed %+v, want the alert of %s in %s only", msg, mine.DeviceID, village)
+	}
+
+	// A connection without a valid token is refused.
+	conn, _, err := websocket.Dial(ctx, "ws://"+hub.Addr()+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": "Bearer forged"}})
+	var refused struct{ Type string }
+	if err := wsjson.Read(readCtx, conn, &refused); err == nil && refused.Type == "connection_ack" {
+		t.Fatal("a forged token was accepted")
 	}
 }
