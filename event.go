@@ -22,6 +22,12 @@ const (
 	SourceApp             Source = "APP" // a long-tail app defined by a connector manifest
 )
 
+// SourceTitles are the sources' Chinese names, for text shown to users.
+var SourceTitles = map[Source]string{
+	SourceHotline12345: "12345热线", SourcePolice110: "110警情", SourceCourt: "法院立案", SourceCityMgmt: "城管执法",
+	SourceMediation: "矛盾调处", SourceAlert: "感知警情", SourceSurvey: "回访", SourceProjectRegistry: "重点项目", SourceApp: "其他应用",
+}
+
 // Sources lists every Source, in display order.
 var Sources = []Source{SourceHotline12345, SourcePolice110, SourceCourt, SourceCityMgmt,
 	SourceMediation, SourceAlert, SourceSurvey, SourceProjectRegistry, SourceApp}

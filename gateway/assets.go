@@ -67,6 +67,17 @@ var graphiqlAssets = map[string]string{
 	"GraphiQLCSS": "graphiql.min.css",
 }
 
+// cockpit serves the reference cockpit page.
+func (s *Server) cockpit(w http.ResponseWriter, r *http.Request) {
+	url := s.assets.url("echarts.min.js")
+	if url == "" {
+		http.Error(w, "驾驶舱前端资源未构建：请先运行 make assets 再构建程序", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	pages.ExecuteTemplate(w, "cockpit.html", map[string]string{"ECharts": url})
+}
+
 // graphiql serves the offline GraphiQL page.
 func (s *Server) graphiql(w http.ResponseWriter, r *http.Request) {
 	urls := map[string]string{}

@@ -91,6 +91,7 @@ func (s *Server) Handler() http.Handler {
 		authenticated.ServeHTTP(w, r)
 	}))
 	mux.HandleFunc("GET /graphiql", s.graphiql)
+	mux.HandleFunc("GET /cockpit", s.cockpit)
 	mux.HandleFunc("GET /assets/", s.assets.serve)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.Handler())
@@ -98,7 +99,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("POST "+wh.WebhookPath(), wh)
 	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/graphiql", http.StatusFound)
+		http.Redirect(w, r, "/cockpit", http.StatusFound)
 	})
 	return s.instrument(s.limitRequest(mux))
 }

@@ -304,13 +304,13 @@ func (e *Engine) eventVars(ev *fengqiao.Event) map[string]any {
 
 func chainVars(c *fengqiao.ChainFacts) map[string]any {
 	if c == nil {
-		return map[string]any{"size": 0, "sources": []string{}, "complainants": 0, "maxReportsByOne": 0}
+		return map[string]any{"size": 0, "sources": []string{}, "sourceNames": []string{}, "complainants": 0, "maxReportsByOne": 0}
 	}
-	sources := make([]string, len(c.Sources))
+	sources, names := make([]string, len(c.Sources)), make([]string, len(c.Sources))
 	for i, s := range c.Sources {
-		sources[i] = string(s)
+		sources[i], names[i] = string(s), fengqiao.SourceTitles[s]
 	}
-	return map[string]any{"size": c.Size, "sources": sources, "complainants": c.Complainants, "maxReportsByOne": c.MaxReportsByOne}
+	return map[string]any{"size": c.Size, "sources": sources, "sourceNames": names, "complainants": c.Complainants, "maxReportsByOne": c.MaxReportsByOne}
 }
 
 // judge runs the rules of one kind and merges what they find into acc.

@@ -91,7 +91,7 @@ func TestChainRisk(t *testing.T) {
 	r := e.AssessChain(fengqiao.ChainFacts{Size: 30, Complainants: 12, MaxReportsByOne: 4,
 		Sources: []fengqiao.Source{fengqiao.SourceHotline12345, fengqiao.SourcePolice110, fengqiao.SourceCourt}}, nil, now)
 	all := strings.Join(r.Reasons, "|")
-	for _, want := range []string{"涉及12名反映人，疑似群体性纠纷", "同一人反复反映4次", "矛盾跨渠道升级至诉讼：HOTLINE_12345 → POLICE_110 → COURT"} {
+	for _, want := range []string{"涉及12名反映人，疑似群体性纠纷", "同一人反复反映4次", "矛盾跨渠道升级至诉讼：12345热线 → 110警情 → 法院立案"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("chain risk %+v lacks %q", r, want)
 		}

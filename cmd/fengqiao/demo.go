@@ -73,6 +73,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
   模拟上游：12345热线 %d 张工单、调解台账 %d 件、110警情 %d 起、法院立案 %d 件、城管案件 %d 件、
             回访 %d 条、重点项目 %d 个、感知设备 %d 台（告警推送至 /webhooks/alerts）
   GraphQL：  %s/graphql
+  驾驶舱：   %s/cockpit#token=%s
   查询台：   %s/graphiql#token=%s
   健康检查： %s/healthz     指标：%s/metrics
   令牌（已写入 %s）：
@@ -81,7 +82,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
     村级 village： %s
     审计 auditor： %s
 `, len(w.Hotline), len(w.Mediation), len(w.Police), len(w.Court), len(w.City), len(w.Surveys), len(w.Projects), len(w.Devices),
-		base, base, tokens["county"], base, base,
+		base, base, tokens["county"], base, tokens["county"], base, base,
 		filepath.Join(*data, "demo-tokens.json"), tokens["county"], tokens["town"], tokens["village"], tokens["auditor"])
 	if m.Started != nil {
 		m.Started(hub)

@@ -7,6 +7,7 @@ const files = {
   "react-dom.production.min.js": "node_modules/react-dom/umd/react-dom.production.min.js",
   "graphiql.min.js": "node_modules/graphiql/graphiql.min.js",
   "graphiql.min.css": "node_modules/graphiql/graphiql.min.css",
+  "echarts.min.js": "node_modules/echarts/dist/echarts.min.js",
 };
 
 mkdirSync("dist", { recursive: true });
