@@ -9,13 +9,18 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
 	"fengqiao"
+	"fengqiao/resolvers"
 	"fengqiao/tools/sim"
 	"fengqiao/tools/world"
 )
@@ -129,7 +134,85 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	}
 	incidents, _ := hub.Index.Count(ctx, fengqiao.EventFilter{Sources: []fengqiao.Source{fengqiao.SourceAlert}})
 	fmt.Fprintf(m.Stdout, "  folded into %d incidents, %.1fs after the storm began\n", incidents, time.Since(t0).Seconds())
+	return m.benchCockpit(ctx, hub, county, base, token, *concurrency)
+}
+
+// cockpitQuery asks for a county cockpit; shift moves the period by seconds, so
+// that each shift is figures the cache has not seen.
+func cockpitQuery(shift int) string {
+	to := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration(shift) * time.Second)
+	return fmt.Sprintf(`{ cockpit(from: %q, to: %q, granularity: MONTH) { total onSiteRate mediationRate satisfactionRate overdue
+		facets { sources { value count } } series { start count } ranking { orgUnit { name } total settledRate } alerts { type count } } }`,
+		to.AddDate(-1, 0, 0).Format(time.RFC3339), to.Format(time.RFC3339))
+}
+
+// benchCockpit measures the cockpit query cached and uncached, against a bare
+// gqlgen server that returns the same figures from memory, and a live-read query
+// with one upstream down.
+func (m *Main) benchCockpit(ctx context.Context, hub *Hub, county *sim.County, base, token string, concurrency int) error {
+	url := base + "/graphql"
+	report := func(label string, lat []time.Duration, elapsed time.Duration, err error) (float64, error) {
+		if err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(m.Stdout, "  %-44s %s\n", label, latencies(lat, elapsed, concurrency))
+		return float64(len(lat)) / elapsed.Seconds(), nil
+	}
+	fmt.Fprintln(m.Stdout, "cockpit: the county's figures for a year, by month")
+	lat, el, err := load(url, token, 4, 12, func(i int) string { return cockpitQuery(i + 1) })
+	if _, err := report("uncached (a new period each request)", lat, el, err); err != nil {
+		return err
+	}
+	load(url, token, 1, 1, func(int) string { return cockpitQuery(0) }) // warm the cache
+	lat, el, err = load(url, token, concurrency, 4000, func(int) string { return cockpitQuery(0) })
+	cached, err := report("cached", lat, el, err)
+	if err != nil {
+		return err
+	}
+	// The bare server: the same schema, figures from memory, no auth, limits or metrics.
+	from, to := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	figures, err := hub.figures.Figures(ctx, hub.Tree.Root().Code, from, to, fengqiao.Month)
+	if err != nil {
+		return err
+	}
+	p, _ := hub.Tokens.Verify(token)
+	bare := handler.New(resolvers.NewSchema(&resolvers.Resolver{Tree: hub.Tree, Index: hub.Index, Figures: fixedFigures{figures}}))
+	bare.AddTransport(transport.POST{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bare.ServeHTTP(w, r.WithContext(fengqiao.WithPrincipal(r.Context(), p)))
+	}))
+	defer srv.Close()
+	lat, el, err = load(srv.URL, token, concurrency, 4000, func(int) string { return cockpitQuery(0) })
+	bareRate, err := report("bare gqlgen, same payload from memory", lat, el, err)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "  cached hub ÷ bare gqlgen: %.2f\n", cached/bareRate)
+
+	live := `{ events(filter: {sources: [HOTLINE_12345]}, first: 5) { edges { node { id live { stale event { status } } } } } }`
+	fmt.Fprintln(m.Stdout, "live reads: 5 work orders read from the 12345 hotline")
+	lat, el, err = load(url, token, concurrency, 2000, func(int) string { return live })
+	if _, err := report("all upstreams up", lat, el, err); err != nil {
+		return err
+	}
+	county.Switch("hotline").Set(sim.Faults{Down: true})
+	defer county.Switch("hotline").Set(sim.Faults{})
+	lat, el, err = load(url, token, concurrency, 2000, func(int) string { return live })
+	if _, err := report("the hotline down (stale answers)", lat, el, err); err != nil {
+		return err
+	}
 	return nil
+}
+
+// fixedFigures answers every cockpit with the same figures, from memory.
+type fixedFigures struct{ f *fengqiao.CockpitFigures }
+
+func (x fixedFigures) Figures(context.Context, string, time.Time, time.Time, fengqiao.Granularity) (*fengqiao.CockpitFigures, error) {
+	return x.f, nil
+}
+
+func (x fixedFigures) Trends(context.Context, string, time.Time) ([]fengqiao.TrendWarning, error) {
+	return nil, nil
 }
 
 func recordsIn(hub *Hub, name string) int {
@@ -165,11 +248,16 @@ func latencies(lat []time.Duration, elapsed time.Duration, concurrency int) stri
 
 // queryLoad sends requests of benchQuery from concurrency clients.
 func queryLoad(base, token string, concurrency, requests int) ([]time.Duration, time.Duration, error) {
-	body, _ := json.Marshal(map[string]string{"query": benchQuery})
+	return load(base+"/graphql", token, concurrency, requests, func(int) string { return benchQuery })
+}
+
+// load sends requests queries (query(i) is the i-th) from concurrency clients to
+// url and returns each latency.
+func load(url, token string, concurrency, requests int, query func(i int) string) ([]time.Duration, time.Duration, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency}}
-	jobs := make(chan struct{}, requests)
-	for range requests {
-		jobs <- struct{}{}
+	jobs := make(chan int, requests)
+	for i := range requests {
+		jobs <- i
 	}
 	close(jobs)
 	var mu sync.Mutex
@@ -179,8 +267,9 @@ func queryLoad(base, token string, concurrency, requests int) ([]time.Duration, 
 	start := time.Now()
 	for range concurrency {
 		wg.Go(func() {
-			for range jobs {
-				req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+			for i := range jobs {
+				body, _ := json.Marshal(map[string]string{"query": query(i)})
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+token)
 				t0 := time.Now()

@@ -43,6 +43,7 @@ type Hub struct {
 	Risk   *risk.Engine
 	Tokens *gateway.Tokens
 
+	figures  *cockpit.Service
 	listener net.Listener
 	server   *http.Server
 	closers  sync.Once
@@ -107,8 +108,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
-	figures, err := cockpit.New(h.Tree, h.Index, h.Chains, 30*time.Second)
-	if err != nil {
+	if h.figures, err = cockpit.New(h.Tree, h.Index, h.Chains, 30*time.Second); err != nil {
 		h.Close()
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	broker := cockpit.NewBroker()
 	h.Runner.Indexed = broker.Publish
 	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit,
-		Assessor: h.Risk, Figures: figures, Upstreams: live, Feed: broker.Subscribe}
+		Assessor: h.Risk, Figures: h.figures, Upstreams: live, Feed: broker.Subscribe}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
