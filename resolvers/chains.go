@@ -126,30 +126,57 @@ func eventIDs(events []*fengqiao.Event) []string {
 }
 
 // riskiest returns the highest-risk of the newest events matching f (HIGH, then
-// MEDIUM), at most n, newest first. Chains are read once each.
+// MEDIUM), at most n, newest first.
 func (r *Resolver) riskiest(ctx context.Context, f fengqiao.EventFilter, n int) ([]*fengqiao.Event, error) {
+	byLevel := map[fengqiao.RiskLevel][]*fengqiao.Event{}
+	err := r.judgeNewest(ctx, f, func(e *fengqiao.Event, risk fengqiao.Risk) { byLevel[risk.Level] = append(byLevel[risk.Level], e) })
+	out := append(byLevel[fengqiao.RiskHigh], byLevel[fengqiao.RiskMedium]...)
+	return out[:min(n, len(out))], err
+}
+
+// overallRisk is the highest risk among the newest events matching f, with all
+// the reasons found.
+func (r *Resolver) overallRisk(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.Risk, error) {
+	overall := fengqiao.Risk{Level: fengqiao.RiskLow, Reasons: []string{}}
+	seen := map[string]bool{}
+	err := r.judgeNewest(ctx, f, func(_ *fengqiao.Event, risk fengqiao.Risk) {
+		if risk.Level.Rank() > overall.Level.Rank() {
+			overall.Level = risk.Level
+		}
+		for _, why := range risk.Reasons {
+			if !seen[why] {
+				seen[why] = true
+				overall.Reasons = append(overall.Reasons, why)
+			}
+		}
+	})
+	return &overall, err
+}
+
+// judgeNewest judges the newest 100 events matching f in the caller's subtree,
+// each with its chain's facts; chains are read once each.
+func (r *Resolver) judgeNewest(ctx context.Context, f fengqiao.EventFilter, judged func(*fengqiao.Event, fengqiao.Risk)) error {
 	f, err := r.scopedFilter(ctx, &f)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	page, err := r.Index.Search(ctx, fengqiao.EventQuery{Filter: f, First: fengqiao.MaxPageSize})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	facts := map[string]*fengqiao.ChainFacts{}
-	byLevel := map[fengqiao.RiskLevel][]*fengqiao.Event{}
 	now := time.Now()
 	for _, e := range page.Events {
 		var cf *fengqiao.ChainFacts
 		ch, err := r.ChainService.ChainOf(ctx, e.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ch != nil {
 			if cf = facts[ch.ID]; cf == nil {
 				v, err := r.buildChainView(ctx, ch)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				if v != nil {
 					f := v.facts()
@@ -158,11 +185,9 @@ func (r *Resolver) riskiest(ctx context.Context, f fengqiao.EventFilter, n int) 
 				}
 			}
 		}
-		level := r.Assessor.AssessEvent(e, cf, now).Level
-		byLevel[level] = append(byLevel[level], e)
+		judged(e, r.Assessor.AssessEvent(e, cf, now))
 	}
-	out := append(byLevel[fengqiao.RiskHigh], byLevel[fengqiao.RiskMedium]...)
-	return out[:min(n, len(out))], nil
+	return nil
 }
 
 // subscribe streams what pick makes of the events indexed from now on, in the

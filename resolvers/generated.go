@@ -239,6 +239,7 @@ type ComplexityRoot struct {
 		IDNumber func(childComplexity int) int
 		Name     func(childComplexity int) int
 		Phone    func(childComplexity int) int
+		Risk     func(childComplexity int) int
 	}
 
 	Place struct {
@@ -265,6 +266,7 @@ type ComplexityRoot struct {
 		OrgUnit   func(childComplexity int) int
 		Owner     func(childComplexity int) int
 		Progress  func(childComplexity int) int
+		Risk      func(childComplexity int) int
 		Subclass  func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 	}
@@ -400,6 +402,7 @@ type PersonResolver interface {
 	Phone(ctx context.Context, obj *fengqiao.Person) (*string, error)
 	Events(ctx context.Context, obj *fengqiao.Person, first *int, after *string) (*EventConnection, error)
 	Chains(ctx context.Context, obj *fengqiao.Person) ([]*ChainView, error)
+	Risk(ctx context.Context, obj *fengqiao.Person) (*fengqiao.Risk, error)
 }
 type PlaceResolver interface {
 	Events(ctx context.Context, obj *Place, first *int, after *string) (*EventConnection, error)
@@ -413,6 +416,7 @@ type ProjectResolver interface {
 
 	Events(ctx context.Context, obj *fengqiao.Project, first *int, after *string) (*EventConnection, error)
 	Chains(ctx context.Context, obj *fengqiao.Project) ([]*ChainView, error)
+	Risk(ctx context.Context, obj *fengqiao.Project) (*fengqiao.Risk, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*fengqiao.Principal, error)
@@ -1311,6 +1315,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Phone(childComplexity), true
+	case "Person.risk":
+		if e.ComplexityRoot.Person.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Risk(childComplexity), true
 
 	case "Place.address":
 		if e.ComplexityRoot.Place.Address == nil {
@@ -1426,6 +1436,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Progress(childComplexity), true
+	case "Project.risk":
+		if e.ComplexityRoot.Project.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Risk(childComplexity), true
 	case "Project.subclass":
 		if e.ComplexityRoot.Project.Subclass == nil {
 			break
@@ -2169,6 +2185,8 @@ type Person {
   events(first: Int = 20, after: String): EventConnection!
   "The chains this person's events belong to."
   chains: [Chain!]!
+  "The highest risk among the person's newest 100 events, with every reason."
+  risk: Risk!
 }
 
 "A company or other body; creditCode is the 统一社会信用代码 where known."
@@ -2197,6 +2215,8 @@ type Project {
   "The events about this project, within the caller's subtree."
   events(first: Int = 20, after: String): EventConnection!
   chains: [Chain!]!
+  "The highest risk among the project's newest 100 events, with every reason."
+  risk: Risk!
 }
 
 "A place: the events at one address, their counts and chains."
@@ -2783,6 +2803,8 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_events(ctx, field)
 	case "chains":
 		return ec.fieldContext_Person_chains(ctx, field)
+	case "risk":
+		return ec.fieldContext_Person_risk(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
@@ -2839,6 +2861,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_events(ctx, field)
 	case "chains":
 		return ec.fieldContext_Project_chains(ctx, field)
+	case "risk":
+		return ec.fieldContext_Project_risk(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -7131,6 +7155,38 @@ func (ec *executionContext) fieldContext_Person_chains(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Person_risk(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_risk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().Risk(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Risk) graphql.Marshaler {
+			return ec.marshalNRisk2ᚖfengqiaoᚐRisk(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_risk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Person",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Risk(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Place_address(ctx context.Context, field graphql.CollectedField, obj *Place) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7659,6 +7715,38 @@ func (ec *executionContext) fieldContext_Project_chains(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_risk(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_risk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Risk(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Risk) graphql.Marshaler {
+			return ec.marshalNRisk2ᚖfengqiaoᚐRisk(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_risk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Risk(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11475,6 +11563,12 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_chains(ctx, field, obj)
 				})
+		case "risk":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_risk(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11659,6 +11753,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_chains(ctx, field, obj)
+				})
+		case "risk":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_risk(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

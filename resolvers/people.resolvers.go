@@ -40,6 +40,11 @@ func (r *personResolver) Chains(ctx context.Context, obj *fengqiao.Person) ([]*C
 	return r.chainsMatching(ctx, fengqiao.EventFilter{PartyID: &obj.ID})
 }
 
+// Risk is the resolver for the risk field.
+func (r *personResolver) Risk(ctx context.Context, obj *fengqiao.Person) (*fengqiao.Risk, error) {
+	return r.overallRisk(ctx, fengqiao.EventFilter{PartyID: &obj.ID})
+}
+
 // Events is the resolver for the events field.
 func (r *placeResolver) Events(ctx context.Context, obj *Place, first *int, after *string) (*EventConnection, error) {
 	f, err := r.scopedFilter(ctx, &fengqiao.EventFilter{Text: &obj.Address})
@@ -71,6 +76,11 @@ func (r *projectResolver) Events(ctx context.Context, obj *fengqiao.Project, fir
 // Chains is the resolver for the chains field.
 func (r *projectResolver) Chains(ctx context.Context, obj *fengqiao.Project) ([]*ChainView, error) {
 	return r.chainsMatching(ctx, fengqiao.EventFilter{ProjectCode: &obj.Code})
+}
+
+// Risk is the resolver for the risk field.
+func (r *projectResolver) Risk(ctx context.Context, obj *fengqiao.Project) (*fengqiao.Risk, error) {
+	return r.overallRisk(ctx, fengqiao.EventFilter{ProjectCode: &obj.Code})
 }
 
 // Organization returns OrganizationResolver implementation.

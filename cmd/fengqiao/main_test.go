@@ -493,10 +493,11 @@ func TestDemoChainsSearchPortraitsAndAudit(t *testing.T) {
 			Name   string
 			Events struct{ TotalCount int }
 			Chains []struct{ ID string }
+			Risk   struct{ Level string }
 		}
 	}
-	graphQL(t, base, county, fmt.Sprintf(`{ person(id: %q) { name events { totalCount } chains { id } } }`, pid), &portrait)
-	if portrait.Person.Name == "" || portrait.Person.Events.TotalCount == 0 {
+	graphQL(t, base, county, fmt.Sprintf(`{ person(id: %q) { name events { totalCount } chains { id } risk { level } } }`, pid), &portrait)
+	if portrait.Person.Name == "" || portrait.Person.Events.TotalCount == 0 || portrait.Person.Risk.Level == "" {
 		t.Fatalf("portrait %+v", portrait)
 	}
 	var log struct {
