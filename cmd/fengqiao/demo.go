@@ -39,6 +39,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "枢纽监听地址")
 	data := fs.String("data", "demo-data", "数据目录（索引、同步状态、令牌密钥）")
 	scale := fs.Float64("scale", 0.02, "模拟数据规模：真实年量的比例（1 = 全年约15万张12345工单）")
+	alertsEvery := fs.Duration("alerts-every", 15*time.Second, "模拟感知平台推送告警的间隔（0 为不推送）")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,8 +62,10 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	}
 	defer hub.Close()
 	// The perception platform pushes a few alerts a minute, as on a quiet day.
-	pusher := &sim.Pusher{URL: "http://" + hub.Addr() + "/webhooks/alerts", Secret: county.Secret}
-	go pusher.Live(ctx, county.Alerts, 15*time.Second)
+	if *alertsEvery > 0 {
+		pusher := &sim.Pusher{URL: "http://" + hub.Addr() + "/webhooks/alerts", Secret: county.Secret}
+		go pusher.Live(ctx, county.Alerts, *alertsEvery)
+	}
 
 	tokens, err := m.demoTokens(hub, *data, w)
 	if err != nil {
