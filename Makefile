@@ -31,7 +31,7 @@ check:
 
 # The packages with concurrency, under the race detector.
 race: assets
-	$(GO) test -count=1 -race ./cmd/... ./connectors/... ./gateway/... ./search/... ./tools/sim/...
+	$(GO) test -count=1 -race ./cmd/... ./cockpit/... ./connectors/... ./gateway/... ./search/... ./tools/sim/...
 
 bench: build
 	./bin/fengqiao bench
