@@ -626,25 +626,32 @@ func TestDemoCockpitFigures(t *testing.T) {
 	}
 }
 
-func TestOneUpstreamDownTheQueryStillAnswers(t *testing.T) {
-	t.Parallel()
-	w := world.Generate(world.Config{Seed: 3, Scale: 0.002, End: time.Now()})
-	county, err := sim.StartCounty(w)
+// serveCounty runs a hub in this process over a small simulated county of the
+// seed, serving and synced, for tests that need the simulators at hand.
+func serveCounty(t *testing.T, seed int64) (*Hub, *sim.County) {
+	t.Helper()
+	county, err := sim.StartCounty(world.Generate(world.Config{Seed: seed, Scale: 0.002, End: time.Now()}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer county.Close()
+	t.Cleanup(county.Close)
 	hub, err := OpenHub(countyConfig(county, "127.0.0.1:0", t.TempDir()), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hub.Close()
-	if err := hub.Runner.SyncUntilCaughtUp(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go hub.Serve(ctx)
+	done := make(chan struct{})
+	go func() { hub.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; hub.Close() })
+	for !hub.Runner.Ready() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return hub, county
+}
+
+func TestOneUpstreamDownTheQueryStillAnswers(t *testing.T) {
+	t.Parallel()
+	hub, county := serveCounty(t, 3)
 	base := "http://" + hub.Addr()
 	token, _ := hub.Tokens.Issue(fengqiao.Principal{ID: "t", Role: fengqiao.RoleCommander, OrgCode: "331081"}, time.Hour)
 
@@ -705,23 +712,8 @@ func TestOneUpstreamDownTheQueryStillAnswers(t *testing.T) {
 
 func TestLiveAlertsAreStreamedToSubscribersInTheirSubtree(t *testing.T) {
 	t.Parallel()
-	w := world.Generate(world.Config{Seed: 4, Scale: 0.002, End: time.Now()})
-	county, err := sim.StartCounty(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer county.Close()
-	hub, err := OpenHub(countyConfig(county, "127.0.0.1:0", t.TempDir()), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go hub.Serve(ctx)
-	for !hub.Runner.Ready() {
-		time.Sleep(50 * time.Millisecond)
-	}
+	hub, county := serveCounty(t, 4)
+	ctx := context.Background()
 	devices := county.Alerts.Devices()
 	mine, other := devices[0], devices[1]
 	for _, d := range devices[1:] {
