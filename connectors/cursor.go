@@ -49,3 +49,6 @@ func (c TimeCursor) Advance(times []time.Time) TimeCursor {
 	}
 	return TimeCursor{Since: last, Page: 1}
 }
+
+// CST is China Standard Time, in which every upstream writes its times.
+var CST = time.FixedZone("CST", 8*3600)

@@ -49,8 +49,6 @@ const (
 	dateLayout = "2006-01-02"
 )
 
-var cst = time.FixedZone("CST", 8*3600)
-
 // filing is a case on the wire.
 type filing struct {
 	AH   string  `xml:"ah"`
@@ -91,7 +89,7 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	}
 	q := url.Values{"pageNo": {strconv.Itoa(cur.Page)}, "pageSize": {strconv.Itoa(c.cfg.PageSize)}}
 	if !cur.Since.IsZero() {
-		q.Set("gxsjStart", cur.Since.In(cst).Format(timeLayout))
+		q.Set("gxsjStart", cur.Since.In(connectors.CST).Format(timeLayout))
 	}
 	r, err := c.get(ctx, "/court/api/v1/ajxx?"+q.Encode())
 	if err != nil {
@@ -144,7 +142,7 @@ var statuses = map[string]fengqiao.EventStatus{
 func (f filing) SourceID() string { return f.AH }
 
 func (f filing) UpdatedAt() (time.Time, bool) {
-	t, err := time.ParseInLocation(timeLayout, f.GXSJ, cst)
+	t, err := time.ParseInLocation(timeLayout, f.GXSJ, connectors.CST)
 	return t, err == nil
 }
 
@@ -153,7 +151,7 @@ func (f filing) Event() (*fengqiao.Event, error) {
 	if strings.TrimSpace(f.AH) == "" {
 		return nil, fmt.Errorf("缺少案号")
 	}
-	filed, err := time.ParseInLocation(dateLayout, f.LARQ, cst)
+	filed, err := time.ParseInLocation(dateLayout, f.LARQ, connectors.CST)
 	if err != nil {
 		return nil, fmt.Errorf("立案日期格式错误：%q", f.LARQ)
 	}
@@ -171,7 +169,7 @@ func (f filing) Event() (*fengqiao.Event, error) {
 		OccurredAt: filed, ReportedAt: filed, Status: status, HandlingLevel: fengqiao.HandlingCounty,
 		Outcome: f.JAFS, UpdatedAt: updated,
 	}
-	if t, err := time.ParseInLocation(dateLayout, f.JARQ, cst); err == nil {
+	if t, err := time.ParseInLocation(dateLayout, f.JARQ, connectors.CST); err == nil {
 		e.ResolvedAt = &t
 	}
 	for _, p := range f.DSR {

@@ -45,8 +45,6 @@ func New(cfg Config, log *slog.Logger) *Connector {
 // timeLayout is how the hotline writes times, in China Standard Time.
 const timeLayout = "2006-01-02 15:04:05"
 
-var cst = time.FixedZone("CST", 8*3600)
-
 // workOrder is a work order on the wire.
 type workOrder struct {
 	GDBH  string `json:"gdbh"`
@@ -87,7 +85,7 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	}
 	q := url.Values{"page": {strconv.Itoa(cur.Page)}, "pageSize": {strconv.Itoa(c.cfg.PageSize)}}
 	if !cur.Since.IsZero() {
-		q.Set("updatedSince", cur.Since.In(cst).Format(timeLayout))
+		q.Set("updatedSince", cur.Since.In(connectors.CST).Format(timeLayout))
 	}
 	var r reply[listResult]
 	if err := c.get(ctx, "/api/v1/gd/list?"+q.Encode(), &r); err != nil {
@@ -187,4 +185,6 @@ func handlingLevel(unit string) fengqiao.HandlingLevel {
 	return ""
 }
 
-func parseTime(s string) (time.Time, error) { return time.ParseInLocation(timeLayout, s, cst) }
+func parseTime(s string) (time.Time, error) {
+	return time.ParseInLocation(timeLayout, s, connectors.CST)
+}

@@ -434,7 +434,7 @@ func formatTime(t time.Time, format string) string {
 	case "unixms":
 		return strconv.FormatInt(t.UnixMilli(), 10)
 	case "rfc3339":
-		return t.In(cst).Format(time.RFC3339)
+		return t.In(connectors.CST).Format(time.RFC3339)
 	}
-	return t.In(cst).Format(format)
+	return t.In(connectors.CST).Format(format)
 }

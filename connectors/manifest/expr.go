@@ -12,6 +12,8 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/ext"
+
+	"fengqiao/connectors"
 )
 
 // program is one compiled field mapping.
@@ -31,8 +33,6 @@ type compiledParty struct {
 	each, when, role *program
 	person, org      map[string]program
 }
-
-var cst = time.FixedZone("CST", 8*3600)
 
 // newEnv is the CEL environment of a manifest: the record r, a party element p,
 // the extended string functions, parseTime(value, format) and code(table, value).
@@ -297,7 +297,7 @@ func parseTime(v any, format string) (time.Time, error) {
 	if format == "rfc3339" {
 		layout = time.RFC3339
 	}
-	t, err := time.ParseInLocation(layout, s, cst)
+	t, err := time.ParseInLocation(layout, s, connectors.CST)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("时间 %q 不符合格式 %s", s, format)
 	}
