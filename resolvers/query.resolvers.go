@@ -154,11 +154,15 @@ func (r *queryResolver) Chains(ctx context.Context, minSize *int, first *int) ([
 		if len(out) == n {
 			break
 		}
-		v, err := r.chainView(ctx, ch)
+		// Only the chains shown are looked at: audit those, not every one weighed.
+		v, err := r.buildChainView(ctx, ch)
 		if err != nil {
 			return nil, err
 		}
 		if v != nil && v.Size >= size {
+			if err := r.audit(ctx, "查看串联", v.ID); err != nil {
+				return nil, err
+			}
 			out = append(out, v)
 		}
 	}
