@@ -2292,6 +2292,8 @@ enum Role {
   GRID_STAFF
   "审计员"
   AUDITOR
+  "运维员"
+  OPERATOR
 }
 
 "How a list of events is ordered."

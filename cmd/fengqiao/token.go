@@ -16,15 +16,13 @@ func (m *Main) token(args []string) error {
 	fs.SetOutput(m.Stderr)
 	path := fs.String("config", "fengqiao.yaml", "配置文件路径")
 	org := fs.String("org", "", "组织单元编码（县、镇街、村社或网格）")
-	role := fs.String("role", string(fengqiao.RoleAnalyst), "角色：COMMANDER、ANALYST、GRID_STAFF 或 AUDITOR")
+	role := fs.String("role", string(fengqiao.RoleAnalyst), "角色：COMMANDER、ANALYST、GRID_STAFF、AUDITOR 或 OPERATOR")
 	name := fs.String("name", "", "使用者姓名")
 	ttl := fs.Duration("ttl", 24*time.Hour, "有效期")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	switch fengqiao.Role(*role) {
-	case fengqiao.RoleCommander, fengqiao.RoleAnalyst, fengqiao.RoleGridStaff, fengqiao.RoleAuditor:
-	default:
+	if !fengqiao.Role(*role).Valid() {
 		return fmt.Errorf("未知的角色：%s", *role)
 	}
 	cfg, err := LoadConfig(*path)
