@@ -1,6 +1,9 @@
 package fengqiao
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // MaySeePersonalData reports whether p may see ID numbers and phones unmasked.
 func (p *Principal) MaySeePersonalData() bool { return p != nil && p.Role == RoleCommander }
@@ -17,4 +20,33 @@ func maskMiddle(s string, head, tail int) string {
 		return strings.Repeat("*", len(r))
 	}
 	return string(r[:head]) + strings.Repeat("*", len(r)-head-tail) + string(r[len(r)-tail:])
+}
+
+// personalNumber matches what may be an ID number or a phone inside free text: a
+// run of seven or more digits, an ID number's final X included.
+var personalNumber = regexp.MustCompile(`\d{7,}[Xx]?`)
+
+// MaskNumbers masks every ID number and phone in free text (a raw upstream record):
+// 18- and 15-digit runs as ID numbers, other runs of seven or more digits as phones.
+func MaskNumbers(s string) string {
+	return personalNumber.ReplaceAllStringFunc(s, func(n string) string {
+		if len(n) == 18 || len(n) == 15 {
+			return MaskIDNumber(n)
+		}
+		return MaskPhone(n)
+	})
+}
+
+// IsPersonalIdentifier reports whether an identifier searched for may be an ID
+// number or a phone: once spaces, dashes, brackets and a leading + are set aside,
+// seven or more digits (an ID number's final X allowed) and nothing else. Case and
+// work-order numbers, credit codes and project codes carry letters or Chinese.
+func IsPersonalIdentifier(s string) bool {
+	digits := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(" -()+（）", r) {
+			return -1
+		}
+		return r
+	}, s)
+	return personalNumber.MatchString(digits) && personalNumber.FindString(digits) == digits
 }

@@ -39,34 +39,62 @@ func Open(path string) (*Log, error) {
 func (l *Log) Close() error { return l.db.Close() }
 
 // Record implements fengqiao.AuditLog. Concurrent records are committed together.
-func (l *Log) Record(ctx context.Context, e fengqiao.AuditEntry) error {
-	v, err := json.Marshal(e)
-	if err != nil {
-		return err
+func (l *Log) Record(ctx context.Context, entries ...fengqiao.AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
 	}
 	return l.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
-		seq, _ := b.NextSequence()
-		return b.Put(binary.BigEndian.AppendUint64(nil, seq), v)
+		for _, e := range entries {
+			e.Seq, _ = b.NextSequence()
+			v, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(binary.BigEndian.AppendUint64(nil, e.Seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
-// Entries implements fengqiao.AuditLog.
-func (l *Log) Entries(ctx context.Context, f fengqiao.AuditFilter, limit int) ([]fengqiao.AuditEntry, error) {
+// Entries implements fengqiao.AuditLog. It walks back from before; filters are
+// applied as it goes, and the read stops when ctx ends.
+func (l *Log) Entries(ctx context.Context, f fengqiao.AuditFilter, before uint64, limit int) ([]fengqiao.AuditEntry, bool, error) {
 	var out []fengqiao.AuditEntry
+	more := false
 	err := l.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucket).Cursor()
-		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+		k, v := c.Last()
+		if before > 0 {
+			k, v = c.Seek(binary.BigEndian.AppendUint64(nil, before))
+			if k == nil {
+				k, v = c.Last()
+			}
+			for k != nil && binary.BigEndian.Uint64(k) >= before {
+				k, v = c.Prev()
+			}
+		}
+		for n := 0; k != nil; k, v = c.Prev() {
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
 			var e fengqiao.AuditEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
 			}
-			if f.PrincipalID != nil && e.PrincipalID != *f.PrincipalID || f.Subject != nil && e.Subject != *f.Subject {
+			e.Seq = binary.BigEndian.Uint64(k)
+			if !f.Matches(e) {
 				continue
+			}
+			if len(out) == limit {
+				more = true
+				return nil
 			}
 			out = append(out, e)
 		}
 		return nil
 	})
-	return out, err
+	return out, more, err
 }

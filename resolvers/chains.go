@@ -107,16 +107,6 @@ func (r *Resolver) chainsMatching(ctx context.Context, f fengqiao.EventFilter) (
 	return r.chainsOf(ctx, page.Events)
 }
 
-// audit records a look at personal data by the caller.
-func (r *Resolver) audit(ctx context.Context, action, subject string) error {
-	p := fengqiao.PrincipalFrom(ctx)
-	if r.Audit == nil || p == nil {
-		return nil
-	}
-	return r.Audit.Record(ctx, fengqiao.AuditEntry{At: time.Now(), PrincipalID: p.ID, PrincipalName: p.Name, Role: p.Role,
-		OrgCode: p.OrgCode, Action: action, Subject: subject, Remote: p.Remote})
-}
-
 func eventIDs(events []*fengqiao.Event) []string {
 	out := make([]string, len(events))
 	for i, e := range events {

@@ -27,23 +27,29 @@ func (r *connectorStateResolver) Quarantine(ctx context.Context, obj *fengqiao.C
 	if err != nil {
 		return nil, err
 	}
-	if p.OrgCode != r.Tree.Root().Code {
-		return nil, fengqiao.Errorf(fengqiao.EFORBIDDEN, "隔离记录含个人信息，仅县级中心可查看")
+	if !r.isCounty(p) || p.Role != fengqiao.RoleOperator && p.Role != fengqiao.RoleCommander {
+		return nil, fengqiao.Errorf(fengqiao.EFORBIDDEN, "隔离记录含个人信息，仅县级运维员和指挥长可查看")
+	}
+	n, err := pageSize(first, 20)
+	if err != nil {
+		return nil, err
 	}
 	records, err := r.Sync.Quarantine(obj.Name)
 	if err != nil {
 		return nil, err
 	}
-	n := 20
-	if first != nil {
-		n = *first
+	if err := r.audit(ctx, "查看隔离记录", obj.Name); err != nil {
+		return nil, err
 	}
-	if n < 0 || n > fengqiao.MaxPageSize {
-		return nil, fengqiao.Errorf(fengqiao.ELIMIT, "每页条数须在0到%d之间，收到%d", fengqiao.MaxPageSize, n)
+	records = records[:min(n, len(records))]
+	if !p.MaySeePersonalData() {
+		for i := range records {
+			records[i].Raw = fengqiao.MaskNumbers(records[i].Raw)
+		}
 	}
-	out := make([]*fengqiao.Reject, 0, min(n, len(records)))
-	for i := range records[:min(n, len(records))] {
-		out = append(out, &records[i])
+	out := make([]*fengqiao.Reject, len(records))
+	for i := range records {
+		out[i] = &records[i]
 	}
 	return out, nil
 }

@@ -107,8 +107,10 @@ func (r *eventResolver) Project(ctx context.Context, obj *fengqiao.Event) (*feng
 	if obj.ProjectCode == "" {
 		return nil, nil
 	}
+	// A project unknown to the registry, or outside the caller's subtree, is shown
+	// only by the code the event names.
 	p, err := r.Sync.Project(obj.ProjectCode)
-	if fengqiao.ErrorCode(err) == fengqiao.ENOTFOUND {
+	if fengqiao.ErrorCode(err) == fengqiao.ENOTFOUND || err == nil && !r.visibleProject(ctx, p) {
 		return &fengqiao.Project{Code: obj.ProjectCode, Name: obj.ProjectCode}, nil
 	}
 	return p, err

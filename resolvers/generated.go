@@ -60,6 +60,16 @@ type ComplexityRoot struct {
 		Type         func(childComplexity int) int
 	}
 
+	AuditConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AuditEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		Action        func(childComplexity int) int
 		At            func(childComplexity int) int
@@ -279,7 +289,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog     func(childComplexity int, principalID *string, subject *string, first *int) int
+		AuditLog     func(childComplexity int, filter *fengqiao.AuditFilter, first *int, after *string) int
 		Chain        func(childComplexity int, id string) int
 		Chains       func(childComplexity int, minSize *int, first *int) int
 		Cockpit      func(childComplexity int, orgCode *string, from time.Time, to time.Time, granularity *fengqiao.Granularity) int
@@ -389,7 +399,7 @@ type LiveEventResolver interface {
 }
 type OrgUnitResolver interface {
 	Parent(ctx context.Context, obj *fengqiao.OrgUnit) (*fengqiao.OrgUnit, error)
-
+	Children(ctx context.Context, obj *fengqiao.OrgUnit) ([]*fengqiao.OrgUnit, error)
 	Path(ctx context.Context, obj *fengqiao.OrgUnit) ([]*fengqiao.OrgUnit, error)
 	EventCount(ctx context.Context, obj *fengqiao.OrgUnit, filter *fengqiao.EventFilter) (int, error)
 }
@@ -432,7 +442,7 @@ type QueryResolver interface {
 	Cockpit(ctx context.Context, orgCode *string, from time.Time, to time.Time, granularity *fengqiao.Granularity) (*fengqiao.CockpitFigures, error)
 	Trends(ctx context.Context, orgCode *string, at *time.Time) ([]*fengqiao.TrendWarning, error)
 	RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error)
-	AuditLog(ctx context.Context, principalID *string, subject *string, first *int) ([]*fengqiao.AuditEntry, error)
+	AuditLog(ctx context.Context, filter *fengqiao.AuditFilter, first *int, after *string) (*AuditConnection, error)
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
 }
 type SubscriptionResolver interface {
@@ -488,6 +498,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertFigure.Type(childComplexity), true
+
+	case "AuditConnection.edges":
+		if e.ComplexityRoot.AuditConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.Edges(childComplexity), true
+	case "AuditConnection.pageInfo":
+		if e.ComplexityRoot.AuditConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.PageInfo(childComplexity), true
+
+	case "AuditEdge.cursor":
+		if e.ComplexityRoot.AuditEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEdge.Cursor(childComplexity), true
+	case "AuditEdge.node":
+		if e.ComplexityRoot.AuditEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEdge.Node(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -1490,7 +1526,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["principalId"].(*string), args["subject"].(*string), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*fengqiao.AuditFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.chain":
 		if e.ComplexityRoot.Query.Chain == nil {
 			break
@@ -1808,6 +1844,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
 		)
 	}
@@ -1952,7 +1989,10 @@ type ConnectorState {
   pending: Int!
   breakerState: BreakerState!
   caughtUp: Boolean!
-  "Quarantined records, newest first. County-level callers only: they hold personal data."
+  """
+  Quarantined records, newest first. County-level operators and commanders only:
+  raw records hold personal data, masked for operators; every read is audited.
+  """
   quarantine(first: Int = 20): [QuarantinedRecord!]!
 }
 
@@ -1960,6 +2000,7 @@ type ConnectorState {
 type QuarantinedRecord {
   sourceId: String!
   reason: String!
+  "The record as the upstream sent it; ID numbers and phones masked unless the caller's role may see them."
   raw: String!
   at: Time!
 }
@@ -2165,6 +2206,7 @@ type OrgUnit {
   level: OrgLevel!
   "Null for the county, and for a parent outside the caller's subtree."
   parent: OrgUnit
+  "The child units inside the caller's subtree."
   children: [OrgUnit!]!
   "Units from the county down to this one, inclusive."
   path: [OrgUnit!]!
@@ -2269,9 +2311,12 @@ type Query {
   trends(orgCode: ID, at: Time): [TrendWarning!]!
   "The risk rules in force and how their last reload went."
   riskRules: RiskRulesStatus!
-  "Looks at personal data, newest first. Auditors only."
-  auditLog(principalId: ID, subject: ID, first: Int = 50): [AuditEntry!]!
-  "Sync state of every upstream connector."
+  """
+  Looks at personal data and identifier searches, newest first, a page at a time.
+  Auditors only, and only the entries of principals in the auditor's subtree.
+  """
+  auditLog(filter: AuditFilter, first: Int = 50, after: String): AuditConnection!
+  "Sync state of every upstream connector. County-level callers only."
   connectors: [ConnectorState!]!
 }
 
@@ -2302,6 +2347,32 @@ enum EventOrder {
   RELEVANCE
 }
 
+"Narrows the audit log; every given field must match."
+input AuditFilter {
+  principalId: ID
+  "The id looked at, or the identifier searched for."
+  subject: ID
+  "查看人员、查看单位、查看串联、查看个人信息、按标识检索、查看隔离记录"
+  action: String
+  "Entries of principals at this unit or below it (inside the auditor's subtree)."
+  orgCode: ID
+  "Inclusive."
+  from: Time
+  "Exclusive."
+  to: Time
+}
+
+"A page of the audit log, newest first."
+type AuditConnection {
+  edges: [AuditEdge!]!
+  pageInfo: PageInfo!
+}
+
+type AuditEdge {
+  cursor: String!
+  node: AuditEntry!
+}
+
 "One look at personal data."
 type AuditEntry {
   at: Time!
@@ -2309,7 +2380,7 @@ type AuditEntry {
   principalName: String!
   role: Role!
   orgCode: ID!
-  "查看人员、查看单位、查看串联"
+  "查看人员、查看单位、查看串联、查看个人信息、按标识检索、查看隔离记录"
   action: String!
   subject: ID!
   remote: String!
@@ -2445,6 +2516,26 @@ func (ec *executionContext) childFields_AlertFigure(ctx context.Context, field g
 		return ec.fieldContext_AlertFigure_disposalRate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AlertFigure", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3242,30 +3333,30 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "principalId",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*fengqiao.AuditFilter, error) {
+			return ec.unmarshalOAuditFilter2ᚖfengqiaoᚐAuditFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["principalId"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "subject",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["subject"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg2
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -3679,6 +3770,125 @@ func (ec *executionContext) _AlertFigure_disposalRate(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_AlertFigure_disposalRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AlertFigure", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AuditConnection_edges(ctx context.Context, field graphql.CollectedField, obj *AuditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*AuditEdge) graphql.Marshaler {
+			return ec.marshalNAuditEdge2ᚕᚖfengqiaoᚋresolversᚐAuditEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *AuditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖfengqiaoᚋresolversᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *AuditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEdge_node(ctx context.Context, field graphql.CollectedField, obj *AuditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖfengqiaoᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *fengqiao.AuditEntry) (ret graphql.Marshaler) {
@@ -6612,7 +6822,7 @@ func (ec *executionContext) _OrgUnit_children(ctx context.Context, field graphql
 			return ec.fieldContext_OrgUnit_children(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Children(), nil
+			return ec.Resolvers.OrgUnit().Children(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.OrgUnit) graphql.Marshaler {
@@ -6627,7 +6837,7 @@ func (ec *executionContext) fieldContext_OrgUnit_children(_ context.Context, fie
 		Object:     "OrgUnit",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrgUnit(ctx, field)
 		},
@@ -8404,11 +8614,11 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["principalId"].(*string), fc.Args["subject"].(*string), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["filter"].(*fengqiao.AuditFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.AuditEntry) graphql.Marshaler {
-			return ec.marshalNAuditEntry2ᚕᚖfengqiaoᚐAuditEntryᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖfengqiaoᚋresolversᚐAuditConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8421,7 +8631,7 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AuditEntry(ctx, field)
+			return ec.childFields_AuditConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -10272,6 +10482,83 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj any) (fengqiao.AuditFilter, error) {
+	var it fengqiao.AuditFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"principalId", "subject", "action", "orgCode", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "principalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("principalId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrincipalID = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "orgCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orgCode"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrgCode = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditFilter unmarshals raw into the AuditFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditFilter(ctx context.Context, raw any) (fengqiao.AuditFilter, error) {
+	var out fengqiao.AuditFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj any) (fengqiao.EventFilter, error) {
 	var it fengqiao.EventFilter
 	if obj == nil {
@@ -10407,6 +10694,82 @@ func (ec *executionContext) _AlertFigure(ctx context.Context, sel ast.SelectionS
 		case "disposalRate":
 			out.Values[i] = ec._AlertFigure_disposalRate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditConnectionImplementors = []string{"AuditConnection"}
+
+func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.SelectionSet, obj *AuditConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditConnection")
+		case "edges":
+			out.Values[i] = ec._AuditConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEdgeImplementors = []string{"AuditEdge"}
+
+func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet, obj *AuditEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -11351,10 +11714,11 @@ func (ec *executionContext) _OrgUnit(ctx context.Context, sel ast.SelectionSet, 
 					return ec._OrgUnit_parent(ctx, field, obj)
 				})
 		case "children":
-			out.Values[i] = ec._OrgUnit_children(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrgUnit_children(ctx, field, obj)
+				})
 		case "path":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -12656,11 +13020,19 @@ func (ec *executionContext) marshalNAlertFigure2ᚕfengqiaoᚐAlertFigureᚄ(ctx
 	return ret
 }
 
-func (ec *executionContext) marshalNAuditEntry2ᚕᚖfengqiaoᚐAuditEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.AuditEntry) graphql.Marshaler {
+func (ec *executionContext) marshalNAuditConnection2ᚖfengqiaoᚋresolversᚐAuditConnection(ctx context.Context, sel ast.SelectionSet, v *AuditConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditConnection!")
+		return graphql.Null
+	}
+	return ec._AuditConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEdge2ᚕᚖfengqiaoᚋresolversᚐAuditEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*AuditEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNAuditEntry2ᚖfengqiaoᚐAuditEntry(ctx, sel, v[i])
+		return ec.marshalNAuditEdge2ᚖfengqiaoᚋresolversᚐAuditEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -12670,6 +13042,14 @@ func (ec *executionContext) marshalNAuditEntry2ᚕᚖfengqiaoᚐAuditEntryᚄ(ct
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNAuditEdge2ᚖfengqiaoᚋresolversᚐAuditEdge(ctx context.Context, sel ast.SelectionSet, v *AuditEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEdge!")
+		return graphql.Null
+	}
+	return ec._AuditEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAuditEntry2ᚖfengqiaoᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *fengqiao.AuditEntry) graphql.Marshaler {
@@ -13484,6 +13864,14 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalOAuditFilter2ᚖfengqiaoᚐAuditFilter(ctx context.Context, v any) (*fengqiao.AuditFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

@@ -10,6 +10,17 @@ import (
 	"strconv"
 )
 
+// A page of the audit log, newest first.
+type AuditConnection struct {
+	Edges    []*AuditEdge `json:"edges"`
+	PageInfo *PageInfo    `json:"pageInfo"`
+}
+
+type AuditEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *fengqiao.AuditEntry `json:"node"`
+}
+
 // 查询入口。每个查询都限定在调用者所属组织单元的子树之内：村社令牌只看得到本村社的数据，统计数字也一样。
 // The root of every read. Every field is scoped to the caller's org subtree.
 type Query struct {

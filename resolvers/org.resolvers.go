@@ -18,6 +18,17 @@ func (r *orgUnitResolver) Parent(ctx context.Context, obj *fengqiao.OrgUnit) (*f
 	return nil, nil
 }
 
+// Children is the resolver for the children field.
+func (r *orgUnitResolver) Children(ctx context.Context, obj *fengqiao.OrgUnit) ([]*fengqiao.OrgUnit, error) {
+	var out []*fengqiao.OrgUnit
+	for _, c := range obj.Children() {
+		if visible(ctx, c.Code) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
 // Path is the resolver for the path field.
 func (r *orgUnitResolver) Path(ctx context.Context, obj *fengqiao.OrgUnit) ([]*fengqiao.OrgUnit, error) {
 	out := make([]*fengqiao.OrgUnit, len(obj.Path))

@@ -22,12 +22,12 @@ func (r *organizationResolver) Chains(ctx context.Context, obj *fengqiao.Organiz
 
 // IDNumber is the resolver for the idNumber field.
 func (r *personResolver) IDNumber(ctx context.Context, obj *fengqiao.Person) (*string, error) {
-	return personalData(ctx, obj.IDNumber, fengqiao.MaskIDNumber), nil
+	return r.personalData(ctx, obj.ID, obj.IDNumber, fengqiao.MaskIDNumber)
 }
 
 // Phone is the resolver for the phone field.
 func (r *personResolver) Phone(ctx context.Context, obj *fengqiao.Person) (*string, error) {
-	return personalData(ctx, obj.Phone, fengqiao.MaskPhone), nil
+	return r.personalData(ctx, obj.ID, obj.Phone, fengqiao.MaskPhone)
 }
 
 // Events is the resolver for the events field.

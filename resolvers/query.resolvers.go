@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"fengqiao"
+	"strconv"
 	"time"
 )
 
@@ -99,7 +100,7 @@ func (r *queryResolver) Project(ctx context.Context, code string) (*fengqiao.Pro
 		return nil, err
 	}
 	p, err := r.Sync.Project(code)
-	if fengqiao.ErrorCode(err) == fengqiao.ENOTFOUND {
+	if fengqiao.ErrorCode(err) == fengqiao.ENOTFOUND || err == nil && !r.visibleProject(ctx, p) {
 		return nil, nil
 	}
 	return p, err
@@ -110,7 +111,14 @@ func (r *queryResolver) Place(ctx context.Context, address string) (*Place, erro
 	if _, err := principal(ctx); err != nil {
 		return nil, err
 	}
-	return &Place{Address: address, OrgUnit: r.Tree.Locate(address)}, nil
+	if err := checkLength("地址", &address, MaxAddressRunes); err != nil {
+		return nil, err
+	}
+	place := &Place{Address: address}
+	if unit := r.Tree.Locate(address); unit != nil && visible(ctx, unit.Code) {
+		place.OrgUnit = unit
+	}
+	return place, nil
 }
 
 // Chain is the resolver for the chain field.
@@ -130,15 +138,13 @@ func (r *queryResolver) Chain(ctx context.Context, id string) (*ChainView, error
 
 // Chains is the resolver for the chains field.
 func (r *queryResolver) Chains(ctx context.Context, minSize *int, first *int) ([]*ChainView, error) {
-	n, size := 20, 2
-	if first != nil {
-		n = *first
-	}
+	size := 2
 	if minSize != nil {
 		size = *minSize
 	}
-	if n < 0 || n > fengqiao.MaxPageSize {
-		return nil, fengqiao.Errorf(fengqiao.ELIMIT, "每页条数须在0到%d之间，收到%d", fengqiao.MaxPageSize, n)
+	n, err := pageSize(first, 20)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := principal(ctx); err != nil {
 		return nil, err
@@ -216,7 +222,7 @@ func (r *queryResolver) RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatu
 }
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, principalID *string, subject *string, first *int) ([]*fengqiao.AuditEntry, error) {
+func (r *queryResolver) AuditLog(ctx context.Context, filter *fengqiao.AuditFilter, first *int, after *string) (*AuditConnection, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -224,28 +230,46 @@ func (r *queryResolver) AuditLog(ctx context.Context, principalID *string, subje
 	if p.Role != fengqiao.RoleAuditor {
 		return nil, fengqiao.Errorf(fengqiao.EFORBIDDEN, "审计日志仅审计员可查看")
 	}
-	n := 50
-	if first != nil {
-		n = *first
+	var f fengqiao.AuditFilter
+	if filter != nil {
+		f = *filter
 	}
-	if n < 0 || n > fengqiao.MaxPageSize {
-		return nil, fengqiao.Errorf(fengqiao.ELIMIT, "每页条数须在0到%d之间，收到%d", fengqiao.MaxPageSize, n)
-	}
-	entries, err := r.Audit.Entries(ctx, fengqiao.AuditFilter{PrincipalID: principalID, Subject: subject}, n)
+	unit, err := r.scope(ctx, f.OrgCode)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*fengqiao.AuditEntry, len(entries))
-	for i := range entries {
-		out[i] = &entries[i]
+	f.OrgCode = &unit
+	n, err := pageSize(first, 50)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	var before uint64
+	if after != nil {
+		if before, err = strconv.ParseUint(*after, 10, 64); err != nil || before == 0 {
+			return nil, fengqiao.Errorf(fengqiao.EINVALID, "分页游标无效：%.40s", *after)
+		}
+	}
+	entries, more, err := r.Audit.Entries(ctx, f, before, n)
+	if err != nil {
+		return nil, err
+	}
+	conn := &AuditConnection{Edges: make([]*AuditEdge, len(entries)), PageInfo: &PageInfo{HasNextPage: more}}
+	for i := range entries {
+		cursor := strconv.FormatUint(entries[i].Seq, 10)
+		conn.Edges[i] = &AuditEdge{Cursor: cursor, Node: &entries[i]}
+		conn.PageInfo.EndCursor = &cursor
+	}
+	return conn, nil
 }
 
 // Connectors is the resolver for the connectors field.
 func (r *queryResolver) Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error) {
-	if _, err := principal(ctx); err != nil {
+	p, err := principal(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if !r.isCounty(p) {
+		return nil, fengqiao.Errorf(fengqiao.EFORBIDDEN, "上游系统接入状态仅县级中心可查看")
 	}
 	states, err := r.Sync.States()
 	if err != nil {

@@ -62,6 +62,9 @@ func (r *Resolver) scopedFilter(ctx context.Context, f *fengqiao.EventFilter) (f
 	if err != nil {
 		return out, err
 	}
+	if err := r.checkFilter(ctx, out); err != nil {
+		return out, err
+	}
 	out.OrgCode = &code
 	if code == r.Tree.Root().Code {
 		out.OrgCode = nil // every indexed event lies in the tree; no filter lets the index count in O(1)
@@ -75,6 +78,19 @@ func visible(ctx context.Context, orgCode string) bool {
 	return p != nil && strings.HasPrefix(orgCode, p.OrgCode)
 }
 
+// pageSize returns the page size asked for, or dflt, refusing one outside
+// 0..MaxPageSize.
+func pageSize(first *int, dflt int) (int, error) {
+	n := dflt
+	if first != nil {
+		n = *first
+	}
+	if n < 0 || n > fengqiao.MaxPageSize {
+		return 0, fengqiao.Errorf(fengqiao.ELIMIT, "每页条数须在0到%d之间，收到%d", fengqiao.MaxPageSize, n)
+	}
+	return n, nil
+}
+
 // connection reads one page of events, newest first, as a Relay connection. The
 // filter must already be scoped.
 func (r *Resolver) connection(ctx context.Context, f fengqiao.EventFilter, first *int, after *string) (*EventConnection, error) {
@@ -82,13 +98,11 @@ func (r *Resolver) connection(ctx context.Context, f fengqiao.EventFilter, first
 }
 
 func (r *Resolver) orderedConnection(ctx context.Context, f fengqiao.EventFilter, first *int, after *string, byRelevance bool) (*EventConnection, error) {
-	q := fengqiao.EventQuery{Filter: f, First: 20, ByRelevance: byRelevance}
-	if first != nil {
-		q.First = *first
+	n, err := pageSize(first, 20)
+	if err != nil {
+		return nil, err
 	}
-	if q.First < 0 || q.First > fengqiao.MaxPageSize {
-		return nil, fengqiao.Errorf(fengqiao.ELIMIT, "每页条数须在0到%d之间，收到%d", fengqiao.MaxPageSize, q.First)
-	}
+	q := fengqiao.EventQuery{Filter: f, First: n, ByRelevance: byRelevance}
 	if after != nil {
 		q.After = *after
 	}
@@ -136,15 +150,4 @@ func (r *Resolver) findParty(ctx context.Context, id string) (*fengqiao.Party, e
 		}
 	}
 	return nil, nil
-}
-
-// personalData returns v as the caller may see it: whole, masked, or null if empty.
-func personalData(ctx context.Context, v string, mask func(string) string) *string {
-	if v == "" {
-		return nil
-	}
-	if !fengqiao.PrincipalFrom(ctx).MaySeePersonalData() {
-		v = mask(v)
-	}
-	return &v
 }

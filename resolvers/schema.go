@@ -22,7 +22,7 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	}
 	cfg.Complexity.Place.Events = func(child int, first *int, _ *string) int { return page(child, first) }
 	cfg.Complexity.Query.Chains = func(child int, _ *int, first *int) int { return page(child, first) }
-	cfg.Complexity.Query.AuditLog = func(child int, _ *string, _ *string, first *int) int { return page(child, first) }
+	cfg.Complexity.Query.AuditLog = func(child int, _ *fengqiao.AuditFilter, first *int, _ *string) int { return page(child, first) }
 	cfg.Complexity.Person.Events = func(child int, first *int, _ *string) int { return page(child, first) }
 	cfg.Complexity.Organization.Events = func(child int, first *int, _ *string) int { return page(child, first) }
 	cfg.Complexity.Project.Events = func(child int, first *int, _ *string) int { return page(child, first) }
