@@ -22,7 +22,7 @@ import (
 // demoSeed fixes the demo world: the same people and cases on every start of a day.
 const demoSeed = 20260101
 
-// demoPrincipals are the three callers the demo hands out tokens for.
+// demoPrincipals are the callers the demo hands out tokens for.
 var demoPrincipals = []struct {
 	key string
 	p   fengqiao.Principal
@@ -31,6 +31,7 @@ var demoPrincipals = []struct {
 	{"town", fengqiao.Principal{ID: "demo-town", Name: "泽国镇分析员", Role: fengqiao.RoleAnalyst, OrgCode: "331081100"}},
 	{"village", fengqiao.Principal{ID: "demo-village", Name: "网格员", Role: fengqiao.RoleGridStaff}},
 	{"auditor", fengqiao.Principal{ID: "demo-auditor", Name: "县审计员", Role: fengqiao.RoleAuditor, OrgCode: "331081"}},
+	{"operator", fengqiao.Principal{ID: "demo-operator", Name: "县中心运维员", Role: fengqiao.RoleOperator, OrgCode: "331081"}},
 }
 
 func (m *Main) demo(ctx context.Context, args []string) error {
