@@ -504,13 +504,17 @@ func TestDemoChainsSearchPortraitsAndAudit(t *testing.T) {
 		t.Fatalf("portrait %+v", portrait)
 	}
 	var log struct {
-		AuditLog []struct{ PrincipalID, Action, Subject, Remote string }
+		AuditLog struct {
+			Edges []struct {
+				Node struct{ PrincipalID, Action, Subject, Remote string }
+			}
+		}
 	}
-	graphQL(t, base, tokens["auditor"], fmt.Sprintf(`{ auditLog(subject: %q) { principalId action subject remote } }`, pid), &log)
-	if len(log.AuditLog) == 0 || log.AuditLog[0].Action != "查看人员" || log.AuditLog[0].PrincipalID != "demo-county" || log.AuditLog[0].Remote == "" {
+	graphQL(t, base, tokens["auditor"], fmt.Sprintf(`{ auditLog(filter: {subject: %q}) { edges { node { principalId action subject remote } } } }`, pid), &log)
+	if edges := log.AuditLog.Edges; len(edges) == 0 || edges[0].Node.Action != "查看人员" || edges[0].Node.PrincipalID != "demo-county" || edges[0].Node.Remote == "" {
 		t.Fatalf("audit log %+v", log)
 	}
-	if errs := graphQLErrors(t, base, county, `{ auditLog { subject } }`); len(errs) == 0 {
+	if errs := graphQLErrors(t, base, county, `{ auditLog { edges { node { subject } } } }`); len(errs) == 0 {
 		t.Fatal("a commander read the audit log")
 	}
 }
