@@ -1,8 +1,12 @@
 # fengqiao — every target works on a fresh machine with Go, Node.js/npm and gcc.
 GO  ?= go
+# The Go patch release with the standard library's security fixes (govulncheck finds
+# html/template and other flaws in go1.26.8); the go command fetches it from the
+# module proxy on first use.
+export GOTOOLCHAIN := go1.26.9
 WEB := gateway/web
 
-.PHONY: demo test build assets check race bench clean
+.PHONY: demo test build assets check race fuzz vulncheck bench clean
 
 # Runs the demo: simulated upstreams + hub + GraphiQL, embedded index, no setup.
 demo: build
@@ -32,6 +36,14 @@ check:
 # The packages with concurrency, under the race detector.
 race: assets
 	$(GO) test -count=1 -race ./cmd/... ./cockpit/... ./connectors/... ./gateway/... ./search/... ./tools/sim/...
+
+# Every fuzz target, briefly (FUZZTIME each, default 10s).
+fuzz:
+	bash .ci/fuzz
+
+# Known vulnerabilities in the code's call graph (docs/operations.md: air-gapped builders).
+vulncheck:
+	bash .ci/vulncheck
 
 bench: build
 	./bin/fengqiao bench
