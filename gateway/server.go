@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -27,7 +29,9 @@ import (
 	"fengqiao/resolvers"
 )
 
-// Config sets the gateway's limits. Zero fields take the defaults.
+// Config sets the gateway's limits. Zero fields take the defaults. Every bound is
+// checked before anything runs, so a hostile request costs the hub milliseconds;
+// each refusal names its limit in Chinese, with extensions.code "limit".
 type Config struct {
 	// MaxDepth is how deeply a query may nest fields. Default 10.
 	MaxDepth int `json:"maxDepth"`
@@ -36,22 +40,70 @@ type Config struct {
 	MaxComplexity int `json:"maxComplexity"`
 	// RequestTimeout bounds each request. Default 15s.
 	RequestTimeout time.Duration `json:"requestTimeout"`
-	// MaxBodyBytes bounds a request body. Default 1 MiB.
+	// MaxBodyBytes bounds a request body (and a websocket message). Default 1 MiB.
 	MaxBodyBytes int64 `json:"maxBodyBytes"`
+
+	// MaxTokens bounds a query document's lexical tokens (names, punctuation,
+	// values). Default 5000.
+	MaxTokens int `json:"maxTokens"`
+	// MaxSelections bounds the selections (fields, fragment spreads, inline
+	// fragments) of a query with its fragments expanded: a fragment's selections
+	// count once for every spread of it. Default 1000.
+	MaxSelections int `json:"maxSelections"`
+	// MaxFragments bounds the fragments a document defines. Default 50.
+	MaxFragments int `json:"maxFragments"`
+	// MaxAliases bounds the aliased fields of a query, fragments expanded; it also
+	// bounds how often one field can be asked for under different names. Default 30.
+	MaxAliases int `json:"maxAliases"`
+	// MaxRepeatedField bounds how often the same field (response name) is asked
+	// for in one selection set, fragments expanded. Default 10.
+	MaxRepeatedField int `json:"maxRepeatedField"`
+	// MaxDirectives bounds the directives of a query, fragments expanded. Default 20.
+	MaxDirectives int `json:"maxDirectives"`
+	// MaxVariables bounds the variables a query declares and a request carries.
+	// Default 50.
+	MaxVariables int `json:"maxVariables"`
+	// MaxListItems bounds every list (and object) written in a query or passed in
+	// a variable. Default 100.
+	MaxListItems int `json:"maxListItems"`
+	// MaxStringLength bounds every string in a query or its variables, in
+	// characters (refused with code "invalid", like the shorter bounds of the
+	// fields that search). Default 10000.
+	MaxStringLength int `json:"maxStringLength"`
+	// MaxErrors bounds the errors of one response; the rest are counted in a last
+	// entry. Default 20.
+	MaxErrors int `json:"maxErrors"`
+	// WebsocketInitTimeout is how long a websocket may stay open without sending
+	// connection_init. Default 5s.
+	WebsocketInitTimeout time.Duration `json:"websocketInitTimeout"`
 }
 
 func (c Config) withDefaults() Config {
-	if c.MaxDepth <= 0 {
-		c.MaxDepth = 10
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if c.MaxComplexity <= 0 {
-		c.MaxComplexity = 20000
-	}
+	def(&c.MaxDepth, 10)
+	def(&c.MaxComplexity, 20000)
+	def(&c.MaxTokens, 5000)
+	def(&c.MaxSelections, 1000)
+	def(&c.MaxFragments, 50)
+	def(&c.MaxAliases, 30)
+	def(&c.MaxRepeatedField, 10)
+	def(&c.MaxDirectives, 20)
+	def(&c.MaxVariables, 50)
+	def(&c.MaxListItems, 100)
+	def(&c.MaxStringLength, 10000)
+	def(&c.MaxErrors, 20)
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 15 * time.Second
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.WebsocketInitTimeout <= 0 {
+		c.WebsocketInitTimeout = 5 * time.Second
 	}
 	return c
 }
@@ -85,7 +137,9 @@ func (s *Server) Handler() http.Handler {
 		// Browsers cannot set headers on a websocket: subscriptions carry the
 		// token in their connection payload, checked by the transport's InitFunc.
 		if isWebsocket(r) {
-			gql.ServeHTTP(w, r)
+			st := &wsState{}
+			defer st.release()
+			gql.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), wsStateKey{}, st)))
 			return
 		}
 		authenticated.ServeHTTP(w, r)
@@ -94,7 +148,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /cockpit", s.cockpit)
 	mux.HandleFunc("GET /assets/", s.assets.serve)
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("GET /metrics", s.tokens.operatorsOnly("运行指标", promhttp.Handler()))
 	for _, wh := range s.webhooks {
 		mux.Handle("POST "+wh.WebhookPath(), wh)
 	}
@@ -107,25 +161,25 @@ func (s *Server) Handler() http.Handler {
 // graphQL returns the GraphQL handler with its transports, limits and error presenter.
 func (s *Server) graphQL() http.Handler {
 	srv := handler.New(resolvers.NewSchema(s.resolver))
+	readLimit := s.cfg.MaxBodyBytes
 	srv.AddTransport(transport.Websocket{
+		Implementation:        wsImplementation{initTimeout: s.cfg.WebsocketInitTimeout},
 		KeepAlivePingInterval: 10 * time.Second,
-		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			token, _ := strings.CutPrefix(payload.Authorization(), "Bearer ")
-			p, err := s.tokens.Verify(strings.TrimSpace(token))
-			if err != nil {
-				return ctx, nil, errors.New(fengqiao.ErrorMessage(err))
-			}
-			return fengqiao.WithPrincipal(ctx, p), nil, nil
-		},
+		PayloadReadLimit:      &readLimit,
+		InitFunc:              s.initWebsocket,
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.AddTransport(httpTransport{cfg: s.cfg, log: s.log})
+	srv.AddTransport(refuseMethod{})
+	documents := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(documents)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(&documentBounds{cfg: s.cfg, checked: documents})
 	srv.Use(&queryLimits{maxDepth: s.cfg.MaxDepth, maxComplexity: s.cfg.MaxComplexity})
 	srv.Use(resolvers.OnceAudit{})
+	srv.Use(errorCap{max: s.cfg.MaxErrors})
+	srv.AroundFields(stopAtDeadline)
 	srv.SetErrorPresenter(s.presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		s.log.Error("resolver panic", "panic", v)
@@ -138,23 +192,48 @@ func (s *Server) graphQL() http.Handler {
 // causes of internal errors are logged, not shown.
 func (s *Server) presentError(ctx context.Context, err error) *gqlerror.Error {
 	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		gerr.Message = timeoutMessage(s.cfg.RequestTimeout)
+		gerr.Extensions = map[string]any{"code": fengqiao.ELIMIT}
+		return gerr
+	case errors.Is(err, context.Canceled): // the caller has gone: nobody reads this
+		gerr.Message = "请求已取消"
+		gerr.Extensions = map[string]any{"code": fengqiao.EINTERNAL}
+		return gerr
+	}
 	var appErr *fengqiao.Error
 	if !errors.As(err, &appErr) {
-		if gerr.Extensions != nil { // parse, validation and limit errors carry their own code
+		switch gerr.Extensions["code"] {
+		case errcode.ValidationFailed, errcode.ParseFailed:
+			// gqlparser's own words name the field or argument at fault.
+			gerr.Message = "查询不符合接口定义：" + gerr.Message
+			gerr.Extensions = map[string]any{"code": fengqiao.EINVALID}
+			return gerr
+		case fengqiao.ELIMIT, fengqiao.EINVALID: // the gateway's own refusals
 			return gerr
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			appErr = fengqiao.Errorf(fengqiao.ELIMIT, "查询超时（上限%s），请缩小查询范围", s.cfg.RequestTimeout)
-		} else {
-			s.log.Error("graphql error", "err", err, "path", gerr.Path.String())
-			appErr = &fengqiao.Error{Code: fengqiao.EINTERNAL, Message: fengqiao.ErrorMessage(err)}
-		}
+		s.log.Error("graphql error", "err", err, "path", gerr.Path.String())
+		appErr = &fengqiao.Error{Code: fengqiao.EINTERNAL, Message: fengqiao.ErrorMessage(err)}
 	} else if appErr.Code == fengqiao.EINTERNAL {
 		s.log.Error("graphql internal error", "err", err, "path", gerr.Path.String())
 	}
 	gerr.Message = appErr.Message
 	gerr.Extensions = map[string]any{"code": appErr.Code}
 	return gerr
+}
+
+func timeoutMessage(limit time.Duration) string {
+	return fmt.Sprintf("查询超时（上限%s），请缩小查询范围", limit)
+}
+
+// stopAtDeadline resolves no field once the request's time is up, so that a query
+// past its deadline stops at the next field instead of running to its end.
+func stopAtDeadline(ctx context.Context, next graphql.Resolver) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return next(ctx)
 }
 
 // limitRequest bounds each request's time and body size. A websocket (a
@@ -215,27 +294,45 @@ func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// healthz answers 200 with each connector's state once every connector has caught
-// up, 503 before.
+// healthz answers 200 once every connector has caught up, 503 before. Without a
+// token it says only that and, per connector, its name, whether it has caught up
+// and its breaker: enough for a load balancer. A county operator or commander
+// sees the counts, the last success and the last error too.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	full := false
+	if _, sent := bearer(r); sent {
+		if _, err := s.tokens.operator(r, "完整健康信息"); err != nil {
+			graphQLError(w, statusOf(err), err)
+			return
+		}
+		full = true
+	}
 	states, err := s.resolver.Sync.States()
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "error", "error": fengqiao.ErrorMessage(err)})
+		body := map[string]any{"status": "error"}
+		if full {
+			body["error"] = fengqiao.ErrorMessage(err)
+		}
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
 	type connector struct {
 		Name          string     `json:"name"`
-		Title         string     `json:"title"`
+		Title         string     `json:"title,omitempty"`
 		Breaker       string     `json:"breaker"`
 		LastError     string     `json:"lastError,omitempty"`
 		CaughtUp      bool       `json:"caughtUp"`
-		RecordsIn     int        `json:"recordsIn"`
-		Quarantined   int        `json:"quarantined"`
+		RecordsIn     *int       `json:"recordsIn,omitempty"`
+		Quarantined   *int       `json:"quarantined,omitempty"`
 		LastSuccessAt *time.Time `json:"lastSuccessAt,omitempty"`
 	}
-	var cs []connector
+	cs := []connector{}
 	for _, st := range states {
-		cs = append(cs, connector{st.Name, st.Title, st.BreakerState, st.LastError, st.CaughtUp, st.RecordsIn, st.Quarantined, st.LastSuccessAt})
+		c := connector{Name: st.Name, Breaker: st.BreakerState, CaughtUp: st.CaughtUp}
+		if full {
+			c.Title, c.LastError, c.RecordsIn, c.Quarantined, c.LastSuccessAt = st.Title, st.LastError, &st.RecordsIn, &st.Quarantined, st.LastSuccessAt
+		}
+		cs = append(cs, c)
 	}
 	status, code := "ready", http.StatusOK
 	if !s.ready() {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,6 +38,28 @@ type testBundle struct {
 	srv    *httptest.Server
 	tokens *gateway.Tokens
 	sync   *fakeSync
+	logs   *syncBuffer // what the server logged
+}
+
+// testKey signs the tokens of the test servers.
+const testKey = "0123456789abcdef0123456789abcdef"
+
+// syncBuffer is a buffer the server's handlers may write to concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // fakeSync stands in for the connector runner.
@@ -56,6 +79,12 @@ func (f *fakeSync) Project(code string) (*fengqiao.Project, error) {
 }
 
 func setup(t *testing.T) *testBundle {
+	t.Helper()
+	return setupWith(t, gateway.Config{})
+}
+
+// setupWith serves the fixture with the gateway configured by cfg.
+func setupWith(t testing.TB, cfg gateway.Config) *testBundle {
 	t.Helper()
 	tree := fengqiao.Wenling()
 	idx, err := search.OpenBleve(filepath.Join(t.TempDir(), "events.bleve"))
@@ -78,16 +107,22 @@ func setup(t *testing.T) *testBundle {
 	if err := idx.Upsert(context.Background(), events); err != nil {
 		t.Fatal(err)
 	}
-	b := &testBundle{tokens: gateway.NewTokens([]byte("0123456789abcdef0123456789abcdef"), tree), sync: &fakeSync{}}
+	b := &testBundle{tokens: gateway.NewTokens([]byte(testKey), tree), sync: &fakeSync{}, logs: &syncBuffer{}}
 	r := &resolvers.Resolver{Tree: tree, Index: idx, Sync: b.sync}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := gateway.NewServer(gateway.Config{}, r, b.tokens, b.sync.ready.Load, log)
+	log := slog.New(slog.NewTextHandler(b.logs, nil))
+	s := gateway.NewServer(cfg, r, b.tokens, b.sync.ready.Load, log)
 	b.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(b.srv.Close)
 	return b
 }
 
 func (b *testBundle) token(t *testing.T, role fengqiao.Role, org string) string {
+	t.Helper()
+	return b.issue(t, role, org)
+}
+
+// issue is token for tests and benchmarks alike.
+func (b *testBundle) issue(t testing.TB, role fengqiao.Role, org string) string {
 	t.Helper()
 	tok, err := b.tokens.Issue(fengqiao.Principal{ID: "u", Name: "测试", Role: role, OrgCode: org}, time.Hour)
 	if err != nil {
@@ -281,7 +316,9 @@ func TestHealthzWaitsForTheFirstSync(t *testing.T) {
 	if status, body := get(); status != http.StatusOK || !strings.Contains(body, `"name":"hotline12345"`) {
 		t.Errorf("healthz when ready = %d %s", status, body)
 	}
-	resp, err := http.Get(b.srv.URL + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+b.token(t, fengqiao.RoleOperator, county))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

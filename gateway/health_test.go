@@ -1,0 +1,155 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"fengqiao"
+	"fengqiao/gateway"
+)
+
+// get fetches path with a bearer token ("" for none).
+func (b *testBundle) get(t *testing.T, path, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// signed returns a token with the given claims, signed with the test servers' key:
+// what a holder of the key could mint outside Tokens.Issue.
+func signed(t testing.TB, role, org string, expires time.Time) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"name": "测试", "role": role, "org": org, "sub": "u", "iss": "fengqiao", "exp": expires.Unix(),
+	}).SignedString([]byte(testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestHealthzShowsItsDetailOnlyToCountyOperators(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.sync.ready.Store(true)
+
+	// A load balancer, without a token, learns whether the hub is ready and each
+	// connector's state, and nothing else.
+	status, body := b.get(t, "/healthz", "")
+	var brief struct {
+		Status     string
+		Connectors []map[string]any
+	}
+	json.Unmarshal([]byte(body), &brief)
+	if status != http.StatusOK || brief.Status != "ready" || len(brief.Connectors) != 1 {
+		t.Fatalf("healthz without a token = %d %s", status, body)
+	}
+	for key := range brief.Connectors[0] {
+		if key != "name" && key != "caughtUp" && key != "breaker" {
+			t.Errorf("healthz without a token shows %q: %s", key, body)
+		}
+	}
+
+	for _, role := range []fengqiao.Role{fengqiao.RoleOperator, fengqiao.RoleCommander} {
+		status, body := b.get(t, "/healthz", b.token(t, role, county))
+		if status != http.StatusOK || !strings.Contains(body, `"recordsIn":5`) || !strings.Contains(body, `"quarantined":1`) || !strings.Contains(body, `"title":"12345政务服务热线"`) {
+			t.Errorf("healthz for a county %s = %d %s", role, status, body)
+		}
+	}
+	for name, tc := range map[string]struct {
+		token  string
+		status int
+	}{
+		"county analyst":  {b.token(t, fengqiao.RoleAnalyst, county), http.StatusForbidden},
+		"town operator":   {b.token(t, fengqiao.RoleOperator, zeguo), http.StatusForbidden},
+		"village grid":    {b.token(t, fengqiao.RoleGridStaff, villageA), http.StatusForbidden},
+		"garbage":         {"abc", http.StatusUnauthorized},
+		"expired":         {signed(t, "OPERATOR", county, time.Now().Add(-time.Minute)), http.StatusUnauthorized},
+		"unknown role":    {signed(t, "SUPERUSER", county, time.Now().Add(time.Hour)), http.StatusUnauthorized},
+		"unknown org":     {signed(t, "OPERATOR", "999", time.Now().Add(time.Hour)), http.StatusUnauthorized},
+		"forged operator": {forgedOperator(t), http.StatusUnauthorized},
+	} {
+		status, body := b.get(t, "/healthz", tc.token)
+		if status != tc.status || !hasChinese.MatchString(body) || strings.Contains(body, "recordsIn") {
+			t.Errorf("healthz for %s = %d %s, want %d with a Chinese message", name, status, body, tc.status)
+		}
+	}
+}
+
+func forgedOperator(t *testing.T) string {
+	tok, err := gateway.NewTokens([]byte("another key, another authority!!"), fengqiao.Wenling()).
+		Issue(fengqiao.Principal{ID: "u", Role: fengqiao.RoleOperator, OrgCode: county}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestMetricsAreForCountyOperatorsOnly(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for name, tc := range map[string]struct {
+		token  string
+		status int
+	}{
+		"no token":         {"", http.StatusUnauthorized},
+		"garbage":          {"abc", http.StatusUnauthorized},
+		"expired operator": {signed(t, "OPERATOR", county, time.Now().Add(-time.Minute)), http.StatusUnauthorized},
+		"county analyst":   {b.token(t, fengqiao.RoleAnalyst, county), http.StatusForbidden},
+		"county auditor":   {b.token(t, fengqiao.RoleAuditor, county), http.StatusForbidden},
+		"town operator":    {b.token(t, fengqiao.RoleOperator, zeguo), http.StatusForbidden},
+		"town commander":   {b.token(t, fengqiao.RoleCommander, zeguo), http.StatusForbidden},
+		"county operator":  {b.token(t, fengqiao.RoleOperator, county), http.StatusOK},
+		"county commander": {b.token(t, fengqiao.RoleCommander, county), http.StatusOK},
+	} {
+		status, body := b.get(t, "/metrics", tc.token)
+		if status != tc.status {
+			t.Errorf("metrics for %s = %d, want %d: %.200s", name, status, tc.status, body)
+		}
+		var r gqlResponse
+		if status != http.StatusOK && (json.Unmarshal([]byte(body), &r) != nil || len(r.Errors) != 1 || !hasChinese.MatchString(r.Errors[0].Message)) {
+			t.Errorf("metrics for %s: refusal without a Chinese message: %s", name, body)
+		}
+		if status == http.StatusOK && !strings.Contains(body, "go_goroutines") {
+			t.Errorf("metrics for %s: %.200s", name, body)
+		}
+	}
+}
+
+func TestTokensOfUnknownRolesAreRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, err := b.tokens.Issue(fengqiao.Principal{ID: "u", Role: "SUPERUSER", OrgCode: county}, time.Hour); fengqiao.ErrorCode(err) != fengqiao.EINVALID || !hasChinese.MatchString(fengqiao.ErrorMessage(err)) {
+		t.Errorf("issuing a SUPERUSER token: %v", err)
+	}
+	for _, role := range []string{"SUPERUSER", "", "commander"} {
+		tok := signed(t, role, county, time.Now().Add(time.Hour))
+		if _, err := b.tokens.Verify(tok); fengqiao.ErrorCode(err) != fengqiao.EUNAUTHORIZED {
+			t.Errorf("verifying a %q token: %v", role, err)
+		}
+		status, r := b.query(t, tok, "{ me { name } }", nil)
+		if code, msg := firstError(t, r); status != http.StatusUnauthorized || code != fengqiao.EUNAUTHORIZED || !strings.Contains(msg, "角色") {
+			t.Errorf("a %q token: status %d, code %q, message %q", role, status, code, msg)
+		}
+	}
+	for _, role := range fengqiao.Roles {
+		if _, err := b.tokens.Verify(signed(t, string(role), county, time.Now().Add(time.Hour))); err != nil {
+			t.Errorf("a %s token refused: %v", role, err)
+		}
+	}
+}
