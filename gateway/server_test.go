@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"fengqiao"
+	"fengqiao/cockpit"
 	"fengqiao/gateway"
 	"fengqiao/resolvers"
 	"fengqiao/search"
@@ -38,7 +39,8 @@ type testBundle struct {
 	srv    *httptest.Server
 	tokens *gateway.Tokens
 	sync   *fakeSync
-	logs   *syncBuffer // what the server logged
+	logs   *syncBuffer     // what the server logged
+	feed   *cockpit.Broker // the live events subscriptions stream
 }
 
 // testKey signs the tokens of the test servers.
@@ -107,8 +109,8 @@ func setupWith(t testing.TB, cfg gateway.Config) *testBundle {
 	if err := idx.Upsert(context.Background(), events); err != nil {
 		t.Fatal(err)
 	}
-	b := &testBundle{tokens: gateway.NewTokens([]byte(testKey), tree), sync: &fakeSync{}, logs: &syncBuffer{}}
-	r := &resolvers.Resolver{Tree: tree, Index: idx, Sync: b.sync}
+	b := &testBundle{tokens: gateway.NewTokens([]byte(testKey), tree), sync: &fakeSync{}, logs: &syncBuffer{}, feed: cockpit.NewBroker()}
+	r := &resolvers.Resolver{Tree: tree, Index: idx, Sync: b.sync, Feed: b.feed.Subscribe}
 	log := slog.New(slog.NewTextHandler(b.logs, nil))
 	s := gateway.NewServer(cfg, r, b.tokens, b.sync.ready.Load, log)
 	b.srv = httptest.NewServer(s.Handler())

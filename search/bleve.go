@@ -26,6 +26,8 @@ import (
 // overlapping bigrams), so any two adjacent characters of a text find it.
 type Bleve struct {
 	index bleve.Index
+	// Tests hook these around the Bleve searches that search runs.
+	searchStarted, searchDone func()
 }
 
 var _ fengqiao.Index = (*Bleve)(nil)
@@ -113,7 +115,7 @@ func (b *Bleve) Lookup(ctx context.Context, ids []string) (map[string]*fengqiao.
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery(ids), len(ids), 0, false)
 	req.Fields = []string{fieldRaw}
-	res, err := b.index.SearchInContext(ctx, req)
+	res, err := b.search(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +163,7 @@ func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.Ev
 		if after != "" {
 			req.SearchAfter = []string{after}
 		}
-		res, err := b.index.SearchInContext(ctx, req)
+		res, err := b.search(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -187,7 +189,7 @@ func (b *Bleve) ranked(ctx context.Context, q fengqiao.EventQuery, after string,
 	req := b.request(q.Filter, size+1)
 	req.From = offset
 	req.SortBy([]string{"-_score", "-" + fieldSortKey})
-	res, err := b.index.SearchInContext(ctx, req)
+	res, err := b.search(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +233,7 @@ func (b *Bleve) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.F
 	for _, field := range facetFields {
 		req.AddFacet(field, bleve.NewFacetRequest(field, 50))
 	}
-	res, err := b.index.SearchInContext(ctx, req)
+	res, err := b.search(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -257,11 +259,47 @@ func (b *Bleve) Count(ctx context.Context, f fengqiao.EventFilter) (int, error) 
 		n, err := b.index.DocCount()
 		return int(n), err
 	}
-	res, err := b.index.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, 0, 0, false))
+	res, err := b.search(ctx, bleve.NewSearchRequestOptions(q, 0, 0, false))
 	if err != nil {
 		return 0, err
 	}
 	return int(res.Total), nil
+}
+
+// search runs a Bleve search until it is done or ctx ends, whichever comes
+// first. Bleve looks at ctx only while it collects hits; building the searchers of
+// a long text (one term per two characters, in each text field) takes as long as
+// it takes. A search whose request has run out of time is left to finish on its
+// own (it holds the index open until then) and its caller gets ctx's error, which
+// the gateway shows as 查询超时.
+func (b *Bleve) search(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if ctx.Done() == nil { // a context that never ends: no need to watch it
+		return b.index.SearchInContext(ctx, req)
+	}
+	type result struct {
+		res *bleve.SearchResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		if b.searchStarted != nil {
+			b.searchStarted()
+		}
+		res, err := b.index.SearchInContext(ctx, req)
+		done <- result{res, err}
+		if b.searchDone != nil {
+			b.searchDone()
+		}
+	}()
+	select {
+	case r := <-done:
+		return r.res, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Close implements fengqiao.Index.

@@ -330,10 +330,17 @@ func (e *Elastic) search(ctx context.Context, body map[string]any) (*esSearchRes
 func (e *Elastic) call(ctx context.Context, req esapi.Request, out any) error {
 	res, err := req.Do(ctx, e.es)
 	if err != nil {
+		if ctx.Err() != nil {
+			// The request ran out of time (or its caller left): not the cluster's fault.
+			return fmt.Errorf("elasticsearch: %w", ctx.Err())
+		}
 		return fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "搜索集群不可用"), err)
 	}
 	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
+	body, err := io.ReadAll(res.Body)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("elasticsearch: %w", ctx.Err())
+	}
 	if res.IsError() {
 		return fmt.Errorf("%w: elasticsearch %s: %.500s", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "搜索集群拒绝请求"), res.Status(), body)
 	}
