@@ -204,13 +204,13 @@ func (s *Server) presentError(ctx context.Context, err error) *gqlerror.Error {
 	}
 	var appErr *fengqiao.Error
 	if !errors.As(err, &appErr) {
-		switch gerr.Extensions["code"] {
-		case errcode.ValidationFailed, errcode.ParseFailed:
+		switch code := gerr.Extensions["code"]; {
+		case code == errcode.ValidationFailed || code == errcode.ParseFailed:
 			// gqlparser's own words name the field or argument at fault.
 			gerr.Message = "查询不符合接口定义：" + gerr.Message
 			gerr.Extensions = map[string]any{"code": fengqiao.EINVALID}
 			return gerr
-		case fengqiao.ELIMIT, fengqiao.EINVALID: // the gateway's own refusals
+		case code != nil: // the gateway's limits, a resolver's own entries: already shown as meant
 			return gerr
 		}
 		s.log.Error("graphql error", "err", err, "path", gerr.Path.String())
