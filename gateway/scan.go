@@ -32,7 +32,11 @@ type scanContext struct {
 	varDepth  int    // containers between the variable and the value
 }
 
-var errNotJSON = &badRequest{status: http.StatusBadRequest, code: fengqiao.EINVALID}
+// Sentinels of the scan, turned into refusals that name where they were found.
+var (
+	errNotJSON = &badRequest{status: http.StatusBadRequest, code: fengqiao.EINVALID}
+	errTooLong = &badRequest{status: http.StatusUnprocessableEntity, code: fengqiao.EINVALID}
+)
 
 // scanBody scans a request body: one JSON object (a batch array, or anything
 // else, is refused) whose "variables" member is bounded.
@@ -113,11 +117,17 @@ func (s *bodyScanner) value(c scanContext) *badRequest {
 		}
 		return s.array(c)
 	case '"':
-		n, bad := s.str()
-		if bad == nil && inVars && n > s.cfg.MaxStringLength {
-			return refused(http.StatusUnprocessableEntity, fengqiao.EINVALID, msgVarString, c.varName, s.cfg.MaxStringLength)
+		limit := -1
+		if inVars {
+			limit = s.cfg.MaxStringLength
 		}
-		return bad
+		if _, bad := s.str(limit); bad != nil {
+			if bad == errTooLong {
+				return refused(http.StatusUnprocessableEntity, fengqiao.EINVALID, msgVarString, c.varName, s.cfg.MaxStringLength)
+			}
+			return bad
+		}
+		return nil
 	}
 	start := s.i
 	for s.i < len(s.b) && !isDelimiter(s.b[s.i]) {
@@ -155,7 +165,7 @@ func (s *bodyScanner) object(c scanContext) *badRequest {
 			return errNotJSON
 		}
 		keyStart := s.i
-		if _, bad := s.str(); bad != nil {
+		if _, bad := s.str(-1); bad != nil {
 			return bad
 		}
 		s.space()
@@ -224,11 +234,14 @@ func (s *bodyScanner) array(c scanContext) *badRequest {
 }
 
 // str scans a string at s.i and returns its length in characters, an escape
-// counting as one.
-func (s *bodyScanner) str() (int, *badRequest) {
+// counting as one; or errTooLong as soon as it is longer than limit (if limit >= 0).
+func (s *bodyScanner) str(limit int) (int, *badRequest) {
 	s.i++ // "
 	n := 0
 	for s.i < len(s.b) {
+		if n > limit && limit >= 0 {
+			return n, errTooLong
+		}
 		switch c := s.b[s.i]; {
 		case c == '"':
 			s.i++
