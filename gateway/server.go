@@ -31,7 +31,8 @@ import (
 
 // Config sets the gateway's limits. Zero fields take the defaults. Every bound is
 // checked before anything runs, so a hostile request costs the hub milliseconds;
-// each refusal names its limit in Chinese, with extensions.code "limit".
+// each refusal names its limit in Chinese, with extensions.code "limit" ("invalid"
+// for a string too long). docs/operations.md has the table.
 type Config struct {
 	// MaxDepth is how deeply a query may nest fields. Default 10.
 	MaxDepth int `json:"maxDepth"`
