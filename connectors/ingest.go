@@ -10,6 +10,36 @@ import (
 	"fengqiao"
 )
 
+// ingest prepares, indexes, links and commits one batch, one batch at a time.
+// Connectors read their upstreams in parallel, but a batch looks up the events it
+// refers to, the events waiting for its own and the known projects, and what it
+// parks or adds must be committed before another batch looks: else a survey parked
+// while its work order is being indexed waits forever, and an event indexed while
+// its project is being stored stays unlinked.
+func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
+	r.ingestMu.Lock()
+	defer r.ingestMu.Unlock()
+	res, err := r.prepare(ctx, name, batch)
+	if err != nil {
+		return res, err
+	}
+	if len(res.indexed) > 0 {
+		if err := r.Index.Upsert(ctx, res.indexed); err != nil {
+			return res, err
+		}
+		if r.Linker != nil {
+			if err := r.Linker.Link(ctx, res.indexed); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := r.State.commit(name, res); err != nil {
+		return res, err
+	}
+	r.addProjects(res.projects)
+	return res, nil
+}
+
 // prepare turns what a connector read into what the runner writes: it keeps the
 // newest version of each record, drops versions older than the index already holds,
 // places events by their address or by the event they refer to, links events to the

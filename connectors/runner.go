@@ -30,6 +30,7 @@ type Runner struct {
 	mu         sync.Mutex
 	live       map[string]*liveState
 	projects   *projectMatcher // loaded from the state on first use
+	ingestMu   sync.Mutex      // one batch at a time through ingest
 }
 
 // liveState is what the runner knows of a connector beyond the persisted state.
@@ -138,24 +139,10 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if err != nil {
 		return false, err
 	}
-	res, err := r.prepare(ctx, name, batch)
+	res, err := r.ingest(ctx, name, batch)
 	if err != nil {
 		return false, err
 	}
-	if len(res.indexed) > 0 {
-		if err := r.Index.Upsert(ctx, res.indexed); err != nil {
-			return false, err
-		}
-		if r.Linker != nil {
-			if err := r.Linker.Link(ctx, res.indexed); err != nil {
-				return false, err
-			}
-		}
-	}
-	if err := r.State.commit(name, res); err != nil {
-		return false, err
-	}
-	r.addProjects(res.projects)
 	if r.Indexed != nil && len(res.indexed) > 0 {
 		r.Indexed(res.indexed)
 	}
