@@ -2,7 +2,6 @@ package connectors
 
 import (
 	"encoding/json"
-	"slices"
 	"time"
 
 	"fengqiao"
@@ -17,7 +16,9 @@ type TimeCursor struct {
 	Page  int       `json:"page"`
 }
 
-// ParseTimeCursor reads a cursor written by String; "" is the start.
+// ParseTimeCursor reads a cursor written by String; "" is the start. A cursor
+// beyond the present (saved before future-dated records were refused) is the
+// start too: what it skipped is read again, and the index absorbs the rest.
 func ParseTimeCursor(s string) (TimeCursor, error) {
 	c := TimeCursor{Page: 1}
 	if s == "" {
@@ -25,6 +26,9 @@ func ParseTimeCursor(s string) (TimeCursor, error) {
 	}
 	if err := json.Unmarshal([]byte(s), &c); err != nil || c.Page < 1 {
 		return c, fengqiao.Errorf(fengqiao.EINVALID, "同步游标无效：%q", s)
+	}
+	if CheckNotFuture("游标", c.Since, time.Now()) != nil {
+		return TimeCursor{Page: 1}, nil
 	}
 	return c, nil
 }
@@ -35,19 +39,44 @@ func (c TimeCursor) String() string {
 	return string(b)
 }
 
-// Advance returns the cursor after reading a page whose records carry the given
-// update times. The upstream sorts pages by update time, but records within a page
-// may come in any order; the cursor moves to the latest. It is the same cursor for
-// an empty page.
-func (c TimeCursor) Advance(times []time.Time) TimeCursor {
-	if len(times) == 0 {
-		return c
+// Advance returns the cursor after reading, at now, a page whose records carry
+// the given update times, and whether the page reached past now. The upstream
+// sorts pages by update time, but records within a page may come in any order;
+// the cursor moves to the latest. It never passes now: a record dated later (a
+// clock running ahead, or a bad date the runner quarantines) would hide every
+// record stamped before it but written after, so such a page ends the sync and
+// is read again at the next. It is the same cursor for an empty page.
+func (c TimeCursor) Advance(times []time.Time, now time.Time) (next TimeCursor, reachedNow bool) {
+	var last time.Time
+	for _, t := range times {
+		if t.After(now) {
+			reachedNow = true
+		} else if t.After(last) {
+			last = t
+		}
 	}
-	last := slices.MaxFunc(times, time.Time.Compare)
-	if last.Equal(c.Since) {
-		return TimeCursor{Since: c.Since, Page: c.Page + 1}
+	switch {
+	case last.After(c.Since):
+		return TimeCursor{Since: last, Page: 1}, reachedNow
+	case len(times) > 0 && !reachedNow:
+		return TimeCursor{Since: c.Since, Page: c.Page + 1}, false // a page of ties at the cursor's time
 	}
-	return TimeCursor{Since: last, Page: 1}
+	return c, reachedNow
+}
+
+// FutureTolerance is how far ahead of the hub's clock an upstream may date a
+// record (clocks drift). A record dated later is quarantined.
+const FutureTolerance = 10 * time.Minute
+
+// CheckNotFuture says in Chinese why a record whose field is dated t, read at
+// now, is refused: it is dated beyond now plus FutureTolerance. It is nil for
+// any other time.
+func CheckNotFuture(field string, t, now time.Time) error {
+	if !t.After(now.Add(FutureTolerance)) {
+		return nil
+	}
+	return fengqiao.Errorf(fengqiao.EINVALID, "%s %s 晚于当前时间超过 %d 分钟，疑为上游时钟或数据有误",
+		field, t.In(CST).Format("2006-01-02 15:04:05"), int(FutureTolerance.Minutes()))
 }
 
 // CST is China Standard Time, in which every upstream writes its times.

@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -40,11 +41,11 @@ func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBa
 	return res, nil
 }
 
-// prepare turns what a connector read into what the runner writes: it keeps the
-// newest version of each record, drops versions older than the index already holds,
-// places events by their address or by the event they refer to, links events to the
-// key projects they mention, validates, and releases events that were waiting for
-// these.
+// prepare turns what a connector read into what the runner writes: it quarantines
+// records dated in the future, keeps the newest version of each record, drops
+// versions older than the index already holds, places events by their address or
+// by the event they refer to, links events to the key projects they mention,
+// validates, and releases events that were waiting for these.
 func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
 	now := time.Now()
 	res := batchResult{cursor: batch.Next, at: now, recordsIn: map[string]int{}}
@@ -58,15 +59,24 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		res.rejected = append(res.rejected, rej)
 	}
 	for _, p := range batch.Projects {
-		if err := p.Validate(r.Tree); err != nil {
+		if err := cmp.Or(CheckNotFuture("更新时间", p.UpdatedAt, now), p.Validate(r.Tree)); err != nil {
 			reject(p.Code, p, err)
 			continue
 		}
 		res.projects = append(res.projects, p)
 		res.recordsIn[name]++
 	}
+	// An event dated in the future would win over every real version after it.
+	var current []*fengqiao.Event
+	for _, e := range batch.Events {
+		if err := CheckNotFuture("更新时间", e.UpdatedAt, now); err != nil {
+			reject(e.SourceID, e, err)
+			continue
+		}
+		current = append(current, e)
+	}
 
-	events := newestByID(batch.Events)
+	events := newestByID(current)
 	known, err := r.Index.Lookup(ctx, idsAndTargets(events))
 	if err != nil {
 		return res, err
@@ -87,8 +97,10 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		res.recordsIn[connector]++
 	}
 	for _, e := range events {
-		if old := known[e.ID]; old != nil && old.UpdatedAt.After(e.UpdatedAt) {
-			res.stale++ // an out-of-order or replayed older version
+		// An out-of-order or replayed older version is dropped; one indexed with a
+		// future date before such were refused does not count.
+		if old := known[e.ID]; old != nil && old.UpdatedAt.After(e.UpdatedAt) && CheckNotFuture("", old.UpdatedAt, now) == nil {
+			res.stale++
 			continue
 		}
 		if e.OrgCode == "" && e.Address != "" {

@@ -47,7 +47,8 @@ func MapRecords[R Record, B ~[]byte](page []B, decode func([]byte, any) error) (
 }
 
 // MapTimePage maps one page of a time-ordered upstream, read at cur asking for
-// pageSize records: Next moves past the page and More says it was full.
+// pageSize records: Next moves past the page and More says it was full and did
+// not reach the present.
 func MapTimePage[R TimeRecord, B ~[]byte](cur TimeCursor, page []B, pageSize int, decode func([]byte, any) error) *fengqiao.SyncBatch {
 	batch, decoded := MapRecords[R](page, decode)
 	var times []time.Time
@@ -58,7 +59,9 @@ func MapTimePage[R TimeRecord, B ~[]byte](cur TimeCursor, page []B, pageSize int
 			times = append(times, t)
 		}
 	}
-	batch.Next = cur.Advance(times).String()
-	batch.More = len(page) >= pageSize // a page may repeat records: more than asked for is full too
+	next, reachedNow := cur.Advance(times, time.Now())
+	batch.Next = next.String()
+	// A page may repeat records: more than asked for is full too.
+	batch.More = len(page) >= pageSize && !reachedNow
 	return batch
 }

@@ -31,6 +31,9 @@ type upstream struct {
 	// expect returns the ids the connector must index and the source ids it must
 	// quarantine.
 	expect func(w *world.World) (sound, broken map[string]bool)
+	// dated adds a sound record numbered id, updated at the given time, and
+	// returns its event id.
+	dated func(c *sim.County, id string, at time.Time) string
 }
 
 // fault is one way an upstream misbehaves.
@@ -100,6 +103,12 @@ var upstreams = []upstream{
 			return sound(w.Hotline, func(o *world.HotlineOrder) string { return fengqiao.EventID(fengqiao.SourceHotline12345, o.GDBH) },
 				func(o *world.HotlineOrder) string { return o.Malformed }, all)
 		},
+		dated: func(c *sim.County, id string, at time.Time) string {
+			o := *soundOne(c.World.Hotline, func(o *world.HotlineOrder) bool { return o.Malformed == "" })
+			o.GDBH, o.Updated, o.GXSJ = id, at, at.In(world.CST).Format(world.HotlineTimeLayout)
+			c.Hotline.Put(&o)
+			return fengqiao.EventID(fengqiao.SourceHotline12345, id)
+		},
 	},
 	{
 		name: "mediation", connector: "mediation", driftFrom: "acceptTime", driftTo: "acceptedAt", driftReason: "受理时间",
@@ -109,6 +118,12 @@ var upstreams = []upstream{
 		expect: func(w *world.World) (map[string]bool, map[string]bool) {
 			return sound(w.Mediation, func(c *world.MediationCase) string { return fengqiao.EventID(fengqiao.SourceMediation, c.CaseNo) },
 				func(c *world.MediationCase) string { return c.Malformed }, all)
+		},
+		dated: func(c *sim.County, id string, at time.Time) string {
+			m := *soundOne(c.World.Mediation, func(m *world.MediationCase) bool { return m.Malformed == "" })
+			m.CaseNo, m.LastModifyTime = id, at.UnixMilli()
+			c.Mediation.Put(&m)
+			return fengqiao.EventID(fengqiao.SourceMediation, id)
 		},
 	},
 	{
@@ -121,6 +136,12 @@ var upstreams = []upstream{
 				func(p *world.PoliceIncident) string { return p.Malformed },
 				func(p *world.PoliceIncident) bool { return p.JQLB == "纠纷" }) // only disputes come in
 		},
+		dated: func(c *sim.County, id string, at time.Time) string {
+			i := *soundOne(c.World.Police, func(i *world.PoliceIncident) bool { return i.Malformed == "" && i.JQLB == "纠纷" })
+			i.JQBH, i.Updated, i.GXSJ = id, at, at.In(world.CST).Format(time.RFC3339)
+			c.Police.Put(&i)
+			return fengqiao.EventID(fengqiao.SourcePolice110, id)
+		},
 	},
 	{
 		name: "court", connector: "court", driftFrom: "larq", driftTo: "filedOn", driftReason: "立案日期",
@@ -131,6 +152,12 @@ var upstreams = []upstream{
 			return sound(w.Court, func(c *world.CourtCase) string { return fengqiao.EventID(fengqiao.SourceCourt, c.AH) },
 				func(c *world.CourtCase) string { return c.Malformed }, all)
 		},
+		dated: func(c *sim.County, id string, at time.Time) string {
+			cs := *soundOne(c.World.Court, func(cs *world.CourtCase) bool { return cs.Malformed == "" })
+			cs.AH, cs.Updated, cs.GXSJ = id, at, at.In(world.CST).Format(world.HotlineTimeLayout)
+			c.Court.Put(&cs)
+			return fengqiao.EventID(fengqiao.SourceCourt, id)
+		},
 	},
 	{
 		name: "city", connector: "citymgmt", driftFrom: "reportTime", driftTo: "reportedAt", driftReason: "reportTime",
@@ -140,6 +167,12 @@ var upstreams = []upstream{
 		expect: func(w *world.World) (map[string]bool, map[string]bool) {
 			return sound(w.City, func(c *world.CityCase) string { return fengqiao.EventID(fengqiao.SourceCityMgmt, c.CaseID) },
 				func(c *world.CityCase) string { return c.Malformed }, all)
+		},
+		dated: func(c *sim.County, id string, at time.Time) string {
+			cs := *soundOne(c.World.City, func(cs *world.CityCase) bool { return cs.Malformed == "" })
+			cs.CaseID, cs.Updated, cs.UpdateTime = id, at, at.In(world.CST).Format(time.RFC3339)
+			c.City.Put(&cs)
+			return fengqiao.EventID(fengqiao.SourceCityMgmt, id)
 		},
 	},
 	{
@@ -154,7 +187,23 @@ var upstreams = []upstream{
 			return sound(w.Surveys, func(s *world.Survey) string { return fengqiao.EventID(fengqiao.SourceSurvey, s.HFID) },
 				func(s *world.Survey) string { return s.Malformed }, all)
 		},
+		dated: func(c *sim.County, id string, at time.Time) string {
+			s := *soundOne(c.World.Surveys, func(s *world.Survey) bool { return s.Malformed == "" })
+			s.HFID, s.Updated, s.GXSJ = id, at, at.UnixMilli()
+			c.Surveys.Put(&s)
+			return fengqiao.EventID(fengqiao.SourceSurvey, id)
+		},
 	},
+}
+
+// soundOne returns the first record that is sound.
+func soundOne[T any](records []T, sound func(T) bool) T {
+	for _, r := range records {
+		if sound(r) {
+			return r
+		}
+	}
+	panic("no sound record")
 }
 
 func newCounty(t *testing.T, malformed float64) *sim.County {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"fengqiao"
+	"fengqiao/connectors"
 	"fengqiao/connectors/manifest"
 )
 
@@ -84,15 +87,15 @@ func (m *Main) connectorCheck(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s", fengqiao.ErrorMessage(err))
 	}
-	tree := fengqiao.Wenling()
+	tree, now := fengqiao.Wenling(), time.Now()
 	bad := 0
 	for i, raw := range raws {
 		e, p, id, err := conn.Map(raw)
 		if err == nil && e != nil {
-			err = checkEvent(tree, e)
+			err = cmp.Or(connectors.CheckNotFuture("更新时间", e.UpdatedAt, now), checkEvent(tree, e))
 		}
 		if err == nil && p != nil {
-			err = p.Validate(tree)
+			err = cmp.Or(connectors.CheckNotFuture("更新时间", p.UpdatedAt, now), p.Validate(tree))
 		}
 		label := fmt.Sprintf("#%d %s", i+1, id)
 		if err != nil {

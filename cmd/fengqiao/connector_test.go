@@ -41,19 +41,21 @@ func TestConnectorNewThenCheck(t *testing.T) {
  {"id":"F1","title":"消防通道堵塞","content":"楼下社区消防通道被占用","createTime":"2026-11-01 09:00:00","updateTime":"2026-11-01 10:00:00","status":"1","areaCode":"331081100010","reporter":"陈明","phone":"19900001234"},
  {"id":"F2","title":"时间写错","createTime":"昨天","updateTime":"2026-11-01 10:00:00","status":"1","areaCode":"331081100010"},
  {"id":"F3","title":"状态未知","createTime":"2026-11-01 09:00:00","updateTime":"2026-11-01 10:00:00","status":"9","areaCode":"331081100010"},
- {"id":"F4","title":"按地址定位","createTime":"2026-11-01 09:00:00","updateTime":"2026-11-01 10:00:00","status":"2","address":"温岭市泽国镇楼下社区中心路1号"}]}}`
+ {"id":"F4","title":"按地址定位","createTime":"2026-11-01 09:00:00","updateTime":"2026-11-01 10:00:00","status":"2","address":"温岭市泽国镇楼下社区中心路1号"},
+ {"id":"F5","title":"日期在未来","createTime":"2026-11-01 09:00:00","updateTime":"2099-01-01 10:00:00","status":"1","areaCode":"331081100010"}]}}`
 	os.WriteFile(filepath.Join(dir, "sample.json"), []byte(sample), 0o644)
 	out, err := run(t, dir, "connector", "check", "fireinspection.yaml", "-sample", "sample.json",
 		"-var", "FIREINSPECTION_URL=http://127.0.0.1:1", "-var", "FIREINSPECTION_KEY=k")
 	if err == nil {
-		t.Fatal("check passed with two broken records")
+		t.Fatal("check passed with three broken records")
 	}
 	for _, want := range []string{
 		`✓ #1 F1 {"ID":"APP:F1"`, `"Status":"IN_PROGRESS"`, `"Name":"陈明"`,
 		`✗ #2 F2：event.reportedAt：时间 "昨天" 不符合格式 2006-01-02 15:04:05`,
 		`✗ #3 F3：event.status：代码表 status 中没有 "9"`,
 		`✓ #4 F4 {"ID":"APP:F4"`, `"OrgCode":"331081100010"`,
-		"共 4 条记录：2 条可入库，2 条有问题",
+		`✗ #5 F5：更新时间 2099-01-01 10:00:00 晚于当前时间超过 10 分钟`,
+		"共 5 条记录：2 条可入库，3 条有问题",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)

@@ -73,7 +73,8 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 			}
 		}
 	}
-	batch.Next, batch.More = cur.Advance(times).String(), len(raws) >= c.m.Pagination.Size
+	next, reachedNow := cur.Advance(times, time.Now())
+	batch.Next, batch.More = next.String(), len(raws) >= c.m.Pagination.Size && !reachedNow
 	return batch, nil
 }
 
