@@ -285,18 +285,56 @@ func (s *State) Project(code string) (*fengqiao.Project, error) {
 	return p, err
 }
 
-// Enqueue appends values to a queue bucket under increasing sequence numbers,
-// durably. Concurrent calls are committed together, so a burst of pushes costs
-// few disk syncs.
-func (s *State) Enqueue(queue string, values ...[]byte) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
+// EnqueueOnce appends value to a queue under the next sequence number, durably,
+// unless key was enqueued to that queue before and is not forgotten yet (see
+// Forget): the key is remembered in the same transaction, so a resend after a
+// crash is still known. It reports whether value was enqueued. Concurrent calls
+// are committed together, so a burst of pushes costs few disk syncs.
+func (s *State) EnqueueOnce(queue, key string, value []byte, at time.Time) (enqueued bool, err error) {
+	sum := sha256.Sum256([]byte(key)) // any length of key fits
+	stamp := binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		enqueued = false // Batch may run this more than once
+		keys, err := tx.CreateBucketIfNotExists([]byte(queue + "/keys"))
+		if err != nil || keys.Get(sum[:]) != nil {
+			return err
+		}
+		byTime, err := tx.CreateBucketIfNotExists([]byte(queue + "/keys-by-time"))
+		if err != nil {
+			return err
+		}
 		b, err := tx.CreateBucketIfNotExists([]byte(queue))
 		if err != nil {
 			return err
 		}
-		for _, v := range values {
-			seq, _ := b.NextSequence()
-			if err := b.Put(seqKey(seq), v); err != nil {
+		if err := keys.Put(sum[:], stamp); err != nil {
+			return err
+		}
+		if err := byTime.Put(append(bytes.Clone(stamp), sum[:]...), []byte{}); err != nil {
+			return err
+		}
+		seq, _ := b.NextSequence()
+		enqueued = true
+		return b.Put(seqKey(seq), value)
+	})
+	return enqueued, err
+}
+
+// Forget drops the keys of a queue enqueued before t: a value under one of them
+// may be enqueued again.
+func (s *State) Forget(queue string, before time.Time) error {
+	limit := binary.BigEndian.AppendUint64(nil, uint64(before.UnixNano()))
+	return s.db.Update(func(tx *bolt.Tx) error {
+		keys, byTime := tx.Bucket([]byte(queue+"/keys")), tx.Bucket([]byte(queue+"/keys-by-time"))
+		if keys == nil || byTime == nil {
+			return nil
+		}
+		c := byTime.Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], limit) < 0; k, _ = c.First() {
+			if err := keys.Delete(k[8:]); err != nil {
+				return err
+			}
+			if err := c.Delete(); err != nil {
 				return err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -42,8 +43,14 @@ type Config struct {
 	// BatchSize is how many stored alerts one sync folds. Default 2000.
 	BatchSize int `json:"batchSize"`
 	// DeviceRefresh is how often the device registry is read again. Default 10m.
-	DeviceRefresh time.Duration             `json:"deviceRefresh"`
-	Upstream      connectors.UpstreamConfig `json:"upstream"`
+	DeviceRefresh time.Duration `json:"deviceRefresh"`
+	// MaxBodyBytes bounds a push; a larger one is answered 413. Default 64 KiB.
+	MaxBodyBytes int64 `json:"maxBodyBytes"`
+	// DedupWindow is how long an alert id is remembered: a push of an id received
+	// within it is answered 200 and dropped. Default 24h; never less than the 10
+	// minutes a signed push stays acceptable.
+	DedupWindow time.Duration             `json:"dedupWindow"`
+	Upstream    connectors.UpstreamConfig `json:"upstream"`
 }
 
 // Connector receives and folds alerts.
@@ -70,7 +77,7 @@ const (
 
 var webhookTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "fengqiao_alert_webhook_total",
-	Help: "Alert pushes received, by outcome (accepted, unsigned, bad_signature, stale, malformed).",
+	Help: "Alert pushes received, by outcome (accepted, duplicate, too_large, unsigned, bad_signature, stale, malformed).",
 }, []string{"outcome"})
 
 // New returns the connector; state stores the inbox and the open incidents.
@@ -84,6 +91,13 @@ func New(cfg Config, state *connectors.State, log *slog.Logger) *Connector {
 	if cfg.DeviceRefresh <= 0 {
 		cfg.DeviceRefresh = 10 * time.Minute
 	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.DedupWindow <= 0 {
+		cfg.DedupWindow = 24 * time.Hour
+	}
+	cfg.DedupWindow = max(cfg.DedupWindow, 2*maxClockSkew)
 	return &Connector{cfg: cfg, state: state, wake: make(chan struct{}, 1),
 		Base: connectors.NewBase("alerts", "感知警情（视频、烟感）", fengqiao.SourceAlert, cfg.Upstream, log)}
 }
@@ -102,6 +116,8 @@ type alert struct {
 	Signal   string `json:"signal"`
 	Time     int64  `json:"time"`
 	Detail   string `json:"detail"`
+	// ReceivedAt is when the webhook stored the alert (Unix ms), set by the hub.
+	ReceivedAt int64 `json:"receivedAt,omitempty"`
 }
 
 type device struct {
@@ -114,14 +130,25 @@ type device struct {
 // maxClockSkew bounds how old or new a push's timestamp may be (replay defence).
 const maxClockSkew = 5 * time.Minute
 
-// ServeHTTP receives a push: 401 without a valid signature, 400 for a body that is
-// not an alert, 202 once it is stored.
+// ServeHTTP receives a push: 413 for a body over MaxBodyBytes, 401 without a
+// valid signature, 400 for a body that is not an alert, 202 once it is stored,
+// and 200 for an alert already received (the platform retrying), stored once.
 func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "只接受 POST", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	// One byte more than the limit tells a body over it from one exactly at it.
+	body, err := io.ReadAll(io.LimitReader(r.Body, c.cfg.MaxBodyBytes+1))
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) || int64(len(body)) > c.cfg.MaxBodyBytes {
+		limit := c.cfg.MaxBodyBytes
+		if tooBig != nil {
+			limit = min(limit, tooBig.Limit) // the server's own bound is lower
+		}
+		webhookTotal.WithLabelValues("too_large").Inc()
+		refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("推送内容过大，上限为 %d 字节", limit))
+		return
+	}
 	if err != nil {
 		http.Error(w, "读取请求失败", http.StatusBadRequest)
 		return
@@ -140,7 +167,8 @@ func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusUnauthorized, "推送签名无效")
 		return
 	}
-	if sec, err := strconv.ParseInt(ts, 10, 64); err != nil || math.Abs(time.Since(time.Unix(sec, 0)).Seconds()) > maxClockSkew.Seconds() {
+	now := time.Now()
+	if sec, err := strconv.ParseInt(ts, 10, 64); err != nil || math.Abs(now.Sub(time.Unix(sec, 0)).Seconds()) > maxClockSkew.Seconds() {
 		webhookTotal.WithLabelValues("stale").Inc()
 		refuse(w, http.StatusUnauthorized, "推送时间戳过期")
 		return
@@ -151,22 +179,32 @@ func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "推送内容不是告警")
 		return
 	}
-	if err := c.state.Enqueue(inbox, body); err != nil {
+	a.ReceivedAt = now.UnixMilli()
+	stored, _ := json.Marshal(a)
+	enqueued, err := c.state.EnqueueOnce(inbox, a.AlertID, stored, now)
+	switch {
+	case err != nil:
 		refuse(w, http.StatusServiceUnavailable, "暂存告警失败，请重试")
-		return
-	}
-	webhookTotal.WithLabelValues("accepted").Inc()
-	select {
-	case c.wake <- struct{}{}:
+	case !enqueued:
+		webhookTotal.WithLabelValues("duplicate").Inc()
+		answer(w, http.StatusOK, "message", "该告警已接收，重复推送不再计入")
 	default:
+		webhookTotal.WithLabelValues("accepted").Inc()
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		w.WriteHeader(http.StatusAccepted)
 	}
-	w.WriteHeader(http.StatusAccepted)
 }
 
-func refuse(w http.ResponseWriter, status int, msg string) {
+func refuse(w http.ResponseWriter, status int, msg string) { answer(w, status, "error", msg) }
+
+// answer writes {field: msg} with status.
+func answer(w http.ResponseWriter, status int, field, msg string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	json.NewEncoder(w).Encode(map[string]string{field: msg})
 }
 
 // incident is the fold of one device's alarms for one condition.
@@ -217,8 +255,12 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 			return nil, err
 		}
 	}
-	// What the saved incidents hold is no longer needed in the inbox.
+	// What the saved incidents hold is no longer needed in the inbox, and ids
+	// older than the window need not be known.
 	if err := c.state.Trim(inbox, saved); err != nil {
+		return nil, err
+	}
+	if err := c.state.Forget(inbox, time.Now().Add(-c.cfg.DedupWindow)); err != nil {
 		return nil, err
 	}
 	queued, err := c.state.Dequeue(inbox, after, c.cfg.BatchSize)
@@ -267,6 +309,11 @@ func (f *folding) fold(ctx context.Context, queued []connectors.Queued) error {
 		}
 		if typeNames[a.Type] == "" {
 			f.rejects = append(f.rejects, fengqiao.Reject{SourceID: a.AlertID, Reason: fmt.Sprintf("未知的告警类型：%s", a.Type), Raw: string(q.Value)})
+			continue
+		}
+		// Dated in the future, it would hold its incident open for every later alarm.
+		if err := connectors.CheckNotFuture("告警时间", time.UnixMilli(a.Time), time.UnixMilli(a.ReceivedAt)); a.ReceivedAt > 0 && err != nil {
+			f.rejects = append(f.rejects, fengqiao.Reject{SourceID: a.AlertID, Reason: fengqiao.ErrorMessage(err), Raw: string(q.Value)})
 			continue
 		}
 		key := a.DeviceID + "|" + a.Type

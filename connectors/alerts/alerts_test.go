@@ -3,9 +3,13 @@ package alerts
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +23,7 @@ import (
 )
 
 type testBundle struct {
+	dir    string
 	county *sim.County
 	conn   *Connector
 	runner *connectors.Runner
@@ -50,7 +55,7 @@ func setup(t *testing.T) *testBundle {
 	r.Add(c)
 	hook := httptest.NewServer(c)
 	t.Cleanup(hook.Close)
-	return &testBundle{county: county, conn: c, runner: r, index: idx, state: st,
+	return &testBundle{dir: dir, county: county, conn: c, runner: r, index: idx, state: st,
 		pusher: &sim.Pusher{URL: hook.URL, Secret: county.Secret}}
 }
 
@@ -225,5 +230,132 @@ func TestAlertStormIsAbsorbed(t *testing.T) {
 		if left, _ = b.state.Len(inbox); left != 0 {
 			t.Fatalf("%d alerts left in the inbox", left)
 		}
+	}
+}
+
+// post sends a body signed as the platform signs it now, and returns the status
+// and the message of the answer.
+func (b *testBundle) post(t *testing.T, url string, body []byte) (int, string) {
+	t.Helper()
+	ts, sig := sim.Sign(b.county.Secret, body, time.Now())
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("X-Timestamp", ts)
+	req.Header.Set("X-Signature", sig)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(msg)
+}
+
+// counted returns how a push changes the webhook's counters.
+func counted(push func()) map[string]float64 {
+	outcomes := []string{"accepted", "duplicate", "too_large", "unsigned", "bad_signature", "stale", "malformed"}
+	before := map[string]float64{}
+	for _, o := range outcomes {
+		before[o] = testutil.ToFloat64(webhookTotal.WithLabelValues(o))
+	}
+	push()
+	diff := map[string]float64{}
+	for _, o := range outcomes {
+		if n := testutil.ToFloat64(webhookTotal.WithLabelValues(o)) - before[o]; n != 0 {
+			diff[o] = n
+		}
+	}
+	return diff
+}
+
+func TestResentAlertsCountOnceEvenAfterARestart(t *testing.T) {
+	b := setup(t)
+	d := b.county.Alerts.Devices()[0]
+	body, _ := json.Marshal(b.county.Alerts.Alert(d, world.AlertTypes[d.Kind][0], "ALARM", time.Now().Add(-time.Minute)))
+	ts, sig := sim.Sign(b.county.Secret, body, time.Now())
+	send := func(url string) int {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("X-Timestamp", ts)
+		req.Header.Set("X-Signature", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var statuses []int
+	got := counted(func() {
+		for range 3 {
+			statuses = append(statuses, send(b.pusher.URL))
+		}
+	})
+	if !slices.Equal(statuses, []int{http.StatusAccepted, http.StatusOK, http.StatusOK}) || got["accepted"] != 1 || got["duplicate"] != 2 || len(got) != 2 {
+		t.Fatalf("the same body three times: statuses %v, counted %v", statuses, got)
+	}
+	b.sync(t)
+	if inc := b.incidents(t); len(inc) != 1 || inc[0].Occurrences != 1 {
+		t.Fatalf("incidents = %+v", inc)
+	}
+
+	// The hub restarts: the same body, and the same alert signed anew, are still
+	// known.
+	b.state.Close()
+	st, err := connectors.OpenState(filepath.Join(b.dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	hook := httptest.NewServer(New(Config{WebhookSecret: b.county.Secret}, st, nil))
+	t.Cleanup(hook.Close)
+	queued, _ := st.Len(inbox)
+	var again int
+	got = counted(func() {
+		statuses = []int{send(hook.URL)}
+		again, _ = b.post(t, hook.URL, body)
+	})
+	if statuses[0] != http.StatusOK || again != http.StatusOK || got["duplicate"] != 2 || len(got) != 1 {
+		t.Fatalf("after a restart: statuses %d and %d, counted %v", statuses[0], again, got)
+	}
+	if n, _ := st.Len(inbox); n != queued {
+		t.Fatalf("the resends after the restart queued %d alerts", n-queued)
+	}
+}
+
+func TestOversizedPushesAreRefusedAsSuch(t *testing.T) {
+	b := setup(t)
+	d := b.county.Alerts.Devices()[0]
+	a := b.county.Alerts.Alert(d, world.AlertTypes[d.Kind][0], "ALARM", time.Now())
+	sized := func(n int) []byte {
+		a.Detail = ""
+		empty, _ := json.Marshal(a)
+		a.Detail = strings.Repeat("x", n-len(empty))
+		body, _ := json.Marshal(a)
+		return body
+	}
+	var status int
+	var msg string
+	got := counted(func() { status, msg = b.post(t, b.pusher.URL, sized(1<<20)) })
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "推送内容过大") || !strings.Contains(msg, "65536 字节") || got["too_large"] != 1 || len(got) != 1 {
+		t.Fatalf("a signed 1 MB alert: %d %s, counted %v", status, msg, got)
+	}
+	if status, msg = b.post(t, b.pusher.URL, sized(64<<10)); status != http.StatusAccepted {
+		t.Fatalf("a signed alert of exactly 64 KiB: %d %s", status, msg)
+	}
+}
+
+func TestFutureDatedAlertsAreQuarantined(t *testing.T) {
+	b := setup(t)
+	d := b.county.Alerts.Devices()[2]
+	typ := world.AlertTypes[d.Kind][0]
+	b.push(t, b.county.Alerts.Alert(d, typ, "ALARM", time.Date(2099, 1, 1, 0, 0, 0, 0, world.CST)))
+	b.sync(t)
+	b.push(t, b.county.Alerts.Alert(d, typ, "ALARM", time.Now()))
+	b.sync(t)
+	q, _ := b.state.Quarantine("alerts")
+	if len(q) != 1 || !strings.Contains(q[0].Reason, "告警时间 2099-01-01 00:00:00 晚于当前时间") {
+		t.Fatalf("quarantine = %+v", q)
+	}
+	if inc := b.incidents(t); len(inc) != 1 || inc[0].Occurrences != 1 || inc[0].UpdatedAt.After(time.Now()) {
+		t.Fatalf("incidents = %+v", inc)
 	}
 }

@@ -28,9 +28,14 @@ type Alerts struct {
 	seq     atomic.Int64
 }
 
-// NewAlerts serves the world's devices.
+// NewAlerts serves the world's devices. Alerts are numbered on from the
+// milliseconds of the day, so that a restarted platform does not reuse the
+// numbers it gave before (the hub drops an alert whose number it has seen).
 func NewAlerts(w *world.World, apiKey string) *Alerts {
-	return &Alerts{APIKey: apiKey, devices: w.Devices}
+	a := &Alerts{APIKey: apiKey, devices: w.Devices}
+	y, m, d := time.Now().In(world.CST).Date()
+	a.seq.Store(time.Since(time.Date(y, m, d, 0, 0, 0, 0, world.CST)).Milliseconds())
+	return a
 }
 
 // Devices returns the registered devices.
