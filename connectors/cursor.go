@@ -27,7 +27,7 @@ func ParseTimeCursor(s string) (TimeCursor, error) {
 	if err := json.Unmarshal([]byte(s), &c); err != nil || c.Page < 1 {
 		return c, fengqiao.Errorf(fengqiao.EINVALID, "同步游标无效：%q", s)
 	}
-	if CheckNotFuture("游标", c.Since, time.Now()) != nil {
+	if beyondTolerance(c.Since, time.Now()) {
 		return TimeCursor{Page: 1}, nil
 	}
 	return c, nil
@@ -72,12 +72,15 @@ const FutureTolerance = 10 * time.Minute
 // now, is refused: it is dated beyond now plus FutureTolerance. It is nil for
 // any other time.
 func CheckNotFuture(field string, t, now time.Time) error {
-	if !t.After(now.Add(FutureTolerance)) {
+	if !beyondTolerance(t, now) {
 		return nil
 	}
 	return fengqiao.Errorf(fengqiao.EINVALID, "%s %s 晚于当前时间超过 %d 分钟，疑为上游时钟或数据有误",
 		field, t.In(CST).Format("2006-01-02 15:04:05"), int(FutureTolerance.Minutes()))
 }
+
+// beyondTolerance reports whether t is later than now plus FutureTolerance.
+func beyondTolerance(t, now time.Time) bool { return t.After(now.Add(FutureTolerance)) }
 
 // CST is China Standard Time, in which every upstream writes its times.
 var CST = time.FixedZone("CST", 8*3600)

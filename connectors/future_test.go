@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"fengqiao"
 	"fengqiao/tools/world"
 )
 
@@ -60,5 +61,31 @@ func futureIsQuarantined(t *testing.T, h *testHub, connector string, dated func(
 	q := h.quarantined(t, connector)
 	if len(q) != 1 || q[0].SourceID != "FUTURE-1" || !strings.Contains(q[0].Reason, "更新时间 2099-01-01 00:00:00 晚于当前时间") {
 		t.Fatalf("quarantine = %+v", q)
+	}
+}
+
+// TestAVersionIndexedWithAFutureDateIsReplaced: a hub that indexed a version dated
+// 2099 before such were refused takes the record's next real version over it.
+func TestAVersionIndexedWithAFutureDateIsReplaced(t *testing.T) {
+	t.Parallel()
+	county := newCounty(t, 0)
+	up := upstreams[0] // 12345
+	h := openHub(t, county.World.Tree, up.build(county, testUpstream))
+	ctx := context.Background()
+	id := up.dated(county, "GD-1", time.Now().Add(-time.Hour))
+	h.syncAll(t)
+	e, err := h.index.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.UpdatedAt = time.Date(2099, 1, 1, 0, 0, 0, 0, world.CST)
+	if err := h.index.Upsert(ctx, []*fengqiao.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Second)
+	up.dated(county, "GD-1", now)
+	h.syncAll(t)
+	if e, err = h.index.Get(ctx, id); err != nil || !e.UpdatedAt.Equal(now) {
+		t.Fatalf("after the real update: %v, %v", e.UpdatedAt, err)
 	}
 }

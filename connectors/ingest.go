@@ -99,7 +99,7 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 	for _, e := range events {
 		// An out-of-order or replayed older version is dropped; one indexed with a
 		// future date before such were refused does not count.
-		if old := known[e.ID]; old != nil && old.UpdatedAt.After(e.UpdatedAt) && CheckNotFuture("", old.UpdatedAt, now) == nil {
+		if old := known[e.ID]; old != nil && old.UpdatedAt.After(e.UpdatedAt) && !beyondTolerance(old.UpdatedAt, now) {
 			res.stale++
 			continue
 		}

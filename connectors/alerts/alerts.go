@@ -311,10 +311,13 @@ func (f *folding) fold(ctx context.Context, queued []connectors.Queued) error {
 			f.rejects = append(f.rejects, fengqiao.Reject{SourceID: a.AlertID, Reason: fmt.Sprintf("未知的告警类型：%s", a.Type), Raw: string(q.Value)})
 			continue
 		}
-		// Dated in the future, it would hold its incident open for every later alarm.
-		if err := connectors.CheckNotFuture("告警时间", time.UnixMilli(a.Time), time.UnixMilli(a.ReceivedAt)); a.ReceivedAt > 0 && err != nil {
-			f.rejects = append(f.rejects, fengqiao.Reject{SourceID: a.AlertID, Reason: fengqiao.ErrorMessage(err), Raw: string(q.Value)})
-			continue
+		// Dated in the future, it would hold its incident open for every later
+		// alarm. (Alerts stored before the hub noted their arrival pass.)
+		if a.ReceivedAt > 0 {
+			if err := connectors.CheckNotFuture("告警时间", time.UnixMilli(a.Time), time.UnixMilli(a.ReceivedAt)); err != nil {
+				f.rejects = append(f.rejects, fengqiao.Reject{SourceID: a.AlertID, Reason: fengqiao.ErrorMessage(err), Raw: string(q.Value)})
+				continue
+			}
 		}
 		key := a.DeviceID + "|" + a.Type
 		inc, ok := f.latest[key]
