@@ -99,7 +99,7 @@ var _ interface {
 	graphql.OperationInterceptor
 } = OnceAudit{}
 
-func (OnceAudit) ExtensionName() string                  { return "OnceAudit" }
+func (OnceAudit) ExtensionName() string                   { return "OnceAudit" }
 func (OnceAudit) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (OnceAudit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
