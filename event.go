@@ -1,9 +1,12 @@
 package fengqiao
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -193,13 +196,53 @@ type Person struct {
 	Name     string
 	IDNumber string `json:",omitempty"` // 身份证号
 	Phone    string `json:",omitempty"`
+	// Accounts are the person's ids in the apps that report them (an app's
+	// 留言用户), each under the app's own scheme.
+	Accounts []Identifier `json:",omitempty"`
+}
+
+// Identifier is one stable way a system knows a person: a scheme and a value.
+// Schemes are SchemeIDNumber, SchemePhone, or an app's account: "<connector>:account".
+type Identifier struct {
+	Scheme string
+	Value  string
+}
+
+// The schemes of the identifiers every system shares.
+const (
+	SchemeIDNumber = "idNumber"
+	SchemePhone    = "phone"
+)
+
+// AccountScheme is the scheme of a person's account in the named app or connector.
+func AccountScheme(app string) string { return app + ":account" }
+
+// Identifiers returns every identifier the person is known by: ID number, phone,
+// then accounts.
+func (p *Person) Identifiers() []Identifier {
+	var out []Identifier
+	if p.IDNumber != "" {
+		out = append(out, Identifier{SchemeIDNumber, p.IDNumber})
+	}
+	if p.Phone != "" {
+		out = append(out, Identifier{SchemePhone, p.Phone})
+	}
+	return append(out, p.Accounts...)
 }
 
 // NewPerson returns a Person whose ID is derived from the strongest identifier given:
-// the ID number, else name and phone, else the name alone within the org unit.
-func NewPerson(name, idNumber, phone, orgCode string) *Person {
+// the ID number, else name and phone, else an app's account, else the name alone
+// within the org unit. The derivation is keyed (SetPersonKey), so an ID cannot be
+// checked against guessed ID numbers or phones.
+func NewPerson(name, idNumber, phone, orgCode string, accounts ...Identifier) *Person {
 	name, idNumber, phone = strings.TrimSpace(name), strings.ToUpper(strings.TrimSpace(idNumber)), strings.TrimSpace(phone)
-	if name == "" && idNumber == "" {
+	var kept []Identifier
+	for _, a := range accounts {
+		if a.Value = strings.TrimSpace(a.Value); a.Scheme != "" && a.Value != "" {
+			kept = append(kept, a)
+		}
+	}
+	if name == "" && idNumber == "" && len(kept) == 0 {
 		return &Person{}
 	}
 	var key string
@@ -208,10 +251,36 @@ func NewPerson(name, idNumber, phone, orgCode string) *Person {
 		key = "id:" + idNumber
 	case phone != "":
 		key = "np:" + name + "/" + phone
+	case len(kept) > 0:
+		key = "ac:" + kept[0].Scheme + "/" + kept[0].Value
 	default:
 		key = "no:" + name + "/" + orgCode
 	}
-	return &Person{ID: "P" + shortHash(key), Name: name, IDNumber: idNumber, Phone: phone}
+	return &Person{ID: "P" + personHash(key), Name: name, IDNumber: idNumber, Phone: phone, Accounts: kept}
+}
+
+// personKey keys person ids. Until SetPersonKey is called it is random for the
+// process: ids are then stable within one run only.
+var personKey atomic.Pointer[[]byte]
+
+func init() {
+	key := make([]byte, 32)
+	rand.Read(key)
+	personKey.Store(&key)
+}
+
+// SetPersonKey sets the secret person ids are derived with. The hub sets it once at
+// start from its data directory, before any connector runs; ids made under another
+// key do not match, so a new key needs a full re-sync.
+func SetPersonKey(key []byte) {
+	k := append([]byte(nil), key...)
+	personKey.Store(&k)
+}
+
+func personHash(s string) string {
+	m := hmac.New(sha256.New, *personKey.Load())
+	m.Write([]byte(s))
+	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
 // Organization is a company or other body (统一社会信用代码 where known).

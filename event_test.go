@@ -1,6 +1,9 @@
 package fengqiao_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"reflect"
 	"testing"
 	"time"
 
@@ -63,6 +66,43 @@ func TestPartyIdentity(t *testing.T) {
 	}
 	if fengqiao.NewOrganization("某公司", "91331081MA0000001X").ID != fengqiao.NewOrganization("某有限公司", "91331081ma0000001x").ID {
 		t.Error("the credit code does not decide an organization's id")
+	}
+}
+
+// A person's id cannot be checked against a guessed ID number: it is keyed by a
+// secret, so the same person has another id under another key, and none is the
+// plain hash of the identifier.
+func TestPersonIDsAreKeyed(t *testing.T) {
+	const idNumber = "331081198001019012"
+	fengqiao.SetPersonKey([]byte("first key"))
+	first := fengqiao.NewPerson("陈明", idNumber, "", "").ID
+	if again := fengqiao.NewPerson("陈明", idNumber, "", "").ID; again != first {
+		t.Fatalf("one key, one person, two ids: %s %s", first, again)
+	}
+	plain := sha256.Sum256([]byte("id:" + idNumber))
+	if first == "P"+hex.EncodeToString(plain[:8]) {
+		t.Fatal("the id is the plain hash of the ID number")
+	}
+	fengqiao.SetPersonKey([]byte("second key"))
+	if second := fengqiao.NewPerson("陈明", idNumber, "", "").ID; second == first {
+		t.Errorf("the id does not depend on the key: %s", second)
+	}
+}
+
+// A person known to an app only by an account is a person, identified by it.
+func TestPersonAccounts(t *testing.T) {
+	t.Parallel()
+	scheme := fengqiao.AccountScheme("messageboard")
+	a := fengqiao.NewPerson("", "", "", "", fengqiao.Identifier{Scheme: scheme, Value: " A0001 "})
+	b := fengqiao.NewPerson("", "", "", "", fengqiao.Identifier{Scheme: scheme, Value: "A0001"})
+	c := fengqiao.NewPerson("", "", "", "", fengqiao.Identifier{Scheme: scheme, Value: "A0002"})
+	if a.ID == "" || a.ID != b.ID || a.ID == c.ID {
+		t.Errorf("accounts do not identify: %q %q %q", a.ID, b.ID, c.ID)
+	}
+	p := fengqiao.NewPerson("陈明", "331081198001019012", "13800001111", "", fengqiao.Identifier{Scheme: scheme, Value: "A0001"}, fengqiao.Identifier{Scheme: scheme})
+	want := []fengqiao.Identifier{{Scheme: fengqiao.SchemeIDNumber, Value: "331081198001019012"}, {Scheme: fengqiao.SchemePhone, Value: "13800001111"}, {Scheme: scheme, Value: "A0001"}}
+	if got := p.Identifiers(); !reflect.DeepEqual(got, want) {
+		t.Errorf("identifiers %v, want %v", got, want)
 	}
 }
 

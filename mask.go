@@ -14,6 +14,20 @@ func MaskIDNumber(s string) string { return maskMiddle(s, 4, 4) }
 // MaskPhone keeps the first three and last four digits: 138****5678.
 func MaskPhone(s string) string { return maskMiddle(s, 3, 4) }
 
+// MaskIdentifier masks an identifier's value by its scheme; an app's account keeps
+// its first character and last two: A*******48.
+func MaskIdentifier(id Identifier) Identifier {
+	switch id.Scheme {
+	case SchemeIDNumber:
+		id.Value = MaskIDNumber(id.Value)
+	case SchemePhone:
+		id.Value = MaskPhone(id.Value)
+	default:
+		id.Value = maskMiddle(id.Value, 1, 2)
+	}
+	return id
+}
+
 func maskMiddle(s string, head, tail int) string {
 	r := []rune(s)
 	if len(r) <= head+tail {

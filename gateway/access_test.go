@@ -46,7 +46,7 @@ var fieldAccess = map[string]access{
 	"Query.chains": inScope, "Query.cockpit": inScope, "Query.trends": inScope,
 	"Query.auditLog": auditorOnly, "Query.connectors": countyOnly,
 
-	"Person.id": inScope, "Person.name": inScope, "Person.idNumber": personal, "Person.phone": personal,
+	"Person.id": inScope, "Person.name": inScope, "Person.idNumber": personal, "Person.phone": personal, "Person.identifiers": personal,
 	"Person.events": inScope, "Person.chains": inScope, "Person.risk": inScope,
 
 	"Organization.id": inScope, "Organization.name": inScope, "Organization.creditCode": inScope,
@@ -312,6 +312,8 @@ func selection(s *ast.Schema, args map[string]string, typ string, f *ast.FieldDe
 			sel += " { totalCount }"
 		case def.Fields.ForName("edges") != nil:
 			sel += " { edges { cursor } }"
+		case def.Fields.ForName("value") != nil:
+			sel += " { value }"
 		default:
 			sel += " { __typename }"
 		}

@@ -205,6 +205,11 @@ type ComplexityRoot struct {
 		Lon func(childComplexity int) int
 	}
 
+	Identifier struct {
+		Scheme func(childComplexity int) int
+		Value  func(childComplexity int) int
+	}
+
 	LiveEvent struct {
 		Event    func(childComplexity int) int
 		ReadAt   func(childComplexity int) int
@@ -243,13 +248,14 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
-		Chains   func(childComplexity int) int
-		Events   func(childComplexity int, first *int, after *string) int
-		ID       func(childComplexity int) int
-		IDNumber func(childComplexity int) int
-		Name     func(childComplexity int) int
-		Phone    func(childComplexity int) int
-		Risk     func(childComplexity int) int
+		Chains      func(childComplexity int) int
+		Events      func(childComplexity int, first *int, after *string) int
+		ID          func(childComplexity int) int
+		IDNumber    func(childComplexity int) int
+		Identifiers func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Phone       func(childComplexity int) int
+		Risk        func(childComplexity int) int
 	}
 
 	Place struct {
@@ -410,6 +416,7 @@ type OrganizationResolver interface {
 type PersonResolver interface {
 	IDNumber(ctx context.Context, obj *fengqiao.Person) (*string, error)
 	Phone(ctx context.Context, obj *fengqiao.Person) (*string, error)
+	Identifiers(ctx context.Context, obj *fengqiao.Person) ([]*fengqiao.Identifier, error)
 	Events(ctx context.Context, obj *fengqiao.Person, first *int, after *string) (*EventConnection, error)
 	Chains(ctx context.Context, obj *fengqiao.Person) ([]*ChainView, error)
 	Risk(ctx context.Context, obj *fengqiao.Person) (*fengqiao.Risk, error)
@@ -1163,6 +1170,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GeoPoint.Lon(childComplexity), true
 
+	case "Identifier.scheme":
+		if e.ComplexityRoot.Identifier.Scheme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identifier.Scheme(childComplexity), true
+	case "Identifier.value":
+		if e.ComplexityRoot.Identifier.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identifier.Value(childComplexity), true
+
 	case "LiveEvent.event":
 		if e.ComplexityRoot.LiveEvent.Event == nil {
 			break
@@ -1339,6 +1359,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.IDNumber(childComplexity), true
+	case "Person.identifiers":
+		if e.ComplexityRoot.Person.Identifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Identifiers(childComplexity), true
 	case "Person.name":
 		if e.ComplexityRoot.Person.Name == nil {
 			break
@@ -2223,12 +2249,26 @@ type Person {
   name: String!
   idNumber: String
   phone: String
+  """
+  Every identifier the person is known by: ID number, phone, and accounts in the
+  apps that report them. Values are masked like idNumber and phone.
+  """
+  identifiers: [Identifier!]!
   "The events that name this person, within the caller's subtree, newest first."
   events(first: Int = 20, after: String): EventConnection!
   "The chains this person's events belong to."
   chains: [Chain!]!
   "The highest risk among the person's newest 100 events, with every reason."
   risk: Risk!
+}
+
+"""
+One way a system knows a person. scheme is idNumber, phone, or an app's account:
+"<connector>:account" (a message board's 留言用户).
+"""
+type Identifier {
+  scheme: String!
+  value: String!
 }
 
 "A company or other body; creditCode is the 统一社会信用代码 where known."
@@ -2808,6 +2848,16 @@ func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
 }
 
+func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scheme":
+		return ec.fieldContext_Identifier_scheme(ctx, field)
+	case "value":
+		return ec.fieldContext_Identifier_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Identifier", field.Name)
+}
+
 func (ec *executionContext) childFields_LiveEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "event":
@@ -2892,6 +2942,8 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_idNumber(ctx, field)
 	case "phone":
 		return ec.fieldContext_Person_phone(ctx, field)
+	case "identifiers":
+		return ec.fieldContext_Person_identifiers(ctx, field)
 	case "events":
 		return ec.fieldContext_Person_events(ctx, field)
 	case "chains":
@@ -6588,6 +6640,52 @@ func (ec *executionContext) fieldContext_GeoPoint_lon(_ context.Context, field g
 	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Identifier_scheme(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Identifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identifier_scheme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scheme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identifier_scheme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identifier", field, false, false, "String")
+}
+
+func (ec *executionContext) _Identifier_value(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Identifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identifier_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identifier_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identifier", field, false, false, "String")
+}
+
 func (ec *executionContext) _LiveEvent_event(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LiveRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7289,6 +7387,38 @@ func (ec *executionContext) _Person_phone(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Person_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Person", field, true, true, "String")
+}
+
+func (ec *executionContext) _Person_identifiers(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_identifiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().Identifiers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Identifier) graphql.Marshaler {
+			return ec.marshalNIdentifier2ᚕᚖfengqiaoᚐIdentifierᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_identifiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Person",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Identifier(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Person_events(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Person) (ret graphql.Marshaler) {
@@ -11627,6 +11757,44 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var identifierImplementors = []string{"Identifier"}
+
+func (ec *executionContext) _Identifier(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.Identifier) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, identifierImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Identifier")
+		case "scheme":
+			out.Values[i] = ec._Identifier_scheme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Identifier_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var liveEventImplementors = []string{"LiveEvent"}
 
 func (ec *executionContext) _LiveEvent(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.LiveRecord) graphql.Marshaler {
@@ -11916,6 +12084,12 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_phone(ctx, field, obj)
+				})
+		case "identifiers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_identifiers(ctx, field, obj)
 				})
 		case "events":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -13304,6 +13478,30 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNIdentifier2ᚕᚖfengqiaoᚐIdentifierᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Identifier) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentifier2ᚖfengqiaoᚐIdentifier(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIdentifier2ᚖfengqiaoᚐIdentifier(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Identifier) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Identifier!")
+		return graphql.Null
+	}
+	return ec._Identifier(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {

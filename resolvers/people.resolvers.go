@@ -30,6 +30,22 @@ func (r *personResolver) Phone(ctx context.Context, obj *fengqiao.Person) (*stri
 	return r.personalData(ctx, obj.ID, obj.Phone, fengqiao.MaskPhone)
 }
 
+// Identifiers is the resolver for the identifiers field.
+func (r *personResolver) Identifiers(ctx context.Context, obj *fengqiao.Person) ([]*fengqiao.Identifier, error) {
+	ids, unmasked := obj.Identifiers(), fengqiao.PrincipalFrom(ctx).MaySeePersonalData()
+	out := make([]*fengqiao.Identifier, len(ids))
+	for i, id := range ids {
+		if !unmasked {
+			id = fengqiao.MaskIdentifier(id)
+		}
+		out[i] = &id
+	}
+	if unmasked && len(ids) > 0 {
+		return out, r.audit(ctx, "查看个人信息", obj.ID)
+	}
+	return out, nil
+}
+
 // Events is the resolver for the events field.
 func (r *personResolver) Events(ctx context.Context, obj *fengqiao.Person, first *int, after *string) (*EventConnection, error) {
 	return r.partyEvents(ctx, obj.ID, first, after)

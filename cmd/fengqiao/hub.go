@@ -55,10 +55,15 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
 		return nil, err
 	}
-	key, err := tokenKey(filepath.Join(cfg.Data, "token.key"))
+	key, err := secretKey(filepath.Join(cfg.Data, "token.key"))
 	if err != nil {
 		return nil, err
 	}
+	personKey, err := secretKey(filepath.Join(cfg.Data, "person.key"))
+	if err != nil {
+		return nil, err
+	}
+	fengqiao.SetPersonKey(personKey)
 	h := &Hub{Tree: fengqiao.Wenling()}
 	h.Tokens = gateway.NewTokens(key, h.Tree)
 	if cfg.Elasticsearch != nil {
@@ -200,8 +205,9 @@ func (h *Hub) Close() {
 	})
 }
 
-// tokenKey reads the token signing key, creating a random one on first start.
-func tokenKey(path string) ([]byte, error) {
+// secretKey reads a secret key (token signing, person ids), creating a random one
+// on first start.
+func secretKey(path string) ([]byte, error) {
 	key, err := os.ReadFile(path)
 	if err == nil && len(key) >= 32 {
 		return key, nil

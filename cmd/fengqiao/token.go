@@ -29,7 +29,7 @@ func (m *Main) token(args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := tokenKey(filepath.Join(cfg.Data, "token.key"))
+	key, err := secretKey(filepath.Join(cfg.Data, "token.key"))
 	if err != nil {
 		return err
 	}
