@@ -512,9 +512,49 @@ func TestIdentifierSearchIsForRolesThatSeeTheIdentifierAndAudited(t *testing.T) 
 	if string(r.Data) != `{"events":{"totalCount":3}}` {
 		t.Errorf("analyst searching a credit code: %s %v", r.Data, r.Errors)
 	}
+	// The auditor reads which identifiers were searched, masked like every phone.
 	entries := b.auditEntries(t, `action: "按标识检索"`)
-	if count(entries, "按标识检索", fixturePhone) != 1 || count(entries, "按标识检索", fixtureCredit) != 1 || len(entries) != 2 {
+	if count(entries, "按标识检索", fengqiao.MaskPhone(fixturePhone)) != 1 || count(entries, "按标识检索", fixtureCredit) != 1 || len(entries) != 2 {
 		t.Errorf("identifier searches audited: %v", entries)
+	}
+	if refused := b.auditEntries(t, `action: "按标识检索（拒绝）"`); len(refused) != 16 {
+		t.Errorf("refused identifier searches audited: %d entries, want 16", len(refused))
+	}
+}
+
+// Attacker's look at the fix of finding 2: the same phone written with other spaces,
+// widths or separators was not taken for a phone but still matched by the index;
+// the auditor read searched phones unmasked and could filter the log by guesses.
+func TestIdentifierSearchCannotBeDisguised(t *testing.T) {
+	t.Parallel()
+	b := setupAccess(t)
+	search := func(id string) string {
+		return fmt.Sprintf(`{ events(filter: {identifier: %q}) { totalCount } }`, id)
+	}
+	fullWidth := strings.Map(func(r rune) rune { return r - '0' + '０' }, fixturePhone)
+	disguises := []string{" " + fixturePhone + "\u00a0", fixturePhone + "\u3000", "\t" + fixturePhone, fullWidth}
+	for _, id := range disguises {
+		r := b.query(t, fengqiao.RoleAnalyst, county, search(id))
+		if code, _ := firstError(t, r); code != fengqiao.EFORBIDDEN {
+			t.Errorf("analyst searching %q: code %q, data %s", id, code, r.Data)
+		}
+		r = b.query(t, fengqiao.RoleCommander, county, search(id))
+		if string(r.Data) != `{"events":{"totalCount":3}}` {
+			t.Errorf("commander searching %q: %s %v", id, r.Data, r.Errors)
+		}
+	}
+	entries := b.auditEntries(t, "")
+	if n := count(entries, "按标识检索（拒绝）", fengqiao.MaskPhone(fixturePhone)); n != len(disguises) {
+		t.Errorf("refused searches audited under the normalized, masked phone: %d of %d: %v", n, len(disguises), entries)
+	}
+	for _, e := range entries {
+		if strings.Contains(fmt.Sprint(e), fixturePhone) {
+			t.Errorf("the auditor reads a phone unmasked: %v", e)
+		}
+	}
+	r := b.query(t, fengqiao.RoleAuditor, county, fmt.Sprintf(`{ auditLog(filter: {subject: %q}) { edges { cursor } } }`, fixturePhone))
+	if code, msg := firstError(t, r); code != fengqiao.EFORBIDDEN || !hasChinese.MatchString(msg) {
+		t.Errorf("auditor filtering the log by a phone: code %q, message %q", code, msg)
 	}
 }
 

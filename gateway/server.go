@@ -138,7 +138,7 @@ func (s *Server) Handler() http.Handler {
 		// Browsers cannot set headers on a websocket: subscriptions carry the
 		// token in their connection payload, checked by the transport's InitFunc.
 		if isWebsocket(r) {
-			st := &wsState{}
+			st := &wsState{remote: r.RemoteAddr}
 			defer st.release()
 			gql.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), wsStateKey{}, st)))
 			return

@@ -27,6 +27,7 @@ var errTokenExpired = errors.New("token expired")
 // implementation (which accepts the connection) and the transport's InitFunc
 // (which authenticates it), through the request context.
 type wsState struct {
+	remote    string // the client's address, for the audit log
 	mu        sync.Mutex
 	conn      *wsConn
 	initTimer *time.Timer
@@ -84,6 +85,9 @@ func (s *Server) initWebsocket(ctx context.Context, payload transport.InitPayloa
 	p, exp, err := s.tokens.verifyUntil(strings.TrimSpace(token))
 	if err != nil {
 		return refuseWebsocket(ctx, err)
+	}
+	if st != nil {
+		p.Remote = st.remote
 	}
 	ctx = fengqiao.WithPrincipal(ctx, p)
 	if st != nil {

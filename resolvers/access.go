@@ -32,22 +32,30 @@ func checkLength(what string, v *string, limit int) error {
 
 // checkFilter bounds a caller's filter and applies the identifier rules: searching
 // by an ID number or a phone needs a role that may see them unmasked (otherwise
-// guessing the hidden digits would recover them), and every identifier search is
-// audited.
-func (r *Resolver) checkFilter(ctx context.Context, f fengqiao.EventFilter) error {
+// guessing the hidden digits would recover them), and every identifier search,
+// refused or not, is audited. The identifier is normalized in f first (width,
+// spaces), so what is judged is what the index is asked.
+func (r *Resolver) checkFilter(ctx context.Context, f *fengqiao.EventFilter) error {
 	if err := checkLength("检索文字", f.Text, MaxTextRunes); err != nil {
 		return err
 	}
 	if err := checkLength("检索标识", f.Identifier, MaxIdentifierRunes); err != nil {
 		return err
 	}
-	if f.Identifier == nil || *f.Identifier == "" {
+	if f.Identifier == nil {
 		return nil
 	}
-	if fengqiao.IsPersonalIdentifier(*f.Identifier) && !fengqiao.PrincipalFrom(ctx).MaySeePersonalData() {
+	id := fengqiao.NormalizeIdentifier(*f.Identifier)
+	if f.Identifier = &id; id == "" {
+		return nil
+	}
+	if fengqiao.IsPersonalIdentifier(id) && !fengqiao.PrincipalFrom(ctx).MaySeePersonalData() {
+		if err := r.audit(ctx, "按标识检索（拒绝）", id); err != nil {
+			return err
+		}
 		return fengqiao.Errorf(fengqiao.EFORBIDDEN, "按身份证号或电话号码检索仅限可查看个人信息的角色（指挥长）")
 	}
-	return r.audit(ctx, "按标识检索", *f.Identifier)
+	return r.audit(ctx, "按标识检索", id)
 }
 
 // personalData returns v as the caller may see it: whole, masked, or null if empty.

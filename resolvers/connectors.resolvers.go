@@ -45,6 +45,7 @@ func (r *connectorStateResolver) Quarantine(ctx context.Context, obj *fengqiao.C
 	if !p.MaySeePersonalData() {
 		for i := range records {
 			records[i].Raw = fengqiao.MaskNumbers(records[i].Raw)
+			records[i].Reason = fengqiao.MaskNumbers(records[i].Reason)
 		}
 	}
 	out := make([]*fengqiao.Reject, len(records))

@@ -234,6 +234,9 @@ func (r *queryResolver) AuditLog(ctx context.Context, filter *fengqiao.AuditFilt
 	if filter != nil {
 		f = *filter
 	}
+	if f.Subject != nil && fengqiao.IsPersonalIdentifier(*f.Subject) {
+		return nil, fengqiao.Errorf(fengqiao.EFORBIDDEN, "审计员不可按身份证号或电话号码筛选审计日志")
+	}
 	unit, err := r.scope(ctx, f.OrgCode)
 	if err != nil {
 		return nil, err
@@ -255,6 +258,7 @@ func (r *queryResolver) AuditLog(ctx context.Context, filter *fengqiao.AuditFilt
 	}
 	conn := &AuditConnection{Edges: make([]*AuditEdge, len(entries)), PageInfo: &PageInfo{HasNextPage: more}}
 	for i := range entries {
+		entries[i].Subject = fengqiao.MaskNumbers(entries[i].Subject) // an identifier searched for
 		cursor := strconv.FormatUint(entries[i].Seq, 10)
 		conn.Edges[i] = &AuditEdge{Cursor: cursor, Node: &entries[i]}
 		conn.PageInfo.EndCursor = &cursor

@@ -62,7 +62,7 @@ func (r *Resolver) scopedFilter(ctx context.Context, f *fengqiao.EventFilter) (f
 	if err != nil {
 		return out, err
 	}
-	if err := r.checkFilter(ctx, out); err != nil {
+	if err := r.checkFilter(ctx, &out); err != nil {
 		return out, err
 	}
 	out.OrgCode = &code
