@@ -298,14 +298,15 @@ func (c *Connector) mapParties(rec any, orgCode string) ([]fengqiao.Party, error
 				}
 				vals[f] = v
 			}
-			if vals["name"] == "" {
-				continue // no party named
-			}
 			p := fengqiao.Party{Role: role}
 			if len(cp.person) > 0 {
-				p.Person = fengqiao.NewPerson(vals["name"], vals["idNumber"], vals["phone"], orgCode)
+				account := fengqiao.Identifier{Scheme: fengqiao.AccountScheme(c.m.Name), Value: vals["account"]}
+				p.Person = fengqiao.NewPerson(vals["name"], vals["idNumber"], vals["phone"], orgCode, account)
 			} else {
 				p.Organization = fengqiao.NewOrganization(vals["name"], vals["creditCode"])
+			}
+			if p.PartyID() == "" {
+				continue // no party named
 			}
 			out = append(out, p)
 		}

@@ -154,7 +154,7 @@ var (
 	eventFields = set("kind", "title", "content", "category", "occurredAt", "reportedAt", "status", "handlingLevel",
 		"orgCode", "address", "lat", "lon", "outcome", "refersTo", "projectCode", "deadline", "resolvedAt", "updatedAt")
 	projectFields = set("code", "name", "class", "subclass", "orgCode", "address", "progress", "ownerName", "ownerCreditCode", "updatedAt")
-	partyFields   = map[string]map[string]bool{"person": set("name", "idNumber", "phone"), "organization": set("name", "creditCode")}
+	partyFields   = map[string]map[string]bool{"person": set("name", "idNumber", "phone", "account"), "organization": set("name", "creditCode")}
 )
 
 func set(names ...string) map[string]bool {

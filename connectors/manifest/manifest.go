@@ -102,7 +102,7 @@ type PartyMapping struct {
 	Each         string            `json:"each"`
 	When         string            `json:"when"`
 	Role         string            `json:"role"`
-	Person       map[string]string `json:"person"`       // name, idNumber, phone
+	Person       map[string]string `json:"person"`       // name, idNumber, phone, account (the app's own user id)
 	Organization map[string]string `json:"organization"` // name, creditCode
 }
 
