@@ -24,10 +24,13 @@ func (m *Main) chainsCommand(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "eval" {
 		return m.chainsEval(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "realtext" {
+		return m.chainsRealText(ctx, args[1:])
+	}
 	if len(args) > 0 && args[0] == "linkcost" {
 		return m.linkCost(args[1:])
 	}
-	return fmt.Errorf("用法：fengqiao chains eval [-scale S] | fengqiao chains linkcost [-sizes 100000,1000000]")
+	return fmt.Errorf("用法：fengqiao chains eval [-scale S] | fengqiao chains realtext -csv 文件 | fengqiao chains linkcost [-sizes 100000,1000000]")
 }
 
 // chainsEval syncs a simulated county and measures the chains against the world's
