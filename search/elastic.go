@@ -167,7 +167,9 @@ func (e *Elastic) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.
 	size := pageSize(q.First)
 	body := map[string]any{"query": esQuery(q.Filter), "size": size + 1, "track_total_hits": true, "_source": []string{fieldRaw}}
 	if q.Filter.Text != nil && *q.Filter.Text != "" {
-		body["highlight"] = map[string]any{"pre_tags": []string{"<mark>"}, "post_tags": []string{"</mark>"},
+		// The html encoder escapes the text around the tags: a citizen's own markup
+		// comes back as text, never as markup the cockpit would render.
+		body["highlight"] = map[string]any{"pre_tags": []string{"<mark>"}, "post_tags": []string{"</mark>"}, "encoder": "html",
 			"fields": map[string]any{fieldTitle: map[string]any{}, fieldContent: map[string]any{}}}
 	}
 	offset := 0

@@ -129,6 +129,9 @@ func TestElasticRequestsArePinned(t *testing.T) {
 		t.Fatalf("page = %+v", first)
 	}
 	golden(t, "search_newest.txt", rec.requests[2])
+	if !strings.Contains(rec.requests[2].Body, `"encoder":"html"`) {
+		t.Errorf("highlight request %s: want the html encoder, so the text around <mark> comes back escaped", rec.requests[2].Body)
+	}
 	e, rec = openRecorded(t, `{"hits":{"total":{"value":0},"hits":[]}}`)
 	if _, err := e.Search(ctx, fengqiao.EventQuery{First: 20, After: first.Cursors[0]}); err != nil {
 		t.Fatal(err)

@@ -212,6 +212,29 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 	})
 
+	t.Run("HighlightsAreEscaped", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		a := event(fengqiao.SourceHotline12345, "XSS", "331081100010", base)
+		a.Title = `噪音扰民<img src=x onerror="alert(1)">`
+		a.Content = `夜间噪音<script>alert(document.cookie)</script>扰民 & "施工"`
+		mustUpsert(t, idx, a)
+		noise := "噪音"
+		page, err := idx.Search(ctx, fengqiao.EventQuery{Filter: fengqiao.EventFilter{Text: &noise}, First: 10, ByRelevance: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Highlights) != 1 || len(page.Highlights[0]) == 0 {
+			t.Fatalf("highlights = %q, want fragments of the one event", page.Highlights)
+		}
+		for _, frag := range page.Highlights[0] {
+			bare := strings.NewReplacer("<mark>", "", "</mark>", "").Replace(frag)
+			if strings.ContainsAny(bare, `<>"`) || !strings.Contains(frag, "<mark>") {
+				t.Errorf("fragment %q: want the citizen's text escaped and only <mark> as markup", frag)
+			}
+		}
+	})
+
 	t.Run("CockpitFilters", func(t *testing.T) {
 		t.Parallel()
 		idx := open(t)
