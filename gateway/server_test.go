@@ -85,8 +85,9 @@ func setup(t *testing.T) *testBundle {
 	return setupWith(t, gateway.Config{})
 }
 
-// setupWith serves the fixture with the gateway configured by cfg.
-func setupWith(t testing.TB, cfg gateway.Config) *testBundle {
+// setupWith serves the fixture with the gateway configured by cfg; each of with
+// may change the resolver before it is served.
+func setupWith(t testing.TB, cfg gateway.Config, with ...func(*resolvers.Resolver)) *testBundle {
 	t.Helper()
 	tree := fengqiao.Wenling()
 	idx, err := search.OpenBleve(filepath.Join(t.TempDir(), "events.bleve"))
@@ -111,6 +112,9 @@ func setupWith(t testing.TB, cfg gateway.Config) *testBundle {
 	}
 	b := &testBundle{tokens: gateway.NewTokens([]byte(testKey), tree), sync: &fakeSync{}, logs: &syncBuffer{}, feed: cockpit.NewBroker()}
 	r := &resolvers.Resolver{Tree: tree, Index: idx, Sync: b.sync, Feed: b.feed.Subscribe}
+	for _, f := range with {
+		f(r)
+	}
 	log := slog.New(slog.NewTextHandler(b.logs, nil))
 	s := gateway.NewServer(cfg, r, b.tokens, b.sync.ready.Load, log)
 	b.srv = httptest.NewServer(s.Handler())
