@@ -1,6 +1,8 @@
 package resolvers
 
 import (
+	"math"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"fengqiao"
@@ -15,7 +17,7 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 		if first != nil {
 			n = max(*first, 1)
 		}
-		return 1 + n*child
+		return 1 + saturatingMul(n, child)
 	}
 	cfg.Complexity.Query.Events = func(child int, _ *fengqiao.EventFilter, first *int, _ *string, _ *EventOrder) int {
 		return page(child, first)
@@ -28,4 +30,18 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg.Complexity.Project.Events = func(child int, first *int, _ *string) int { return page(child, first) }
 	cfg.Complexity.ConnectorState.Quarantine = func(child int, first *int) int { return page(child, first) }
 	return NewExecutableSchema(cfg)
+}
+
+// saturatingMul is a × b for a ≥ 1, or the largest int (less one, so that one
+// more can be added) where that would overflow: a page size an attacker chose
+// cannot wrap a query's cost around to a small number. A negative b counts as 0.
+func saturatingMul(a, b int) int {
+	const most = math.MaxInt - 1
+	if b <= 0 {
+		return 0
+	}
+	if a > most/b {
+		return most
+	}
+	return a * b
 }
