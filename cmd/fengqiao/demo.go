@@ -79,15 +79,16 @@ func (m *Main) demo(ctx context.Context, args []string) error {
   GraphQL：  %s/graphql
   驾驶舱：   %s/cockpit#token=%s
   查询台：   %s/graphiql#token=%s
-  健康检查： %s/healthz     指标：%s/metrics
+  健康检查： %s/healthz     指标：%s/metrics（详细健康信息与指标须携带县级运维员或指挥长令牌）
   令牌（已写入 %s）：
-    县级 county：  %s
-    镇级 town：    %s
-    村级 village： %s
-    审计 auditor： %s
+    县级 county：   %s
+    镇级 town：     %s
+    村级 village：  %s
+    审计 auditor：  %s
+    运维 operator： %s
 `, len(w.Hotline), len(w.Mediation), len(w.Police), len(w.Court), len(w.City), len(w.Surveys), len(w.Projects), len(w.Devices),
 		base, base, tokens["county"], base, tokens["county"], base, base,
-		filepath.Join(*data, "demo-tokens.json"), tokens["county"], tokens["town"], tokens["village"], tokens["auditor"])
+		filepath.Join(*data, "demo-tokens.json"), tokens["county"], tokens["town"], tokens["village"], tokens["auditor"], tokens["operator"])
 	if m.Started != nil {
 		m.Started(hub)
 	}
