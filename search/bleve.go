@@ -7,23 +7,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"fengqiao"
 )
 
-// Bleve is the embedded index: one Bleve (scorch) directory on disk.
-// Chinese text is analyzed by Bleve's cjk analyzer (width folding, lower case,
-// overlapping bigrams), so any two adjacent characters of a text find it.
+// Bleve is the embedded index: one Bleve (scorch) directory on disk. Text fields
+// hold grams (textGrams), split on whitespace; a text query is a phrase of grams.
 type Bleve struct {
 	index bleve.Index
 	// Tests hook these around the Bleve searches that search runs.
@@ -32,19 +35,125 @@ type Bleve struct {
 
 var _ fengqiao.Index = (*Bleve)(nil)
 
-// OpenBleve opens the index in dir, creating it if dir does not hold one.
+// formatKey is the index's internal key for the textFormat of its documents.
+var formatKey = []byte("fengqiao.textFormat")
+
+// OpenBleve opens the index in dir, creating it if dir does not hold one. An
+// index whose text was indexed in another format is rebuilt first, once, from
+// the events it stores.
 func OpenBleve(dir string) (*Bleve, error) {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		// A rebuild that stopped between its two renames left the index here.
+		if err := os.Rename(dir+".old", dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
 	idx, err := bleve.Open(dir)
 	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
 		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 			return nil, err
 		}
-		idx, err = bleve.New(dir, eventMapping())
+		idx, err = newBleveIndex(dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open bleve index %s: %w", dir, err)
 	}
+	format, err := idx.GetInternal(formatKey)
+	if err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("open bleve index %s: %w", dir, err)
+	}
+	if string(format) != textFormat {
+		if err := rebuild(idx, dir); err != nil {
+			return nil, fmt.Errorf("rebuild bleve index %s: %w", dir, err)
+		}
+		if idx, err = bleve.Open(dir); err != nil {
+			return nil, fmt.Errorf("open bleve index %s: %w", dir, err)
+		}
+	}
+	// A rebuild that stopped after its renames left the old index beside.
+	if err := os.RemoveAll(dir + ".old"); err != nil {
+		idx.Close()
+		return nil, err
+	}
 	return &Bleve{index: idx}, nil
+}
+
+// newBleveIndex creates an empty index in dir.
+func newBleveIndex(dir string) (bleve.Index, error) {
+	idx, err := bleve.New(dir, eventMapping())
+	if err == nil {
+		err = idx.SetInternal(formatKey, []byte(textFormat))
+	}
+	return idx, err
+}
+
+// rebuild indexes the events stored in old anew, in a new index that then takes
+// old's place in dir. It closes old.
+func rebuild(old bleve.Index, dir string) error {
+	tmp := dir + ".rebuild"
+	if err := os.RemoveAll(tmp); err != nil {
+		old.Close()
+		return err
+	}
+	idx, err := newBleveIndex(tmp)
+	if err != nil {
+		old.Close()
+		return err
+	}
+	err = copyEvents(&Bleve{index: old}, &Bleve{index: idx})
+	if err := errors.Join(err, old.Close(), idx.Close()); err != nil {
+		return err
+	}
+	if err := os.Rename(dir, dir+".old"); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+// copyEvents upserts every event stored in from into to, a thousand at a time.
+func copyEvents(from, to *Bleve) error {
+	adv, err := from.index.Advanced()
+	if err != nil {
+		return err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	ids, err := r.DocIDReaderAll()
+	if err != nil {
+		return err
+	}
+	defer ids.Close()
+	var batch []string
+	for {
+		id, err := ids.Next()
+		if err != nil {
+			return err
+		}
+		if id != nil {
+			ext, err := r.ExternalID(id)
+			if err != nil {
+				return err
+			}
+			batch = append(batch, ext)
+		}
+		if len(batch) == 1000 || id == nil && len(batch) > 0 {
+			found, err := from.Lookup(context.Background(), batch)
+			if err != nil {
+				return err
+			}
+			if err := to.Upsert(context.Background(), slices.Collect(maps.Values(found))); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+		if id == nil {
+			return nil
+		}
+	}
 }
 
 // eventMapping indexes the searchable fields of an event document; the event
@@ -57,7 +166,7 @@ func eventMapping() mapping.IndexMapping {
 	}
 	text := func() *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
-		f.Analyzer, f.Store, f.IncludeInAll, f.IncludeTermVectors = cjk.AnalyzerName, false, false, true
+		f.Analyzer, f.Store, f.IncludeInAll, f.IncludeTermVectors = gramsAnalyzer, false, false, true // phrases need term vectors
 		return f
 	}
 	date := func() *mapping.FieldMapping {
@@ -73,19 +182,23 @@ func eventMapping() mapping.IndexMapping {
 		doc.AddFieldMappingsAt(name, kw())
 	}
 	for _, name := range textFields {
-		f := text()
-		f.Store = name == fieldTitle || name == fieldContent // for highlighting
-		doc.AddFieldMappingsAt(name, f)
+		doc.AddFieldMappingsAt(name, text())
 	}
 	doc.AddFieldMappingsAt(fieldReportedAt, date())
 	doc.AddFieldMappingsAt(fieldDeadline, date())
 	doc.AddFieldMappingsAt(fieldRaw, raw)
 
 	m := bleve.NewIndexMapping()
+	if err := m.AddCustomAnalyzer(gramsAnalyzer, map[string]any{"type": custom.Name, "tokenizer": whitespace.Name}); err != nil {
+		panic(err) // both are built in
+	}
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = keyword.Name
 	return m
 }
+
+// gramsAnalyzer splits text fields, which hold grams, on whitespace.
+const gramsAnalyzer = "grams"
 
 // Upsert implements fengqiao.Index.
 func (b *Bleve) Upsert(ctx context.Context, events []*fengqiao.Event) error {
@@ -137,6 +250,9 @@ var windows = []time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 31 * 24 * time
 
 // Search implements fengqiao.Index.
 func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.EventPage, error) {
+	if err := checkText(q.Filter); err != nil {
+		return nil, err
+	}
 	after, err := decodeCursor(q.After)
 	if err != nil {
 		return nil, err
@@ -170,7 +286,7 @@ func (b *Bleve) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.Ev
 		if bounded && len(res.Hits) <= size {
 			continue // the span may not hold the whole page: widen it
 		}
-		page, err := pageOf(res, size, func(e *fengqiao.Event, _ int) string { return encodeCursor(sortKey(e)) })
+		page, err := pageOf(res, q.Filter, size, func(e *fengqiao.Event, _ int) string { return encodeCursor(sortKey(e)) })
 		if err == nil && bounded {
 			page.Total, err = b.Count(ctx, q.Filter)
 		}
@@ -193,23 +309,20 @@ func (b *Bleve) ranked(ctx context.Context, q fengqiao.EventQuery, after string,
 	if err != nil {
 		return nil, err
 	}
-	return pageOf(res, size, func(_ *fengqiao.Event, i int) string { return rankCursor(offset, i) })
+	return pageOf(res, q.Filter, size, func(_ *fengqiao.Event, i int) string { return rankCursor(offset, i) })
 }
 
-// request asks for events matching f, with their stored form and, when f has
-// text, highlighted fragments.
+// request asks for events matching f, with their stored form.
 func (b *Bleve) request(f fengqiao.EventFilter, size int) *bleve.SearchRequest {
 	req := bleve.NewSearchRequestOptions(bleveQuery(f), size, 0, false)
 	req.Fields = []string{fieldRaw}
-	if f.Text != nil && *f.Text != "" {
-		req.Highlight = bleve.NewHighlightWithStyle(markStyle)
-		req.Highlight.Fields = []string{fieldTitle, fieldContent}
-	}
 	return req
 }
 
-// pageOf turns hits into a page of at most size events.
-func pageOf(res *bleve.SearchResult, size int, cursor func(*fengqiao.Event, int) string) (*fengqiao.EventPage, error) {
+// pageOf turns hits into a page of at most size events, highlighted for the
+// filter's text.
+func pageOf(res *bleve.SearchResult, f fengqiao.EventFilter, size int, cursor func(*fengqiao.Event, int) string) (*fengqiao.EventPage, error) {
+	terms := textTerms(f)
 	page := &fengqiao.EventPage{Total: int(res.Total), HasNext: len(res.Hits) > size}
 	for i, h := range res.Hits[:min(size, len(res.Hits))] {
 		e, err := decodeRaw(h.Fields[fieldRaw])
@@ -218,17 +331,16 @@ func pageOf(res *bleve.SearchResult, size int, cursor func(*fengqiao.Event, int)
 		}
 		page.Events = append(page.Events, e)
 		page.Cursors = append(page.Cursors, cursor(e, i))
-		var frags []string
-		for _, field := range []string{fieldTitle, fieldContent} {
-			frags = append(frags, h.Fragments[field]...)
-		}
-		page.Highlights = append(page.Highlights, frags)
+		page.Highlights = append(page.Highlights, highlights(terms, e))
 	}
 	return page, nil
 }
 
 // Facets implements fengqiao.Index.
 func (b *Bleve) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.Facets, error) {
+	if err := checkText(f); err != nil {
+		return nil, err
+	}
 	req := bleve.NewSearchRequestOptions(bleveQuery(f), 0, 0, false)
 	for _, field := range facetFields {
 		req.AddFacet(field, bleve.NewFacetRequest(field, 50))
@@ -254,6 +366,9 @@ func (b *Bleve) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.F
 
 // Count implements fengqiao.Index.
 func (b *Bleve) Count(ctx context.Context, f fengqiao.EventFilter) (int, error) {
+	if err := checkText(f); err != nil {
+		return 0, err
+	}
 	q := bleveQuery(f)
 	if _, all := q.(*query.MatchAllQuery); all {
 		n, err := b.index.DocCount()
@@ -360,12 +475,25 @@ func bleveQuery(f fengqiao.EventFilter) query.Query {
 		r.SetField(fieldReportedAt)
 		must = append(must, r)
 	}
-	if f.Text != nil && *f.Text != "" {
+	for _, t := range textTerms(f) {
+		// Each term, in any text field: a phrase of its grams, the gram itself, or
+		// for one character the grams it begins.
 		var should []query.Query
 		for _, field := range textFields {
-			m := bleve.NewMatchPhraseQuery(Fold(*f.Text))
-			m.SetField(field)
-			should = append(should, m)
+			var q interface {
+				query.Query
+				query.FieldableQuery
+			}
+			switch len(t.Grams) {
+			case 0:
+				q = bleve.NewPrefixQuery(t.Folded)
+			case 1:
+				q = bleve.NewTermQuery(t.Grams[0])
+			default:
+				q = bleve.NewPhraseQuery(t.Grams, field)
+			}
+			q.SetField(field)
+			should = append(should, q)
 		}
 		must = append(must, bleve.NewDisjunctionQuery(should...))
 	}

@@ -3,6 +3,7 @@ package search_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,8 +12,8 @@ import (
 	"fengqiao/search"
 )
 
-// benchIndex returns a Bleve index holding n synthetic events spread over a year
-// up to now and over the villages of Wenling.
+// benchIndex returns a Bleve index holding n generated citizen messages spread
+// over a year up to now and over the villages of Wenling.
 func benchIndex(b *testing.B, n int) *search.Bleve {
 	b.Helper()
 	idx, err := search.OpenBleve(filepath.Join(b.TempDir(), "events.bleve"))
@@ -22,13 +23,11 @@ func benchIndex(b *testing.B, n int) *search.Bleve {
 	b.Cleanup(func() { idx.Close() })
 	villages := fengqiao.Wenling().Units(fengqiao.LevelVillage)
 	start := time.Now().AddDate(-1, 0, 0)
+	messages := citizenMessages(rand.New(rand.NewPCG(1, uint64(n))), n)
 	var batch []*fengqiao.Event
-	for i := range n {
+	for i, m := range messages {
 		at := start.Add(time.Duration(i) * (365 * 24 * time.Hour / time.Duration(n)))
-		sid := fmt.Sprintf("GD%08d", i)
-		batch = append(batch, &fengqiao.Event{ID: fengqiao.EventID(fengqiao.SourceHotline12345, sid), Source: fengqiao.SourceHotline12345,
-			SourceID: sid, Kind: fengqiao.KindComplaint, Title: "小区夜间施工噪音扰民", Content: "反映工地夜间施工噪音很大，影响居民休息，请尽快处理。",
-			Category: "城乡建设", ReportedAt: at, OccurredAt: at, UpdatedAt: at, Status: fengqiao.StatusResolved, OrgCode: villages[i%len(villages)].Code})
+		batch = append(batch, messageEvent(i, m, at, villages[i%len(villages)].Code))
 		if len(batch) == 1000 {
 			if err := idx.Upsert(context.Background(), batch); err != nil {
 				b.Fatal(err)
@@ -68,5 +67,26 @@ func BenchmarkBleve(b *testing.B) {
 				}
 			}
 		})
+		// Text: newest first and ranked, pages of 20 with their highlights.
+		for _, tc := range []struct {
+			name, text string
+			ranked     bool
+		}{
+			{"text-word", "物业", false},
+			{"text-word-ranked", "物业", true},
+			{"text-long-word", "垃圾焚烧发电厂", false},
+			{"text-two-words", "垃圾 焚烧", false},
+			{"text-two-words-ranked", "电梯 维修基金", true},
+			{"text-one-char", "楼", false},
+			{"text-rare", "外山头村", false},
+		} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, tc.name), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := idx.Search(ctx, fengqiao.EventQuery{First: 20, ByRelevance: tc.ranked, Filter: fengqiao.EventFilter{Text: &tc.text}}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

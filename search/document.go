@@ -2,13 +2,10 @@ package search
 
 import (
 	"context"
-	"github.com/longbridgeapp/opencc"
-	"golang.org/x/text/width"
-	"strconv"
-
 	"encoding/base64"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,18 +23,23 @@ const (
 	fieldProject    = "projectCode"
 	fieldRefersTo   = "refersTo"
 	fieldSortKey    = "sortKey"
-	fieldTitle      = "title"
-	fieldContent    = "content"
+	fieldTitle      = "titleGrams"
+	fieldContent    = "contentGrams"
 	fieldReportedAt = "reportedAt"
 	fieldRaw        = "raw"
-	fieldNames      = "partyNames"
-	fieldAddress    = "address"
+	fieldNames      = "partyNamesGrams"
+	fieldAddress    = "addressGrams"
 	fieldIDs        = "identifiers"
 	fieldTown       = "town"
 	fieldLevel      = "handlingLevel"
 	fieldOutcome    = "outcome"
 	fieldDeadline   = "deadline"
+	fieldFormat     = "textFormat"
 )
+
+// textFormat names how text fields are indexed (textGrams). An index whose
+// documents were indexed otherwise is rebuilt from their stored events.
+const textFormat = "grams-1"
 
 // facetFields are counted by Facets, in the order of fengqiao.Facets.
 var facetFields = []string{fieldSource, fieldCategory, fieldTown, fieldKind, fieldStatus, fieldLevel}
@@ -48,7 +50,7 @@ func facetsOf(counts func(field string) []fengqiao.FacetCount) *fengqiao.Facets 
 		Kinds: counts(fieldKind), Statuses: counts(fieldStatus), HandlingLevels: counts(fieldLevel)}
 }
 
-// textFields are searched by EventFilter.Text.
+// textFields are searched by EventFilter.Text: each holds the grams of its text.
 var textFields = []string{fieldTitle, fieldContent, fieldNames, fieldAddress}
 
 // newDocument flattens an event into the document every backend indexes. The org
@@ -80,8 +82,8 @@ func newDocument(e *fengqiao.Event) (map[string]any, error) {
 		town = path[1]
 	}
 	doc := map[string]any{
-		fieldNames:      Fold(strings.Join(names, "，")),
-		fieldAddress:    Fold(e.Address),
+		fieldNames:      textGrams(strings.Join(names, "，")),
+		fieldAddress:    textGrams(e.Address),
 		fieldIDs:        ids,
 		fieldTown:       town,
 		fieldLevel:      string(e.HandlingLevel),
@@ -95,8 +97,9 @@ func newDocument(e *fengqiao.Event) (map[string]any, error) {
 		fieldProject:    e.ProjectCode,
 		fieldRefersTo:   e.RefersTo,
 		fieldSortKey:    sortKey(e),
-		fieldTitle:      Fold(e.Title),
-		fieldContent:    Fold(e.Content),
+		fieldTitle:      textGrams(e.Title),
+		fieldContent:    textGrams(e.Content),
+		fieldFormat:     textFormat,
 		fieldReportedAt: e.ReportedAt.UTC(),
 		fieldRaw:        string(raw),
 	}
@@ -169,28 +172,6 @@ func nonEmpty(values ...string) []string {
 	}
 	return out
 }
-
-var t2s = func() *opencc.OpenCC {
-	cc, err := opencc.New("t2s")
-	if err != nil {
-		panic(err) // the dictionaries are embedded in the binary
-	}
-	return cc
-}()
-
-// Fold writes text as it is indexed and searched: traditional characters as
-// simplified, full-width letters, digits and punctuation as half-width. Both
-// backends index and query folded text, so variants of one text find each other.
-func Fold(s string) string {
-	s = width.Fold.String(s)
-	if out, err := t2s.Convert(s); err == nil {
-		return out
-	}
-	return s
-}
-
-// markStyle is the highlight style that marks matched words <mark>…</mark>.
-const markStyle = "html"
 
 // sortFacets orders counts most first, then by value.
 func sortFacets(fs []fengqiao.FacetCount) {

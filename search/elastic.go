@@ -17,10 +17,9 @@ import (
 )
 
 // Elastic is the Index on an Elasticsearch cluster, for when one machine is
-// outgrown: stateless hub replicas share one cluster. Text is analyzed with the
-// cjk analyzer that ships with Elasticsearch (bigrams, like the embedded index),
-// and folded the same way (traditional → simplified, full → half width) before it
-// is sent, so both backends answer alike.
+// outgrown: stateless hub replicas share one cluster. Text fields hold the grams
+// the embedded index holds (textGrams), split by the whitespace analyzer, and
+// text queries are the same phrases of grams, so both backends answer alike.
 type Elastic struct {
 	es    *elasticsearch.Client
 	index string
@@ -56,34 +55,74 @@ func OpenElastic(ctx context.Context, cfg ElasticConfig) (*Elastic, error) {
 	}
 	res := map[string]any{}
 	err = e.call(ctx, esapi.IndicesCreateRequest{Index: cfg.Index}, &res)
-	if err != nil && !strings.Contains(err.Error(), "resource_already_exists_exception") {
+	switch {
+	case err == nil:
+		return e, nil
+	case !strings.Contains(err.Error(), "resource_already_exists_exception"):
 		return nil, fmt.Errorf("elasticsearch index: %w", err)
+	}
+	// The index was there: bring it to this version's fields.
+	if err := e.call(ctx, esapi.IndicesPutMappingRequest{Index: []string{cfg.Index}, Body: jsonBody(map[string]any{"properties": properties()})}, nil); err != nil {
+		return nil, fmt.Errorf("elasticsearch mapping: %w", err)
+	}
+	if err := e.reindexText(ctx); err != nil {
+		return nil, fmt.Errorf("elasticsearch reindex: %w", err)
 	}
 	return e, nil
 }
 
+// reindexText indexes anew, from their stored events, the documents whose text
+// was indexed in another format (by an older version), a thousand at a time.
+// Replicas that start together do the same work twice, harmlessly.
+func (e *Elastic) reindexText(ctx context.Context) error {
+	stale := map[string]any{"bool": map[string]any{"must_not": []any{map[string]any{"term": map[string]any{fieldFormat: textFormat}}}}}
+	for {
+		res, err := e.search(ctx, map[string]any{"query": stale, "size": 1000, "_source": []string{fieldRaw}})
+		if err != nil || len(res.Hits.Hits) == 0 {
+			return err
+		}
+		var events []*fengqiao.Event
+		for _, h := range res.Hits.Hits {
+			ev, err := decodeRaw(h.Source.Raw)
+			if err != nil {
+				return err
+			}
+			events = append(events, ev)
+		}
+		if err := e.Upsert(ctx, events); err != nil {
+			return err
+		}
+	}
+}
+
 // template is the index template: the same fields as the embedded index.
 func (e *Elastic) template() map[string]any {
+	return map[string]any{
+		"index_patterns": []string{e.index},
+		"template": map[string]any{
+			"settings": map[string]any{"number_of_shards": 3, "max_result_window": fengqiao.MaxRankedResults + fengqiao.MaxPageSize + 1},
+			// Grams are searched, never read back: the event is in raw.
+			"mappings": map[string]any{"dynamic": "strict", "properties": properties(), "_source": map[string]any{"excludes": textFields}},
+		},
+	}
+}
+
+// properties maps the fields of an event document.
+func properties() map[string]any {
 	kw := map[string]any{"type": "keyword"}
-	text := map[string]any{"type": "text", "analyzer": "cjk"}
+	text := map[string]any{"type": "text", "analyzer": "whitespace"}
 	props := map[string]any{
 		fieldReportedAt: map[string]any{"type": "date"},
 		fieldDeadline:   map[string]any{"type": "date"},
 		fieldRaw:        map[string]any{"type": "text", "index": false},
 	}
-	for _, f := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown, fieldLevel, fieldOutcome} {
+	for _, f := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown, fieldLevel, fieldOutcome, fieldFormat} {
 		props[f] = kw
 	}
 	for _, f := range textFields {
 		props[f] = text
 	}
-	return map[string]any{
-		"index_patterns": []string{e.index},
-		"template": map[string]any{
-			"settings": map[string]any{"number_of_shards": 3, "max_result_window": fengqiao.MaxRankedResults + fengqiao.MaxPageSize + 1},
-			"mappings": map[string]any{"dynamic": "strict", "properties": props},
-		},
-	}
+	return props
 }
 
 // Upsert implements fengqiao.Index: one bulk request, refreshed before it returns;
@@ -160,18 +199,15 @@ func (e *Elastic) Lookup(ctx context.Context, ids []string) (map[string]*fengqia
 // Search implements fengqiao.Index. Newest-first pages use search_after on the
 // sort key, so they go as deep as the index; ranked pages use from/size.
 func (e *Elastic) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.EventPage, error) {
+	if err := checkText(q.Filter); err != nil {
+		return nil, err
+	}
 	after, err := decodeCursor(q.After)
 	if err != nil {
 		return nil, err
 	}
 	size := pageSize(q.First)
 	body := map[string]any{"query": esQuery(q.Filter), "size": size + 1, "track_total_hits": true, "_source": []string{fieldRaw}}
-	if q.Filter.Text != nil && *q.Filter.Text != "" {
-		// The html encoder escapes the text around the tags: a citizen's own markup
-		// comes back as text, never as markup the cockpit would render.
-		body["highlight"] = map[string]any{"pre_tags": []string{"<mark>"}, "post_tags": []string{"</mark>"}, "encoder": "html",
-			"fields": map[string]any{fieldTitle: map[string]any{}, fieldContent: map[string]any{}}}
-	}
 	offset := 0
 	if q.ByRelevance {
 		if offset, err = rankOffset(after, size); err != nil {
@@ -192,6 +228,7 @@ func (e *Elastic) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.
 	if err != nil {
 		return nil, err
 	}
+	terms := textTerms(q.Filter)
 	page := &fengqiao.EventPage{Total: res.Hits.Total.Value, HasNext: len(res.Hits.Hits) > size}
 	for i, h := range res.Hits.Hits[:min(size, len(res.Hits.Hits))] {
 		ev, err := decodeRaw(h.Source.Raw)
@@ -204,13 +241,16 @@ func (e *Elastic) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.
 		} else {
 			page.Cursors = append(page.Cursors, encodeCursor(sortKey(ev)))
 		}
-		page.Highlights = append(page.Highlights, append(h.Highlight[fieldTitle], h.Highlight[fieldContent]...))
+		page.Highlights = append(page.Highlights, highlights(terms, ev))
 	}
 	return page, nil
 }
 
 // Count implements fengqiao.Index.
 func (e *Elastic) Count(ctx context.Context, f fengqiao.EventFilter) (int, error) {
+	if err := checkText(f); err != nil {
+		return 0, err
+	}
 	var res struct {
 		Count int `json:"count"`
 	}
@@ -220,6 +260,9 @@ func (e *Elastic) Count(ctx context.Context, f fengqiao.EventFilter) (int, error
 
 // Facets implements fengqiao.Index.
 func (e *Elastic) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.Facets, error) {
+	if err := checkText(f); err != nil {
+		return nil, err
+	}
 	aggs := map[string]any{}
 	for _, field := range facetFields {
 		aggs[field] = map[string]any{"terms": map[string]any{"field": field, "size": 50}}
@@ -245,7 +288,7 @@ func (e *Elastic) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao
 func (e *Elastic) Close() error { return nil }
 
 // esQuery translates a filter into a bool query of filters (no scoring) and, for
-// text, phrase matches that rank.
+// each term of the text, matches that rank.
 func esQuery(f fengqiao.EventFilter) map[string]any {
 	var filter []any
 	terms := func(field string, values []string) {
@@ -288,12 +331,22 @@ func esQuery(f fengqiao.EventFilter) map[string]any {
 	if len(filter) > 0 {
 		b["filter"] = filter
 	}
-	if f.Text != nil && *f.Text != "" {
+	var must []any
+	for _, t := range textTerms(f) {
+		// Each term, in any text field: a phrase of its grams, or for one character
+		// the grams it begins.
 		var should []any
 		for _, field := range textFields {
-			should = append(should, map[string]any{"match_phrase": map[string]any{field: Fold(*f.Text)}})
+			if len(t.Grams) == 0 {
+				should = append(should, map[string]any{"prefix": map[string]any{field: t.Folded}})
+			} else {
+				should = append(should, map[string]any{"match_phrase": map[string]any{field: strings.Join(t.Grams, " ")}})
+			}
 		}
-		b["must"] = []any{map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}}
+		must = append(must, map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}})
+	}
+	if len(must) > 0 {
+		b["must"] = must
 	}
 	if len(b) == 0 {
 		return map[string]any{"match_all": map[string]any{}}
@@ -310,7 +363,6 @@ type esSearchResult struct {
 			Source struct {
 				Raw string `json:"raw"`
 			} `json:"_source"`
-			Highlight map[string][]string `json:"highlight"`
 		} `json:"hits"`
 	} `json:"hits"`
 	Aggregations map[string]struct {

@@ -212,6 +212,67 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 	})
 
+	t.Run("WordsPhrasesAndHighlights", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		a := event(fengqiao.SourceHotline12345, "A", "331081100010", base)
+		a.Title, a.Content = "关于泽国镇垃圾焚烧厂的咨询", "听说要建垃圾焚烧发电厂，村民担心污染。"
+		b := event(fengqiao.SourceHotline12345, "B", "331081100010", base.Add(time.Minute))
+		b.Title, b.Content = "小区垃圾清运不及时", "垃圾桶满了，苍蝇很多。"
+		c := event(fengqiao.SourceHotline12345, "C", "331081100010", base.Add(2*time.Minute))
+		c.Title, c.Content = "焚烧秸秆冒烟", "村民在田里焚烧秸秆，烟很大。"
+		d := event(fengqiao.SourceHotline12345, "D", "331081100010", base.Add(3*time.Minute))
+		d.Title, d.Content = "秸秆焚烧", "还有人把生活垃圾倒在河边。"
+		e := event(fengqiao.SourceHotline12345, "E", "331081100010", base.Add(4*time.Minute))
+		e.Title, e.Content = "垃圾焚燒廠選址", "我們瞭解到選址離學校只有兩公里，在ＡＰＰ上反映過。"
+		mustUpsert(t, idx, a, b, c, d, e)
+		text := func(s string) *string { return &s }
+		for _, tc := range []struct {
+			name, text string
+			want       []string
+		}{
+			{"every word is required, anywhere", "垃圾 焚烧", ids(e, d, a)},
+			{"a word in no text finds nothing", "垃圾 噪音", nil},
+			{"a quoted phrase is one string", `"垃圾焚烧"`, ids(e, a)},
+			{"a phrase in full-width quotes", "“焚烧秸秆”", ids(c)},
+			{"a phrase and a word", `“焚烧秸秆” 烟`, ids(c)},
+			{"a phrase keeps its space", `"焚烧 秸秆"`, nil},
+			{"one character", "烧", ids(e, d, c, a)},
+			{"cut inside a phrase converted whole", "們瞭", ids(e)},
+			{"simplified query, phrase converted whole", "了解到", ids(e)},
+			{"half-width query, full-width text", "app", ids(e)},
+		} {
+			page, err := idx.Search(ctx, fengqiao.EventQuery{Filter: fengqiao.EventFilter{Text: text(tc.text)}, First: 10})
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if got := pageIDs(page); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("%s: %s found %v, want %v", tc.name, tc.text, got, tc.want)
+			}
+		}
+		for _, tc := range []struct{ text, want string }{
+			{"垃圾焚烧", "关于泽国镇<mark>垃圾焚烧</mark>厂的咨询 | 听说要建<mark>垃圾焚烧</mark>发电厂，村民担心污染。"},
+			{"垃圾 焚烧", "关于泽国镇<mark>垃圾焚烧</mark>厂的咨询 | 听说要建<mark>垃圾焚烧</mark>发电厂，村民担心污染。"},
+			{"泽国镇 污染", "关于<mark>泽国镇</mark>垃圾焚烧厂的咨询 | 听说要建垃圾焚烧发电厂，村民担心<mark>污染</mark>。"},
+		} {
+			page, err := idx.Search(ctx, fengqiao.EventQuery{Filter: fengqiao.EventFilter{Text: &tc.text, Identifier: &a.SourceID}, First: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Highlights) != 1 || strings.Join(page.Highlights[0], " | ") != tc.want {
+				t.Errorf("%s: highlights %q, want %s", tc.text, page.Highlights, tc.want)
+			}
+		}
+		// Highlights show the text as written: traditional, full-width.
+		page, err := idx.Search(ctx, fengqiao.EventQuery{Filter: fengqiao.EventFilter{Text: text("焚烧厂 了解 app上")}, First: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "垃圾<mark>焚燒廠</mark>選址 | 我們<mark>瞭解</mark>到選址離學校只有兩公里，在<mark>ＡＰＰ上</mark>反映過。"; len(page.Highlights) != 1 || strings.Join(page.Highlights[0], " | ") != want {
+			t.Errorf("highlights %q, want %s", page.Highlights, want)
+		}
+	})
+
 	t.Run("HighlightsAreEscaped", func(t *testing.T) {
 		t.Parallel()
 		idx := open(t)
@@ -360,6 +421,23 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 		if len(page.Events) != 0 || page.Total != len(all) {
 			t.Fatalf("first 0: got %d events, total %d; want none and %d", len(page.Events), page.Total, len(all))
+		}
+	})
+
+	t.Run("TooManyWordsAreInvalid", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		words := strings.Repeat("纠纷 ", 30) + "一 二 三 四 五 六 七 八 九 十 百"
+		_, err := idx.Search(ctx, fengqiao.EventQuery{Filter: fengqiao.EventFilter{Text: &words}, First: 10})
+		if fengqiao.ErrorCode(err) != fengqiao.EINVALID {
+			t.Fatalf("12 words: err = %v, want EINVALID", err)
+		}
+		if _, err := idx.Count(ctx, fengqiao.EventFilter{Text: &words}); fengqiao.ErrorCode(err) != fengqiao.EINVALID {
+			t.Fatalf("count of 12 words: err = %v, want EINVALID", err)
+		}
+		repeated := strings.Repeat("纠纷 ", 30)
+		if _, err := idx.Count(ctx, fengqiao.EventFilter{Text: &repeated}); err != nil {
+			t.Fatalf("one word thirty times: %v", err)
 		}
 	})
 
