@@ -63,24 +63,3 @@ func (c TimeCursor) Advance(times []time.Time, now time.Time) (next TimeCursor, 
 	}
 	return c, reachedNow
 }
-
-// FutureTolerance is how far ahead of the hub's clock an upstream may date a
-// record (clocks drift). A record dated later is quarantined.
-const FutureTolerance = 10 * time.Minute
-
-// CheckNotFuture says in Chinese why a record whose field is dated t, read at
-// now, is refused: it is dated beyond now plus FutureTolerance. It is nil for
-// any other time.
-func CheckNotFuture(field string, t, now time.Time) error {
-	if !beyondTolerance(t, now) {
-		return nil
-	}
-	return fengqiao.Errorf(fengqiao.EINVALID, "%s %s 晚于当前时间超过 %d 分钟，疑为上游时钟或数据有误",
-		field, t.In(CST).Format("2006-01-02 15:04:05"), int(FutureTolerance.Minutes()))
-}
-
-// beyondTolerance reports whether t is later than now plus FutureTolerance.
-func beyondTolerance(t, now time.Time) bool { return t.After(now.Add(FutureTolerance)) }
-
-// CST is China Standard Time, in which every upstream writes its times.
-var CST = time.FixedZone("CST", 8*3600)

@@ -42,10 +42,11 @@ func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBa
 }
 
 // prepare turns what a connector read into what the runner writes: it quarantines
-// records dated in the future, keeps the newest version of each record, drops
-// versions older than the index already holds, places events by their address or
-// by the event they refer to, links events to the key projects they mention,
-// validates, and releases events that were waiting for these.
+// records dated in the future or where no date can be written, keeps the newest
+// version of each record, drops versions older than the index already holds,
+// places events by their address or by the event they refer to, links events to
+// the key projects they mention, validates, and releases events that were waiting
+// for these.
 func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
 	now := time.Now()
 	res := batchResult{cursor: batch.Next, at: now, recordsIn: map[string]int{}}
@@ -59,17 +60,18 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		res.rejected = append(res.rejected, rej)
 	}
 	for _, p := range batch.Projects {
-		if err := cmp.Or(CheckNotFuture("更新时间", p.UpdatedAt, now), p.Validate(r.Tree)); err != nil {
+		if err := cmp.Or(CheckNotFuture("更新时间", p.UpdatedAt, now), checkWritable("更新时间", p.UpdatedAt), p.Validate(r.Tree)); err != nil {
 			reject(p.Code, p, err)
 			continue
 		}
 		res.projects = append(res.projects, p)
 		res.recordsIn[name]++
 	}
-	// An event dated in the future would win over every real version after it.
+	// An event dated in the future would win over every real version after it; one
+	// dated where no date can be written would fail the batch.
 	var current []*fengqiao.Event
 	for _, e := range batch.Events {
-		if err := CheckNotFuture("更新时间", e.UpdatedAt, now); err != nil {
+		if err := CheckDates(e, now); err != nil {
 			reject(e.SourceID, e, err)
 			continue
 		}

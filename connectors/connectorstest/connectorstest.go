@@ -80,7 +80,7 @@ func Admit(e *fengqiao.Event, now time.Time) error {
 			e.OrgCode = u.Code
 		}
 	}
-	return cmp.Or(connectors.CheckNotFuture("更新时间", e.UpdatedAt, now), e.Validate(tree))
+	return cmp.Or(connectors.CheckDates(e, now), e.Validate(tree))
 }
 
 func clone(e *fengqiao.Event) *fengqiao.Event {
