@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strconv"
@@ -225,27 +226,31 @@ func (p program) time(r any) (time.Time, error) {
 	return t, nil
 }
 
-// number evaluates to a float.
+// number evaluates to a finite float: NaN and the infinities (a division by zero,
+// the text "NaN") cannot be written, and mean nothing as a coordinate or progress.
 func (p program) number(r any) (float64, error) {
 	v, err := p.eval(r, nil)
 	if err != nil {
 		return 0, err
 	}
-	f := reflect.ValueOf(v)
-	switch {
+	var n float64
+	switch f := reflect.ValueOf(v); {
 	case f.CanInt():
-		return float64(f.Int()), nil
+		n = float64(f.Int())
 	case f.CanUint():
-		return float64(f.Uint()), nil
+		n = float64(f.Uint())
 	case f.CanFloat():
-		return f.Float(), nil
-	}
-	if s, ok := v.(string); ok {
-		if n, err := strconv.ParseFloat(s, 64); err == nil {
-			return n, nil
+		n = f.Float()
+	default:
+		s, _ := v.(string)
+		if n, err = strconv.ParseFloat(s, 64); err != nil {
+			return 0, fmt.Errorf("%s 应为数字，得到 %v", p.field, orNull(v))
 		}
 	}
-	return 0, fmt.Errorf("%s 应为数字，得到 %v", p.field, v)
+	if math.IsNaN(n) || math.IsInf(n, 0) {
+		return 0, fmt.Errorf("%s 应为有限的数字，得到 %v", p.field, n)
+	}
+	return n, nil
 }
 
 func orNull(v any) any {
