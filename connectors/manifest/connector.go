@@ -182,7 +182,8 @@ func (c *Connector) mapEvent(rec any, id string) (*fengqiao.Event, error) {
 	times := map[string]*time.Time{"occurredAt": &e.OccurredAt, "reportedAt": &e.ReportedAt, "updatedAt": &e.UpdatedAt}
 	optionalTimes := map[string]**time.Time{"deadline": &e.Deadline, "resolvedAt": &e.ResolvedAt}
 	var lat, lon *float64
-	for field, prg := range c.m.compiled.fields {
+	for _, field := range sortedKeys(c.m.compiled.fields) { // the same record gives the same reason
+		prg := c.m.compiled.fields[field]
 		switch {
 		case strs[field] != nil:
 			v, err := prg.str(rec, nil)
@@ -291,7 +292,9 @@ func (c *Connector) mapParties(rec any, orgCode string) ([]fengqiao.Party, error
 				role = r
 			}
 			vals := map[string]string{}
-			for f, prg := range mergeMaps(cp.person, cp.org) {
+			fields := mergeMaps(cp.person, cp.org)
+			for _, f := range sortedKeys(fields) {
+				prg := fields[f]
 				v, err := prg.str(rec, el)
 				if err != nil {
 					return nil, err
@@ -328,7 +331,8 @@ func mergeMaps(a, b map[string]program) map[string]program {
 func (c *Connector) mapProject(rec any) (*fengqiao.Project, error) {
 	p := &fengqiao.Project{}
 	owner := map[string]string{}
-	for field, prg := range c.m.compiled.fields {
+	for _, field := range sortedKeys(c.m.compiled.fields) {
+		prg := c.m.compiled.fields[field]
 		switch field {
 		case "updatedAt":
 			t, err := prg.time(rec)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -181,13 +182,19 @@ func firstLine(s string) string {
 	return first
 }
 
-// eval runs a program over a record and an optional party element.
+var hasChinese = regexp.MustCompile(`\p{Han}`)
+
+// eval runs a program over a record and an optional party element. Its errors
+// are quarantine reasons: in Chinese, with CEL's own words kept after them.
 func (p program) eval(r, el any) (any, error) {
 	out, _, err := p.prg.Eval(map[string]any{"r": r, "p": el})
 	if err != nil {
 		msg := err.Error()
 		if key, ok := strings.CutPrefix(msg, "no such key: "); ok {
-			msg = "记录中没有字段 " + key
+			return nil, fmt.Errorf("%s：记录中没有字段 %s", p.field, key)
+		}
+		if !hasChinese.MatchString(msg) { // CEL's, not one of parseTime or code
+			msg = "表达式无法求值（" + msg + "）"
 		}
 		return nil, fmt.Errorf("%s：%s", p.field, msg)
 	}
