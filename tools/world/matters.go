@@ -2,6 +2,7 @@ package world
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"fengqiao"
@@ -15,20 +16,31 @@ const (
 	EstateMattersPerYear    = 20  // a housing estate with defects and an angry estate
 )
 
+// matterCount is how many storylines matters makes.
+func (g *generator) matterCount() int {
+	return g.count(WageMattersPerYear) + g.count(NeighbourMattersPerYear) + g.count(GymMattersPerYear) + g.count(EstateMattersPerYear)
+}
+
 // matters makes the storylines, writing down which records tell each.
-func (g *generator) matters() {
-	for i := range g.count(WageMattersPerYear) {
-		g.wageMatter(fmt.Sprintf("wage-%d", i))
+func (g *generator) matters() error {
+	for _, kind := range []struct {
+		name    string
+		perYear int
+		tell    func(id string)
+	}{
+		{"wage", WageMattersPerYear, g.wageMatter},
+		{"neighbour", NeighbourMattersPerYear, g.neighbourMatter},
+		{"gym", GymMattersPerYear, g.gymMatter},
+		{"estate", EstateMattersPerYear, g.estateMatter},
+	} {
+		for i := range g.count(kind.perYear) {
+			kind.tell(kind.name + "-" + strconv.Itoa(i))
+			if err := g.step(); err != nil {
+				return err
+			}
+		}
 	}
-	for i := range g.count(NeighbourMattersPerYear) {
-		g.neighbourMatter(fmt.Sprintf("neighbour-%d", i))
-	}
-	for i := range g.count(GymMattersPerYear) {
-		g.gymMatter(fmt.Sprintf("gym-%d", i))
-	}
-	for i := range g.count(EstateMattersPerYear) {
-		g.estateMatter(fmt.Sprintf("estate-%d", i))
-	}
+	return nil
 }
 
 // crowd returns n residents of the town of v (workers, members, owners).

@@ -30,7 +30,7 @@ var surveyComments = map[string]string{
 }
 
 // surveys visits about half of the settled work orders and mediation cases.
-func (g *generator) surveys() {
+func (g *generator) surveys() error {
 	w := g.world
 	add := func(system, number, matter string, settled time.Time) {
 		at := g.after(settled, 24*time.Hour)
@@ -55,14 +55,22 @@ func (g *generator) surveys() {
 		w.Truth[id] = "solo-" + id
 		return w.Truth[id]
 	}
+	g.total = g.done + len(w.Hotline) + len(w.Mediation) // now known exactly
 	for _, o := range w.Hotline {
 		if o.BLZT == "已办结" && o.Malformed == "" && g.chance(0.5) {
 			add("12345", o.GDBH, matterOf(fengqiao.EventID(fengqiao.SourceHotline12345, o.GDBH)), o.Updated)
+		}
+		if err := g.step(); err != nil {
+			return err
 		}
 	}
 	for _, c := range w.Mediation {
 		if c.FinishTime != nil && c.Malformed == "" && g.chance(0.5) {
 			add("TJ", c.CaseNo, matterOf(fengqiao.EventID(fengqiao.SourceMediation, c.CaseNo)), time.UnixMilli(*c.FinishTime))
 		}
+		if err := g.step(); err != nil {
+			return err
+		}
 	}
+	return nil
 }

@@ -5,10 +5,12 @@
 package world
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"fengqiao"
 )
@@ -23,6 +25,10 @@ type Config struct {
 	End time.Time
 	// MalformedRate is the share of records served broken, as upstreams sometimes do.
 	MalformedRate float64
+	// Progress, when set, is told now and then how many steps of the work (a
+	// person, a company, a record) are done of about how many in all, and once at
+	// the end with done = total. It does not change the world.
+	Progress func(done, total int)
 }
 
 // Annual volumes of background records at Scale 1; the matters (see matters.go)
@@ -36,19 +42,6 @@ const (
 	ProjectsInAll    = 240   // key projects in the registry
 	DevicesInAll     = 8000  // sensors and cameras that push alerts
 )
-
-// Resident is a synthetic person. ID numbers use the Wenling prefix 331081 with a
-// sequence code of 9xx and phones start 1990000: plausible in shape, clearly fake.
-type Resident struct {
-	Name, IDNumber, Phone string
-	Village               *fengqiao.OrgUnit
-}
-
-// Company is a synthetic company with a synthetic 统一社会信用代码.
-type Company struct {
-	Name, Industry, CreditCode string
-	Town                       *fengqiao.OrgUnit
-}
 
 // World is everything the simulators serve, and the truth they do not.
 type World struct {
@@ -70,103 +63,142 @@ type World struct {
 	Truth map[string]string
 }
 
-// Generate makes the world for cfg.
+// MaxScale is the largest Scale Generate makes: twenty years' volume.
+const MaxScale = 20
+
+// Generate makes the world for cfg; see GenerateContext.
 func Generate(cfg Config) *World {
-	g := &generator{rnd: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed)), cfg: cfg}
-	w := &World{Tree: fengqiao.Wenling()}
+	w, err := GenerateContext(context.Background(), cfg)
+	if err != nil {
+		panic(err)
+	}
+	return w
+}
+
+// GenerateContext makes the world for cfg. It returns ctx's error, and no world,
+// if ctx ends first, and an error if cfg.Scale is beyond MaxScale. Time and memory
+// grow in proportion to Scale.
+func GenerateContext(ctx context.Context, cfg Config) (*World, error) {
+	if cfg.Scale > MaxScale {
+		return nil, fmt.Errorf("模拟数据规模最大为 %d：%g", MaxScale, cfg.Scale)
+	}
+	g := &generator{rnd: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed)), cfg: cfg, ctx: ctx, births: map[int]*permutation{},
+		start: cfg.End.AddDate(-1, 0, 0)}
+	w := &World{Tree: fengqiao.Wenling(), Truth: map[string]string{}}
+	g.world = w
 	g.villages = w.Tree.Units(fengqiao.LevelVillage)
 	g.towns = w.Tree.Units(fengqiao.LevelTown)
 	// Wenling has ~1.4 M people and ~60,000 firms; the pools keep each person's and
 	// each firm's share of the year's records about what it is there.
-	for range max(2000, int(200000*cfg.Scale)) {
+	people, companies := max(2000, int(200000*cfg.Scale)), max(200, int(60000*cfg.Scale))
+	projects, devices := max(8, int(ProjectsInAll*min(1, cfg.Scale*5))), max(20, int(DevicesInAll*cfg.Scale))
+	g.total = people + companies + projects + devices + g.backgroundRecords() + g.matterCount()
+	// surveys visit the hotline and mediation records, most of them background ones
+	g.total += g.count(HotlinePerYear) + g.count(MediationPerYear)
+
+	w.People = make([]*Resident, 0, people)
+	for range people {
 		w.People = append(w.People, g.resident())
+		if err := g.step(); err != nil {
+			return nil, err
+		}
 	}
-	names := map[string]bool{}
-	for i := range max(200, int(60000*cfg.Scale)) {
-		w.Companies = append(w.Companies, g.company(i, names))
+	var err error
+	if w.Companies, err = g.companies(companies); err != nil {
+		return nil, err
 	}
-	g.world = w
-	w.Truth = map[string]string{}
-	for i := range max(8, int(ProjectsInAll*min(1, cfg.Scale*5))) {
+	for i := range projects {
 		w.Projects = append(w.Projects, g.project(i))
+		if err := g.step(); err != nil {
+			return nil, err
+		}
 	}
-	for i := range max(20, int(DevicesInAll*cfg.Scale)) {
+	for i := range devices {
 		w.Devices = append(w.Devices, g.device(i))
+		if err := g.step(); err != nil {
+			return nil, err
+		}
 	}
-	g.background()
-	g.matters()
-	g.surveys()
-	return w
+	for _, part := range []func() error{g.background, g.matters, g.surveys} {
+		if err := part(); err != nil {
+			return nil, err
+		}
+	}
+	if g.cfg.Progress != nil {
+		g.cfg.Progress(g.total, g.total)
+	}
+	return w, nil
 }
 
 // count scales an annual volume, at least one.
 func (g *generator) count(perYear int) int { return max(1, int(float64(perYear)*g.cfg.Scale)) }
 
+// backgroundRecords is how many records background makes.
+func (g *generator) backgroundRecords() int {
+	return g.count(HotlinePerYear) + g.count(MediationPerYear) + g.count(PolicePerYear) + g.count(CourtPerYear) + g.count(CityPerYear)
+}
+
 // background makes the records that belong to no matter.
-func (g *generator) background() {
-	for range g.count(HotlinePerYear) {
-		g.addHotline(g.randomStory(hotlineTemplates))
+func (g *generator) background() error {
+	for _, kind := range []struct {
+		perYear   int
+		templates []template
+		add       func(*story)
+	}{
+		{HotlinePerYear, hotlineTemplates, func(st *story) { g.addHotline(st) }},
+		{MediationPerYear, mediationTemplates, func(st *story) { g.addMediation(st) }},
+		{PolicePerYear, policeTemplates, func(st *story) { g.addPolice(st) }},
+		{CourtPerYear, courtTemplates, func(st *story) { g.addCourt(st) }},
+		{CityPerYear, cityTemplates, func(st *story) { g.addCity(st) }},
+	} {
+		for range g.count(kind.perYear) {
+			kind.add(g.randomStory(kind.templates))
+			if err := g.step(); err != nil {
+				return err
+			}
+		}
 	}
-	for range g.count(MediationPerYear) {
-		g.addMediation(g.randomStory(mediationTemplates))
+	return nil
+}
+
+// progressEvery is how many steps go between reports of progress and checks of
+// the context.
+const progressEvery = 4096
+
+// step counts one step of work done: a person, a company, a record or a storyline.
+// Now and then it reports progress, and it returns the context's error once it
+// has ended.
+func (g *generator) step() error {
+	g.done++
+	if g.done%progressEvery != 0 {
+		return nil
 	}
-	for range g.count(PolicePerYear) {
-		g.addPolice(g.randomStory(policeTemplates))
+	if g.cfg.Progress != nil {
+		g.cfg.Progress(g.done, max(g.total, g.done))
 	}
-	for range g.count(CourtPerYear) {
-		g.addCourt(g.randomStory(courtTemplates))
-	}
-	for range g.count(CityPerYear) {
-		g.addCity(g.randomStory(cityTemplates))
-	}
+	return g.ctx.Err()
 }
 
 type generator struct {
-	rnd      *rand.Rand
-	cfg      Config
-	world    *World
-	villages []*fengqiao.OrgUnit
-	towns    []*fengqiao.OrgUnit
+	rnd         *rand.Rand
+	cfg         Config
+	ctx         context.Context
+	start       time.Time // when the generated year begins
+	done, total int       // steps of work, for progress
+	world       *World
+	villages    []*fengqiao.OrgUnit
+	towns       []*fengqiao.OrgUnit
+	births      map[int]*permutation // ID number sequences dealt, by birth date
+	text        []byte               // fill's buffer
 }
 
 func (g *generator) pick(list []string) string { return list[g.rnd.IntN(len(list))] }
 
 func (g *generator) chance(p float64) bool { return g.rnd.Float64() < p }
 
-func (g *generator) name() string {
-	given := g.pick(givenChars)
-	if g.chance(0.8) {
-		given += g.pick(givenChars)
-	}
-	return g.pick(surnames) + given
-}
-
-func (g *generator) resident() *Resident {
-	birth := time.Date(1945+g.rnd.IntN(60), time.Month(1+g.rnd.IntN(12)), 1+g.rnd.IntN(28), 0, 0, 0, 0, time.UTC)
-	return &Resident{
-		Name:     g.name(),
-		IDNumber: fmt.Sprintf("331081%s9%02d%d", birth.Format("20060102"), g.rnd.IntN(100), g.rnd.IntN(10)),
-		Phone:    fmt.Sprintf("1990000%04d", g.rnd.IntN(10000)),
-		Village:  g.villages[g.rnd.IntN(len(g.villages))],
-	}
-}
-
-// company makes a company with a name no other company has.
-func (g *generator) company(i int, taken map[string]bool) *Company {
-	town := g.towns[g.rnd.IntN(len(g.towns))]
-	industry := g.pick(industries)
-	name := ""
-	for name == "" || taken[name] {
-		name = fmt.Sprintf("温岭市%s%s%s有限公司", g.pick(companyWords), g.pick(companyWords2), industry)
-	}
-	taken[name] = true
-	return &Company{Name: name, Industry: industry, CreditCode: fmt.Sprintf("91331081MA%07dX", 2800000+i), Town: town}
-}
-
 // at returns a time in the generated year, busier in daytime.
 func (g *generator) at() time.Time {
-	start := g.cfg.End.AddDate(-1, 0, 0)
-	day := start.Add(time.Duration(g.rnd.IntN(365)) * 24 * time.Hour)
+	day := g.start.Add(time.Duration(g.rnd.IntN(365)) * 24 * time.Hour)
 	return day.Add(time.Duration(7*3600+g.rnd.IntN(14*3600)) * time.Second)
 }
 
@@ -180,39 +212,41 @@ func (g *generator) after(t time.Time, d time.Duration) time.Time {
 }
 
 func (g *generator) address(v *fengqiao.OrgUnit) string {
-	return fmt.Sprintf("温岭市%s%s%s%d号", v.Parent().Name, v.Name, g.pick(roads), 1+g.rnd.IntN(300))
+	return "温岭市" + v.Parent().Name + v.Name + g.pick(roads) + strconv.Itoa(1+g.rnd.IntN(300)) + "号"
 }
 
 // fill replaces the slots of a text template from a story: {村} village, {地} a
 // place in it, {企} company, {项} project, {盘} housing estate, {人} someone,
 // {数} a count, {额} an amount of money.
 func (g *generator) fill(tpl string, st *story) string {
-	var b strings.Builder
-	rs := []rune(tpl)
-	for i := 0; i < len(rs); i++ {
-		if rs[i] != '{' || i+2 >= len(rs) || rs[i+2] != '}' {
-			b.WriteRune(rs[i])
+	b := g.text[:0]
+	for i := 0; i < len(tpl); {
+		slot, size := utf8.DecodeRuneInString(tpl[min(i+1, len(tpl)):])
+		if tpl[i] != '{' || i+1+size >= len(tpl) || tpl[i+1+size] != '}' {
+			b = append(b, tpl[i])
+			i++
 			continue
 		}
-		switch rs[i+1] {
+		switch slot {
 		case '村':
-			b.WriteString(st.village.Name)
+			b = append(b, st.village.Name...)
 		case '地':
-			b.WriteString(st.village.Name + g.pick(roads) + g.pick(places))
+			b = append(append(append(b, st.village.Name...), g.pick(roads)...), g.pick(places)...)
 		case '企':
-			b.WriteString(st.company.Name)
+			b = append(b, st.company.Name...)
 		case '项':
-			b.WriteString(st.projectName())
+			b = append(b, st.projectName()...)
 		case '盘':
-			b.WriteString(st.estate)
+			b = append(b, st.estate...)
 		case '人':
-			b.WriteString(g.name())
+			b = append(b, g.name()...)
 		case '数':
-			b.WriteString(fmt.Sprint(3 + g.rnd.IntN(60)))
+			b = strconv.AppendInt(b, int64(3+g.rnd.IntN(60)), 10)
 		case '额':
-			b.WriteString(fmt.Sprintf("%d万元", 1+g.rnd.IntN(80)))
+			b = append(strconv.AppendInt(b, int64(1+g.rnd.IntN(80)), 10), "万元"...)
 		}
-		i += 2
+		i += 2 + size
 	}
-	return b.String()
+	g.text = b
+	return string(b) // exactly the text's size: the world keeps every one
 }
