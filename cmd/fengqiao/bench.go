@@ -47,7 +47,10 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(dir)
 
-	w := world.Generate(world.Config{Seed: 1, Scale: *scale, End: time.Now().In(world.CST)})
+	w, err := m.generateWorld(ctx, world.Config{Seed: 1, Scale: *scale, End: time.Now().In(world.CST)})
+	if err != nil {
+		return err
+	}
 	county, err := sim.StartCounty(w)
 	if err != nil {
 		return err
@@ -92,7 +95,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lat, elapsed, err := queryLoad(base, token, *concurrency, *requests)
+	lat, elapsed, err := queryLoad(ctx, base, token, *concurrency, *requests)
 	if err != nil {
 		return err
 	}
@@ -114,7 +117,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		select {
 		case <-done:
 		default:
-			l, _, err := queryLoad(base, token, 4, 40)
+			l, _, err := queryLoad(ctx, base, token, 4, 40)
 			if err != nil {
 				return err
 			}
@@ -130,7 +133,11 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		stormRes.Sent, stormRes.Accepted, stormRes.Elapsed.Seconds(), float64(stormRes.Accepted)/stormRes.Elapsed.Seconds(), float64(stormRes.Accepted)/stormRes.Elapsed.Minutes())
 	fmt.Fprintf(m.Stdout, "  the query during the storm: %s\n", latencies(during, time.Since(t0), 4))
 	for !hub.Runner.Ready() || pendingAlerts(hub) > 0 {
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	incidents, _ := hub.Index.Count(ctx, fengqiao.EventFilter{Sources: []fengqiao.Source{fengqiao.SourceAlert}})
 	fmt.Fprintf(m.Stdout, "  folded into %d incidents, %.1fs after the storm began\n", incidents, time.Since(t0).Seconds())
@@ -159,12 +166,12 @@ func (m *Main) benchCockpit(ctx context.Context, hub *Hub, county *sim.County, b
 		return float64(len(lat)) / elapsed.Seconds(), nil
 	}
 	fmt.Fprintln(m.Stdout, "cockpit: the county's figures for a year, by month")
-	lat, el, err := load(url, token, 4, 12, func(i int) string { return cockpitQuery(i + 1) })
+	lat, el, err := load(ctx, url, token, 4, 12, func(i int) string { return cockpitQuery(i + 1) })
 	if _, err := report("uncached (a new period each request)", lat, el, err); err != nil {
 		return err
 	}
-	load(url, token, 1, 1, func(int) string { return cockpitQuery(0) }) // warm the cache
-	lat, el, err = load(url, token, concurrency, 4000, func(int) string { return cockpitQuery(0) })
+	load(ctx, url, token, 1, 1, func(int) string { return cockpitQuery(0) }) // warm the cache
+	lat, el, err = load(ctx, url, token, concurrency, 4000, func(int) string { return cockpitQuery(0) })
 	cached, err := report("cached", lat, el, err)
 	if err != nil {
 		return err
@@ -182,7 +189,7 @@ func (m *Main) benchCockpit(ctx context.Context, hub *Hub, county *sim.County, b
 		bare.ServeHTTP(w, r.WithContext(fengqiao.WithPrincipal(r.Context(), p)))
 	}))
 	defer srv.Close()
-	lat, el, err = load(srv.URL, token, concurrency, 4000, func(int) string { return cockpitQuery(0) })
+	lat, el, err = load(ctx, srv.URL, token, concurrency, 4000, func(int) string { return cockpitQuery(0) })
 	bareRate, err := report("bare gqlgen, same payload from memory", lat, el, err)
 	if err != nil {
 		return err
@@ -191,13 +198,13 @@ func (m *Main) benchCockpit(ctx context.Context, hub *Hub, county *sim.County, b
 
 	live := `{ events(filter: {sources: [HOTLINE_12345]}, first: 5) { edges { node { id live { stale event { status } } } } } }`
 	fmt.Fprintln(m.Stdout, "live reads: 5 work orders read from the 12345 hotline")
-	lat, el, err = load(url, token, concurrency, 2000, func(int) string { return live })
+	lat, el, err = load(ctx, url, token, concurrency, 2000, func(int) string { return live })
 	if _, err := report("all upstreams up", lat, el, err); err != nil {
 		return err
 	}
 	county.Switch("hotline").Set(sim.Faults{Down: true})
 	defer county.Switch("hotline").Set(sim.Faults{})
-	lat, el, err = load(url, token, concurrency, 2000, func(int) string { return live })
+	lat, el, err = load(ctx, url, token, concurrency, 2000, func(int) string { return live })
 	if _, err := report("the hotline down (stale answers)", lat, el, err); err != nil {
 		return err
 	}
@@ -247,13 +254,13 @@ func latencies(lat []time.Duration, elapsed time.Duration, concurrency int) stri
 }
 
 // queryLoad sends requests of benchQuery from concurrency clients.
-func queryLoad(base, token string, concurrency, requests int) ([]time.Duration, time.Duration, error) {
-	return load(base+"/graphql", token, concurrency, requests, func(int) string { return benchQuery })
+func queryLoad(ctx context.Context, base, token string, concurrency, requests int) ([]time.Duration, time.Duration, error) {
+	return load(ctx, base+"/graphql", token, concurrency, requests, func(int) string { return benchQuery })
 }
 
 // load sends requests queries (query(i) is the i-th) from concurrency clients to
-// url and returns each latency.
-func load(url, token string, concurrency, requests int, query func(i int) string) ([]time.Duration, time.Duration, error) {
+// url and returns each latency. It stops with ctx's error when ctx ends.
+func load(ctx context.Context, url, token string, concurrency, requests int, query func(i int) string) ([]time.Duration, time.Duration, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency}}
 	jobs := make(chan int, requests)
 	for i := range requests {
@@ -268,8 +275,11 @@ func load(url, token string, concurrency, requests int, query func(i int) string
 	for range concurrency {
 		wg.Go(func() {
 			for i := range jobs {
+				if ctx.Err() != nil {
+					return
+				}
 				body, _ := json.Marshal(map[string]string{"query": query(i)})
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+token)
 				t0 := time.Now()
@@ -293,6 +303,9 @@ func load(url, token string, concurrency, requests int, query func(i int) string
 	}
 	wg.Wait()
 	client.CloseIdleConnections()
+	if err := ctx.Err(); err != nil {
+		return lat, time.Since(start), err
+	}
 	return lat, time.Since(start), firstErr
 }
 

@@ -49,7 +49,10 @@ func (m *Main) chainsEval(ctx context.Context, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	w := world.Generate(world.Config{Seed: *seed, Scale: *scale, End: time.Date(2026, 11, 1, 0, 0, 0, 0, world.CST), MalformedRate: 0.002})
+	w, err := m.generateWorld(ctx, world.Config{Seed: *seed, Scale: *scale, End: time.Date(2026, 11, 1, 0, 0, 0, 0, world.CST), MalformedRate: 0.002})
+	if err != nil {
+		return err
+	}
 	county, err := sim.StartCounty(w)
 	if err != nil {
 		return err

@@ -49,7 +49,10 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	// The simulated upstreams, on loopback, serving a world that ends today.
 	y, mo, d := time.Now().In(world.CST).Date()
 	today := time.Date(y, mo, d, 0, 0, 0, 0, world.CST)
-	w := world.Generate(world.Config{Seed: demoSeed, Scale: *scale, End: today, MalformedRate: 0.002})
+	w, err := m.generateWorld(ctx, world.Config{Seed: demoSeed, Scale: *scale, End: today, MalformedRate: 0.002})
+	if err != nil {
+		return err
+	}
 	county, err := sim.StartCounty(w)
 	if err != nil {
 		return err
@@ -94,6 +97,13 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	}
 	go m.reportFirstSync(ctx, hub)
 	return hub.Serve(ctx)
+}
+
+// generateWorld makes the simulated county's world, showing progress on stderr;
+// it stops when ctx ends.
+func (m *Main) generateWorld(ctx context.Context, cfg world.Config) (*world.World, error) {
+	cfg.Progress = m.progress("生成模拟世界").Report
+	return world.GenerateContext(ctx, cfg)
 }
 
 // countyConfig is the hub's configuration for a simulated county: every upstream,

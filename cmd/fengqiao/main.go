@@ -17,8 +17,17 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first SIGTERM or Ctrl-C ends ctx and every step stops; a second one
+	// ends the process at once, whatever it is doing.
+	context.AfterFunc(ctx, stop)
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr}
-	if err := m.Run(ctx, os.Args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
+	err := m.Run(ctx, os.Args[1:])
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "fengqiao: 已中断")
+		os.Exit(1)
+	default:
 		fmt.Fprintln(os.Stderr, "fengqiao:", err)
 		os.Exit(1)
 	}
