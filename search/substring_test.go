@@ -46,7 +46,7 @@ func TestEveryPieceFindsItsMessage(t *testing.T) {
 		if !ok {
 			continue
 		}
-		page, err := idx.Search(ctx, fengqiao.EventQuery{First: 1, Filter: fengqiao.EventFilter{Text: &piece, Identifier: &events[i].SourceID}})
+		page, err := idx.Search(ctx, fengqiao.EventQuery{First: 1, ByRelevance: true, Filter: fengqiao.EventFilter{Text: &piece, Identifier: &events[i].SourceID}})
 		if err != nil {
 			t.Fatal(err)
 		}
