@@ -13,6 +13,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
 	"cel.dev/cel-go/ext"
 
 	"fengqiao/connectors"
@@ -36,13 +37,36 @@ type compiledParty struct {
 	person, org      map[string]program
 }
 
+// The bounds of one evaluation, so that neither a hostile expression nor a hostile
+// record can stall or exhaust the hub: maxCost is CEL's runtime cost (about one
+// unit per operation, list element and ten characters; a mapping of a long
+// complaint costs a few thousand), and maxTextBytes is the longest text replace or
+// join may build, since one call builds its result before the cost is counted
+// (r.s.replace("", r.s) is the square of r.s).
+const (
+	maxCost      = 1_000_000
+	maxTextBytes = 1 << 20
+)
+
 // newEnv is the CEL environment of a manifest: the record r, a party element p,
-// the extended string functions, parseTime(value, format) and code(table, value).
+// the extended string functions (replace and join bounded), parseTime(value,
+// format) and code(table, value).
 func (m *Manifest) newEnv() (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.Variable("r", cel.DynType),
 		cel.Variable("p", cel.DynType),
 		ext.Strings(),
+		// Same overloads as ext.Strings, which these redefine.
+		cel.Function("replace",
+			cel.MemberOverload("string_replace_string_string", []*cel.Type{cel.StringType, cel.StringType, cel.StringType}, cel.StringType,
+				cel.FunctionBinding(func(args ...ref.Val) ref.Val { return replace(args[0], args[1], args[2], types.Int(-1)) })),
+			cel.MemberOverload("string_replace_string_string_int", []*cel.Type{cel.StringType, cel.StringType, cel.StringType, cel.IntType}, cel.StringType,
+				cel.FunctionBinding(func(args ...ref.Val) ref.Val { return replace(args[0], args[1], args[2], args[3]) }))),
+		cel.Function("join",
+			cel.MemberOverload("list_join", []*cel.Type{cel.ListType(cel.StringType)}, cel.StringType,
+				cel.UnaryBinding(func(list ref.Val) ref.Val { return join(list, types.String("")) })),
+			cel.MemberOverload("list_join_string", []*cel.Type{cel.ListType(cel.StringType), cel.StringType}, cel.StringType,
+				cel.BinaryBinding(join))),
 		// parseTime(value, format): a time, or null for a null or empty value.
 		cel.Function("parseTime", cel.Overload("parseTime_dyn_string", []*cel.Type{cel.DynType, cel.StringType}, cel.DynType,
 			cel.BinaryBinding(func(v, format ref.Val) ref.Val {
@@ -81,6 +105,48 @@ func (m *Manifest) newEnv() (*cel.Env, error) {
 	)
 }
 
+// replace is ext.Strings' s.replace(old, new, n) (n < 0 for all), refusing a
+// result longer than maxTextBytes before building it.
+func replace(s, old, new, n ref.Val) ref.Val {
+	str, o, nw, limit := string(s.(types.String)), string(old.(types.String)), string(new.(types.String)), int64(n.(types.Int))
+	count := int64(strings.Count(str, o))
+	if limit >= 0 {
+		count = min(count, limit)
+	}
+	if size := int64(len(str)) + count*int64(len(nw)-len(o)); size > maxTextBytes {
+		return tooLong(size)
+	}
+	return types.String(strings.Replace(str, o, nw, int(max(limit, -1))))
+}
+
+// join is ext.Strings' list.join(separator), refusing a result longer than
+// maxTextBytes before building it.
+func join(list, separator ref.Val) ref.Val {
+	l, ok := list.(traits.Lister)
+	if !ok {
+		return types.NewErr("join 的对象应为文本列表")
+	}
+	sep := string(separator.(types.String))
+	n := int64(l.Size().(types.Int))
+	parts := make([]string, 0, n)
+	size := max(n-1, 0) * int64(len(sep))
+	for i := range n {
+		part, ok := l.Get(types.Int(i)).(types.String)
+		if !ok {
+			return types.NewErr("join 的对象应为文本列表")
+		}
+		if size += int64(len(part)); size > maxTextBytes {
+			return tooLong(size)
+		}
+		parts = append(parts, string(part))
+	}
+	return types.String(strings.Join(parts, sep))
+}
+
+func tooLong(size int64) ref.Val {
+	return types.NewErr("文本过长：结果将有 %d 字节，超过上限 %d", size, maxTextBytes)
+}
+
 // compileAll compiles every expression, reporting each that does not compile.
 func (m *Manifest) compileAll(file string, at func(string) int) Problems {
 	env, err := m.newEnv()
@@ -94,7 +160,7 @@ func (m *Manifest) compileAll(file string, at func(string) int) Problems {
 			ps = append(ps, Problem{file, at(path), fmt.Sprintf("%s 表达式 %q 有误：%s", field, src, firstLine(iss.Err().Error()))})
 			return nil
 		}
-		prg, err := env.Program(ast)
+		prg, err := env.Program(ast, cel.CostLimit(maxCost))
 		if err != nil {
 			ps = append(ps, Problem{file, at(path), fmt.Sprintf("%s 表达式 %q 有误：%s", field, src, err)})
 			return nil
@@ -193,7 +259,10 @@ func (p program) eval(r, el any) (any, error) {
 		if key, ok := strings.CutPrefix(msg, "no such key: "); ok {
 			return nil, fmt.Errorf("%s：记录中没有字段 %s", p.field, key)
 		}
-		if !hasChinese.MatchString(msg) { // CEL's, not one of parseTime or code
+		switch {
+		case strings.Contains(msg, "cost limit exceeded"):
+			msg = fmt.Sprintf("表达式计算量超过上限 %d", maxCost)
+		case !hasChinese.MatchString(msg): // CEL's, not one of parseTime, code or the bounds
 			msg = "表达式无法求值（" + msg + "）"
 		}
 		return nil, fmt.Errorf("%s：%s", p.field, msg)

@@ -165,7 +165,7 @@ codes:
 
 // FuzzMapping replaces one expression of a message board's manifest by any text
 // and maps any record with it: neither a hostile expression nor a hostile record
-// panics or runs long. An expression is refused in Chinese or compiled; a record is
+// panics, runs long or builds an event out of proportion to them. An expression is refused in Chinese or compiled; a record is
 // refused in Chinese or mapped into an event of the manifest's source, with the id
 // it was read with, that the runner takes in or quarantines with a Chinese reason.
 func FuzzMapping(f *testing.F) {
@@ -234,6 +234,10 @@ func FuzzMapping(f *testing.F) {
 		}
 		if strings.TrimSpace(id) == "" || e.SourceID != id {
 			t.Fatalf("record id %q mapped into event %q", id, e.ID)
+		}
+		// Each operation adds at most a record's length: mapping is linear in it.
+		if out, _ := json.Marshal(e); len(out) > 1<<20+len(text)*(len(raw)+1) {
+			t.Fatalf("a record of %d bytes mapped into an event of %d", len(raw), len(out))
 		}
 		connectorstest.CheckEvent(t, fengqiao.SourceApp, e)
 	})
