@@ -16,6 +16,11 @@ type TimeCursor struct {
 	Page  int       `json:"page"`
 }
 
+// maxPage is the last page a time cursor numbers. Pages grow only through a run of
+// records sharing one update time, far shorter than this; the bound keeps the
+// page, and the offset an upstream computes from it, from wrapping around.
+const maxPage = 1 << 30
+
 // ParseTimeCursor reads a cursor written by String; "" is the start. A cursor
 // beyond the present (saved before future-dated records were refused) is the
 // start too: what it skipped is read again, and the index absorbs the rest.
@@ -24,7 +29,7 @@ func ParseTimeCursor(s string) (TimeCursor, error) {
 	if s == "" {
 		return c, nil
 	}
-	if err := json.Unmarshal([]byte(s), &c); err != nil || c.Page < 1 {
+	if err := json.Unmarshal([]byte(s), &c); err != nil || c.Page < 1 || c.Page > maxPage {
 		return c, fengqiao.Errorf(fengqiao.EINVALID, "同步游标无效：%q", s)
 	}
 	if beyondTolerance(c.Since, time.Now()) {
@@ -40,14 +45,16 @@ func (c TimeCursor) String() string {
 }
 
 // Advance returns the cursor after reading, at now, a page whose records carry
-// the given update times, and whether the page reached past now. The upstream
-// sorts pages by update time, but records within a page may come in any order;
-// the cursor moves to the latest. It never passes now: a record dated later (a
-// clock running ahead, or a bad date the runner quarantines) would hide every
-// record stamped before it but written after, so such a page ends the sync and
-// is read again at the next. It is the same cursor for an empty page.
-func (c TimeCursor) Advance(times []time.Time, now time.Time) (next TimeCursor, reachedNow bool) {
+// the given update times, and whether the sync stops there. The upstream sorts
+// pages by update time, but records within a page may come in any order; the
+// cursor moves to the latest. It never passes now: a record dated later (a clock
+// running ahead, or a bad date the runner quarantines) would hide every record
+// stamped before it but written after, so a page reaching past now stops the sync
+// and is read again at the next. It is the same cursor for an empty page. A page
+// of ties at maxPage stops the sync too, the cursor staying where it is.
+func (c TimeCursor) Advance(times []time.Time, now time.Time) (next TimeCursor, stop bool) {
 	var last time.Time
+	reachedNow := false
 	for _, t := range times {
 		if t.After(now) {
 			reachedNow = true
@@ -58,6 +65,8 @@ func (c TimeCursor) Advance(times []time.Time, now time.Time) (next TimeCursor, 
 	switch {
 	case last.After(c.Since):
 		return TimeCursor{Since: last, Page: 1}, reachedNow
+	case len(times) > 0 && !reachedNow && c.Page >= maxPage:
+		return c, true
 	case len(times) > 0 && !reachedNow:
 		return TimeCursor{Since: c.Since, Page: c.Page + 1}, false // a page of ties at the cursor's time
 	}

@@ -13,8 +13,9 @@ import (
 // any update times: reading never panics and refuses with EINVALID what is not a
 // cursor; a cursor read is never beyond the tolerated future and reads back as it
 // is written; advancing never goes back, never passes the present, moves to the
-// latest time of the page up to now, says whether the page reached past now, and
-// gives a cursor that reads back as written.
+// latest time of the page up to now, stops the sync at a page reaching past now
+// (or at ties on the last page it numbers) and nowhere else, and gives a cursor
+// that reads back as written.
 func FuzzTimeCursor(f *testing.F) {
 	at := func(base byte, offset int32) []byte {
 		return binary.BigEndian.AppendUint32([]byte{base}, uint32(offset))
@@ -32,6 +33,7 @@ func FuzzTimeCursor(f *testing.F) {
 		{`{"since":"0001-01-01T00:00:00Z","page":1}`, at(2, -1)},
 		{`{"since":"2026-04-02T10:05:00+08:00","page":0}`, nil},
 		{`{"since":"2026-04-02T10:05:00.123456789+14:00","page":7}`, at(1, 0)},
+		{`{"since":"2026-04-02T10:05:00+08:00","page":1073741824}`, append(at(1, 0), at(1, 0)...)},
 		{`{"page":1.5}`, nil}, {`{"since":"yesterday"}`, nil}, {`[]`, nil}, {`null`, nil}, {"{", nil},
 	} {
 		f.Add(seed.cursor, seed.times)
@@ -63,7 +65,7 @@ func FuzzTimeCursor(f *testing.F) {
 				times = append(times, time.Unix(0, 0).Add(d))
 			}
 		}
-		next, reachedNow := c.Advance(times, now)
+		next, stop := c.Advance(times, now)
 		latest, past := c.Since, false
 		for _, tm := range times {
 			past = past || tm.After(now)
@@ -71,9 +73,12 @@ func FuzzTimeCursor(f *testing.F) {
 				latest = tm
 			}
 		}
+		stays := next.Since.Equal(c.Since) && next.Page == c.Page
 		switch {
-		case reachedNow != past:
-			t.Fatalf("a page reaching past now: %v, said %v", past, reachedNow)
+		case past && !stop:
+			t.Fatal("a page reaching past now did not stop the sync")
+		case stop && !past && !(len(times) > 0 && latest.Equal(c.Since) && stays):
+			t.Fatalf("the sync stopped at %+v, not past now nor at a page of ties it cannot number past", next)
 		case next.Since.Before(c.Since):
 			t.Fatalf("cursor went back from %v to %v", c.Since, next.Since)
 		case !next.Since.Equal(latest):

@@ -73,8 +73,8 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 			}
 		}
 	}
-	next, reachedNow := cur.Advance(times, time.Now())
-	batch.Next, batch.More = next.String(), len(raws) >= c.m.Pagination.Size && !reachedNow
+	next, stop := cur.Advance(times, time.Now())
+	batch.Next, batch.More = next.String(), len(raws) >= c.m.Pagination.Size && !stop
 	return batch, nil
 }
 
