@@ -20,6 +20,7 @@ import (
 
 var (
 	hasChinese = regexp.MustCompile(`\p{Han}`)
+	lineBreak  = regexp.MustCompile(`\r\n|\r|\n`) // as YAML counts lines
 	discard    = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
 
@@ -78,7 +79,7 @@ func FuzzManifest(f *testing.F) {
 		case err != nil && (m != nil || !errors.As(err, &ps) || len(ps) == 0):
 			t.Fatalf("manifest %v with error %v", m != nil, err)
 		}
-		lines := strings.Count(string(text), "\n") + 1
+		lines := len(lineBreak.Split(string(text), -1))
 		for _, p := range ps {
 			if p.File != "fuzz.yaml" || p.Line < 0 || p.Line > lines || !hasChinese.MatchString(p.What) {
 				t.Fatalf("problem %q at %s:%d of a file of %d lines", p.What, p.File, p.Line, lines)
