@@ -171,6 +171,28 @@ func validStatus(s EventStatus) bool {
 	return false
 }
 
+// complainantRoles are the roles of people who bring a matter.
+var complainantRoles = map[string]bool{"来电人": true, "申请人": true, "原告": true, "报警人": true, "反映人": true, "留言人": true}
+
+// IsComplainant reports whether a party's role is one that brings a matter
+// (来电人, 申请人, 原告, 报警人, 反映人, 留言人).
+func (p Party) IsComplainant() bool { return p.Person != nil && complainantRoles[p.Role] }
+
+// Reporter returns the id of the person who brought the event: the first
+// complainant, else the first person named; "" if none.
+func (e *Event) Reporter() string {
+	first := ""
+	for _, p := range e.Parties {
+		switch {
+		case p.IsComplainant():
+			return p.Person.ID
+		case p.Person != nil && first == "":
+			first = p.Person.ID
+		}
+	}
+	return first
+}
+
 // Party is a person or an organization named in an event, with their role in it
 // (来电人、申请人、被申请人、原告、被告…). Exactly one of Person and Organization is set.
 type Party struct {

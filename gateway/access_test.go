@@ -45,6 +45,7 @@ var fieldAccess = map[string]access{
 	"Query.organization": inScope, "Query.project": inScope, "Query.place": public, "Query.chain": inScope,
 	"Query.chains": inScope, "Query.cockpit": inScope, "Query.trends": inScope,
 	"Query.auditLog": auditorOnly, "Query.connectors": countyOnly,
+	"Query.caseClusters": inScope, "Query.caseCluster": inScope,
 
 	"Person.id": inScope, "Person.name": inScope, "Person.idNumber": personal, "Person.phone": personal, "Person.identifiers": personal,
 	"Person.events": inScope, "Person.chains": inScope, "Person.risk": inScope,
@@ -60,9 +61,14 @@ var fieldAccess = map[string]access{
 
 	"Party.role": inScope, "Party.person": inScope, "Party.organization": inScope,
 
-	"Chain.id": inScope, "Chain.size": inScope, "Chain.timeline": inScope, "Chain.sources": inScope,
+	"Chain.id": inScope, "Chain.title": inScope, "Chain.size": inScope, "Chain.timeline": inScope, "Chain.sources": inScope,
 	"Chain.from": inScope, "Chain.to": inScope, "Chain.spanDays": inScope, "Chain.people": inScope,
 	"Chain.organizations": inScope, "Chain.complainants": inScope, "Chain.links": inScope, "Chain.risk": inScope,
+
+	"CaseCluster.id": inScope, "CaseCluster.title": inScope, "CaseCluster.target": inScope, "CaseCluster.targetKind": inScope,
+	"CaseCluster.subject": inScope, "CaseCluster.size": inScope, "CaseCluster.reporters": inScope, "CaseCluster.sources": inScope,
+	"CaseCluster.first": inScope, "CaseCluster.last": inScope, "CaseCluster.weekly": inScope, "CaseCluster.rising": inScope,
+	"CaseCluster.chains": inScope, "CaseCluster.timeline": inScope,
 
 	"OrgUnit.code": inScope, "OrgUnit.name": inScope, "OrgUnit.fullName": inScope, "OrgUnit.level": inScope,
 	"OrgUnit.parent": inScope, "OrgUnit.children": inScope, "OrgUnit.path": inScope, "OrgUnit.eventCount": inScope,
@@ -84,7 +90,7 @@ var fieldAccess = map[string]access{
 
 // mayBeEmpty are fields with nothing to show on the fixture even to callers who may
 // see them: a grid has no children (TestAnAncestorShowsOnlyTheCallersBranch covers them).
-var mayBeEmpty = map[string]bool{"OrgUnit.children": true}
+var mayBeEmpty = map[string]bool{"OrgUnit.children": true, "CaseCluster.rising": true}
 
 // Fixture of the matrix: everything sensitive lies in villageA of 泽国镇.
 const (
@@ -105,6 +111,7 @@ func reaches(personID, orgID string) map[string]string {
 		"Place":             `place(address: "泽国镇楼下社区锦绣花园3幢") { %s }`,
 		"Party":             `event(id: "MEDIATION:A") { parties { %s } }`,
 		"Chain":             `chain(id: "CH-A") { %s }`,
+		"CaseCluster":       `caseCluster(id: "KC-A") { %s }`,
 		"OrgUnit":           fmt.Sprintf(`orgUnit(code: %q) { %%s }`, villageA+"001"),
 		"ConnectorState":    `connectors { %s }`,
 		"QuarantinedRecord": `connectors { quarantine { %s } }`,
@@ -119,7 +126,7 @@ func rootArgs(personID, orgID string) map[string]string {
 		"person": fmt.Sprintf(`(id: %q)`, personID), "organization": fmt.Sprintf(`(id: %q)`, orgID),
 		"orgUnit": fmt.Sprintf(`(code: %q)`, villageA), "events": fmt.Sprintf(`(filter: {orgCode: %q})`, villageA),
 		"event": `(id: "MEDIATION:A")`, "project": fmt.Sprintf(`(code: %q)`, fixtureCode), "place": `(address: "泽国镇")`,
-		"chain": `(id: "CH-A")`, "cockpit": fmt.Sprintf(`(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z")`, villageA),
+		"chain": `(id: "CH-A")`, "caseCluster": `(id: "KC-A")`, "cockpit": fmt.Sprintf(`(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z")`, villageA),
 		"trends": fmt.Sprintf(`(orgCode: %q)`, villageA),
 	}
 }
@@ -181,6 +188,20 @@ func (accessChains) Chains(context.Context, fengqiao.ChainFilter, int) ([]*fengq
 
 func (accessChains) Links(context.Context, []string) ([]fengqiao.Link, error) {
 	return []fengqiao.Link{{From: "MEDIATION:A", To: "MEDIATION:B", Reasons: []string{"同一当事人"}, Confidence: 1}}, nil
+}
+
+// The fixture's one case cluster: villageA's three events, about one estate.
+var clusterA = &fengqiao.CaseCluster{ID: "KC-A", Target: "锦绣花园", TargetKind: "小区", Subject: "物业服务", EventIDs: chainA.EventIDs}
+
+func (accessChains) Clusters(context.Context, fengqiao.ClusterFilter, int) ([]*fengqiao.CaseCluster, error) {
+	return []*fengqiao.CaseCluster{clusterA}, nil
+}
+
+func (accessChains) Cluster(_ context.Context, id string) (*fengqiao.CaseCluster, error) {
+	if id == clusterA.ID {
+		return clusterA, nil
+	}
+	return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "类案不存在")
 }
 
 type lowRisk struct{}
@@ -246,7 +267,7 @@ func setupAccess(t *testing.T) *accessBundle {
 		t.Fatal(err)
 	}
 	raw := `{"id":"GDBAD","phone":"` + fixturePhone + `","idNumber":"` + fixtureID + `","time":"昨天"}`
-	r := &resolvers.Resolver{Tree: tree, Index: idx, Sync: accessSync{raw: raw}, ChainService: accessChains{}, Audit: log,
+	r := &resolvers.Resolver{Tree: tree, Index: idx, Sync: accessSync{raw: raw}, ChainService: accessChains{}, Clusters: accessChains{}, Audit: log,
 		Assessor: lowRisk{}, Figures: figures, Upstreams: asIndexed{}}
 	tokens := gateway.NewTokens([]byte("0123456789abcdef0123456789abcdef"), tree)
 	s := gateway.NewServer(gateway.Config{}, r, tokens, func() bool { return true }, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -14,9 +14,9 @@ import (
 // Bounds on what a caller may type. Longer input is refused before anything is
 // searched: the cost of a text search grows with its length.
 const (
-	MaxTextRunes       = 200 // filter.text
-	MaxIdentifierRunes = 64  // filter.identifier
-	MaxAddressRunes    = 200 // place(address)
+	MaxTextRunes       = 200              // filter.text
+	MaxIdentifierRunes = 64               // filter.identifier
+	MaxAddressRunes    = MaxTextRunes - 2 // place(address), searched as one quoted phrase
 )
 
 // checkLength refuses a value longer than limit characters.

@@ -1,6 +1,7 @@
 package resolvers
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -8,9 +9,6 @@ import (
 
 	"fengqiao"
 )
-
-// complainantRoles are the roles of people who bring a matter.
-var complainantRoles = map[string]bool{"来电人": true, "申请人": true, "原告": true, "报警人": true, "反映人": true}
 
 // chainView builds what the caller may see of a chain, nil if none of its events.
 // Looking at a chain is audited.
@@ -43,6 +41,7 @@ func (r *Resolver) buildChainView(ctx context.Context, ch *fengqiao.Chain) (*Cha
 	}
 	slices.SortFunc(v.Timeline, func(a, b *fengqiao.Event) int { return a.ReportedAt.Compare(b.ReportedAt) })
 	v.Size = len(v.Timeline)
+	v.Title = cmp.Or(v.Timeline[0].Title, v.Timeline[0].Content)
 	v.From, v.To = v.Timeline[0].ReportedAt, v.Timeline[len(v.Timeline)-1].ReportedAt
 	v.SpanDays = int(v.To.Sub(v.From) / (24 * time.Hour))
 	people, orgs, complainants := map[string]bool{}, map[string]bool{}, map[string]int{}
@@ -59,7 +58,7 @@ func (r *Resolver) buildChainView(ctx context.Context, ch *fengqiao.Chain) (*Cha
 				orgs[p.Organization.ID] = true
 				v.Organizations = append(v.Organizations, p.Organization)
 			}
-			if p.Person != nil && complainantRoles[p.Role] {
+			if p.IsComplainant() {
 				complainants[p.Person.ID]++
 				v.MaxReportsByOne = max(v.MaxReportsByOne, complainants[p.Person.ID])
 			}
@@ -204,4 +203,11 @@ func subscribe[T any](r *Resolver, ctx context.Context, orgCode *string, pick fu
 		}
 	}()
 	return out, nil
+}
+
+// addressPhrase is an address as a text query: one quoted phrase, so that its
+// parts are found together and in order, spaces included.
+func addressPhrase(address string) *string {
+	q := `"` + strings.NewReplacer(`"`, " ", "“", " ", "”", " ", "＂", " ").Replace(address) + `"`
+	return &q
 }

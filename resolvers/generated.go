@@ -29,6 +29,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	CaseCluster() CaseClusterResolver
 	Chain() ChainResolver
 	ChainLink() ChainLinkResolver
 	CockpitFigures() CockpitFiguresResolver
@@ -81,6 +82,23 @@ type ComplexityRoot struct {
 		Subject       func(childComplexity int) int
 	}
 
+	CaseCluster struct {
+		Chains     func(childComplexity int) int
+		First      func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Last       func(childComplexity int) int
+		Reporters  func(childComplexity int) int
+		Rising     func(childComplexity int) int
+		Size       func(childComplexity int) int
+		Sources    func(childComplexity int) int
+		Subject    func(childComplexity int) int
+		Target     func(childComplexity int) int
+		TargetKind func(childComplexity int) int
+		Timeline   func(childComplexity int, first *int) int
+		Title      func(childComplexity int) int
+		Weekly     func(childComplexity int) int
+	}
+
 	Chain struct {
 		Complainants  func(childComplexity int) int
 		From          func(childComplexity int) int
@@ -93,6 +111,7 @@ type ComplexityRoot struct {
 		Sources       func(childComplexity int) int
 		SpanDays      func(childComplexity int) int
 		Timeline      func(childComplexity int) int
+		Title         func(childComplexity int) int
 		To            func(childComplexity int) int
 	}
 
@@ -123,6 +142,7 @@ type ComplexityRoot struct {
 		Surveys           func(childComplexity int) int
 		To                func(childComplexity int) int
 		TopChains         func(childComplexity int, first *int) int
+		TopClusters       func(childComplexity int, first *int) int
 		TopRisks          func(childComplexity int, first *int) int
 		Total             func(childComplexity int) int
 	}
@@ -296,6 +316,8 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditLog     func(childComplexity int, filter *fengqiao.AuditFilter, first *int, after *string) int
+		CaseCluster  func(childComplexity int, id string) int
+		CaseClusters func(childComplexity int, orgCode *string, since *time.Time, minReporters *int, orderBy *ClusterOrder, first *int) int
 		Chain        func(childComplexity int, id string) int
 		Chains       func(childComplexity int, minSize *int, first *int) int
 		Cockpit      func(childComplexity int, orgCode *string, from time.Time, to time.Time, granularity *fengqiao.Granularity) int
@@ -363,6 +385,10 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type CaseClusterResolver interface {
+	Chains(ctx context.Context, obj *CaseClusterView) ([]*ChainView, error)
+	Timeline(ctx context.Context, obj *CaseClusterView, first *int) ([]*fengqiao.Event, error)
+}
 type ChainResolver interface {
 	Links(ctx context.Context, obj *ChainView) ([]*fengqiao.Link, error)
 	Risk(ctx context.Context, obj *ChainView) (*fengqiao.Risk, error)
@@ -375,6 +401,7 @@ type CockpitFiguresResolver interface {
 	OrgUnit(ctx context.Context, obj *fengqiao.CockpitFigures) (*fengqiao.OrgUnit, error)
 
 	TopChains(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*ChainView, error)
+	TopClusters(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*CaseClusterView, error)
 	TopRisks(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*fengqiao.Event, error)
 }
 type ConnectorStateResolver interface {
@@ -451,6 +478,8 @@ type QueryResolver interface {
 	RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error)
 	AuditLog(ctx context.Context, filter *fengqiao.AuditFilter, first *int, after *string) (*AuditConnection, error)
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
+	CaseClusters(ctx context.Context, orgCode *string, since *time.Time, minReporters *int, orderBy *ClusterOrder, first *int) ([]*CaseClusterView, error)
+	CaseCluster(ctx context.Context, id string) (*CaseClusterView, error)
 }
 type SubscriptionResolver interface {
 	Alerts(ctx context.Context, orgCode *string) (<-chan *fengqiao.Event, error)
@@ -581,6 +610,96 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEntry.Subject(childComplexity), true
 
+	case "CaseCluster.chains":
+		if e.ComplexityRoot.CaseCluster.Chains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Chains(childComplexity), true
+	case "CaseCluster.first":
+		if e.ComplexityRoot.CaseCluster.First == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.First(childComplexity), true
+	case "CaseCluster.id":
+		if e.ComplexityRoot.CaseCluster.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.ID(childComplexity), true
+	case "CaseCluster.last":
+		if e.ComplexityRoot.CaseCluster.Last == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Last(childComplexity), true
+	case "CaseCluster.reporters":
+		if e.ComplexityRoot.CaseCluster.Reporters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Reporters(childComplexity), true
+	case "CaseCluster.rising":
+		if e.ComplexityRoot.CaseCluster.Rising == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Rising(childComplexity), true
+	case "CaseCluster.size":
+		if e.ComplexityRoot.CaseCluster.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Size(childComplexity), true
+	case "CaseCluster.sources":
+		if e.ComplexityRoot.CaseCluster.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Sources(childComplexity), true
+	case "CaseCluster.subject":
+		if e.ComplexityRoot.CaseCluster.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Subject(childComplexity), true
+	case "CaseCluster.target":
+		if e.ComplexityRoot.CaseCluster.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Target(childComplexity), true
+	case "CaseCluster.targetKind":
+		if e.ComplexityRoot.CaseCluster.TargetKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.TargetKind(childComplexity), true
+	case "CaseCluster.timeline":
+		if e.ComplexityRoot.CaseCluster.Timeline == nil {
+			break
+		}
+
+		args, err := ec.field_CaseCluster_timeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CaseCluster.Timeline(childComplexity, args["first"].(*int)), true
+	case "CaseCluster.title":
+		if e.ComplexityRoot.CaseCluster.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Title(childComplexity), true
+	case "CaseCluster.weekly":
+		if e.ComplexityRoot.CaseCluster.Weekly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseCluster.Weekly(childComplexity), true
+
 	case "Chain.complainants":
 		if e.ComplexityRoot.Chain.Complainants == nil {
 			break
@@ -647,6 +766,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Chain.Timeline(childComplexity), true
+	case "Chain.title":
+		if e.ComplexityRoot.Chain.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.Title(childComplexity), true
 	case "Chain.to":
 		if e.ComplexityRoot.Chain.To == nil {
 			break
@@ -798,6 +923,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CockpitFigures.TopChains(childComplexity, args["first"].(*int)), true
+	case "CockpitFigures.topClusters":
+		if e.ComplexityRoot.CockpitFigures.TopClusters == nil {
+			break
+		}
+
+		args, err := ec.field_CockpitFigures_topClusters_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CockpitFigures.TopClusters(childComplexity, args["first"].(*int)), true
 	case "CockpitFigures.topRisks":
 		if e.ComplexityRoot.CockpitFigures.TopRisks == nil {
 			break
@@ -1553,6 +1689,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*fengqiao.AuditFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.caseCluster":
+		if e.ComplexityRoot.Query.CaseCluster == nil {
+			break
+		}
+
+		args, err := ec.field_Query_caseCluster_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CaseCluster(childComplexity, args["id"].(string)), true
+	case "Query.caseClusters":
+		if e.ComplexityRoot.Query.CaseClusters == nil {
+			break
+		}
+
+		args, err := ec.field_Query_caseClusters_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CaseClusters(childComplexity, args["orgCode"].(*string), args["since"].(*time.Time), args["minReporters"].(*int), args["orderBy"].(*ClusterOrder), args["first"].(*int)), true
 	case "Query.chain":
 		if e.ComplexityRoot.Query.Chain == nil {
 			break
@@ -1958,6 +2116,8 @@ shown or counted.
 """
 type Chain {
   id: ID!
+  "The title of its first event the caller may see, to name the matter in a list."
+  title: String!
   size: Int!
   "The events, oldest first."
   timeline: [Event!]!
@@ -1984,6 +2144,55 @@ type ChainLink {
   reasons: [String!]!
   "0 to 1; independent evidence adds up."
   confidence: Float!
+}
+`, BuiltIn: false},
+	{Name: "../schema/clusters.graphqls", Input: `"""
+Similar cases (类案): events of different reporters about one target (a company,
+estate, school, hospital, market, project or address) and one subject (预付消费,
+拖欠工资…), across chains and sources — a collective or rising matter, or a blind
+spot of supervision. Only events in the caller's subtree are shown or counted.
+"""
+type CaseCluster {
+  id: ID!
+  "Target and subject, for a panel: 华庭小区 · 积水."
+  title: String!
+  target: String!
+  "单位, 小区, 学校, 医院, 市场, 项目 or 地址."
+  targetKind: String!
+  subject: String!
+  size: Int!
+  "Distinct reporters: many means a collective matter."
+  reporters: Int!
+  "The sources the cases reached, in order of first report."
+  sources: [Source!]!
+  first: Time!
+  last: Time!
+  "Events per week (weeks start on Monday, China Standard Time), first to last."
+  weekly: [SeriesPoint!]!
+  "Events in the last 4 weeks to its last event, against the 4 weeks before."
+  rising: Boolean!
+  "The chains (one matter each) among the cluster's events."
+  chains: [Chain!]!
+  "The events, newest first."
+  timeline(first: Int = 20): [Event!]!
+}
+
+enum ClusterOrder {
+  "Most distinct reporters first."
+  REPORTERS
+  "Rising clusters first, then most events in the last 4 weeks."
+  RISING
+  "Most recently active first."
+  LATEST
+}
+
+extend type Query {
+  """
+  Similar-case clusters with events in the caller's subtree (or orgCode within it)
+  and, when given, reported at or after since.
+  """
+  caseClusters(orgCode: ID, since: Time, minReporters: Int = 2, orderBy: ClusterOrder = REPORTERS, first: Int = 20): [CaseCluster!]!
+  caseCluster(id: ID!): CaseCluster
 }
 `, BuiltIn: false},
 	{Name: "../schema/connectors.graphqls", Input: `enum BreakerState {
@@ -2484,6 +2693,8 @@ type CockpitFigures {
   ranking: [UnitFigure!]!
   "The largest chains with events in the unit."
   topChains(first: Int = 5): [Chain!]!
+  "Similar-case clusters (类案) in the unit and period, most distinct reporters first."
+  topClusters(first: Int = 5): [CaseCluster!]!
   "The unit's highest-risk events of the period, newest first."
   topRisks(first: Int = 10): [Event!]!
 }
@@ -2600,10 +2811,46 @@ func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_CaseCluster(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CaseCluster_id(ctx, field)
+	case "title":
+		return ec.fieldContext_CaseCluster_title(ctx, field)
+	case "target":
+		return ec.fieldContext_CaseCluster_target(ctx, field)
+	case "targetKind":
+		return ec.fieldContext_CaseCluster_targetKind(ctx, field)
+	case "subject":
+		return ec.fieldContext_CaseCluster_subject(ctx, field)
+	case "size":
+		return ec.fieldContext_CaseCluster_size(ctx, field)
+	case "reporters":
+		return ec.fieldContext_CaseCluster_reporters(ctx, field)
+	case "sources":
+		return ec.fieldContext_CaseCluster_sources(ctx, field)
+	case "first":
+		return ec.fieldContext_CaseCluster_first(ctx, field)
+	case "last":
+		return ec.fieldContext_CaseCluster_last(ctx, field)
+	case "weekly":
+		return ec.fieldContext_CaseCluster_weekly(ctx, field)
+	case "rising":
+		return ec.fieldContext_CaseCluster_rising(ctx, field)
+	case "chains":
+		return ec.fieldContext_CaseCluster_chains(ctx, field)
+	case "timeline":
+		return ec.fieldContext_CaseCluster_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseCluster", field.Name)
+}
+
 func (ec *executionContext) childFields_Chain(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Chain_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Chain_title(ctx, field)
 	case "size":
 		return ec.fieldContext_Chain_size(ctx, field)
 	case "timeline":
@@ -2686,6 +2933,8 @@ func (ec *executionContext) childFields_CockpitFigures(ctx context.Context, fiel
 		return ec.fieldContext_CockpitFigures_ranking(ctx, field)
 	case "topChains":
 		return ec.fieldContext_CockpitFigures_topChains(ctx, field)
+	case "topClusters":
+		return ec.fieldContext_CockpitFigures_topClusters(ctx, field)
 	case "topRisks":
 		return ec.fieldContext_CockpitFigures_topRisks(ctx, field)
 	}
@@ -3224,7 +3473,35 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_CaseCluster_timeline_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_CockpitFigures_topChains_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_CockpitFigures_topClusters_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -3409,6 +3686,66 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_caseCluster_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_caseClusters_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orgCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orgCode"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "minReporters",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minReporters"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ClusterOrder, error) {
+			return ec.unmarshalOClusterOrder2ᚖfengqiaoᚋresolversᚐClusterOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
 	return args, nil
 }
 
@@ -4127,6 +4464,367 @@ func (ec *executionContext) fieldContext_AuditEntry_remote(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
 }
 
+func (ec *executionContext) _CaseCluster_id(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CaseCluster_title(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaseCluster_target(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaseCluster_targetKind(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_targetKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_targetKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaseCluster_subject(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "String")
+}
+
+func (ec *executionContext) _CaseCluster_size(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseCluster_reporters(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_reporters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reporters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_reporters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CaseCluster_sources(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕfengqiaoᚐSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "Source")
+}
+
+func (ec *executionContext) _CaseCluster_first(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_first(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.First, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_first(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CaseCluster_last(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_last(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_last(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CaseCluster_weekly(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_weekly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weekly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.SeriesPoint) graphql.Marshaler {
+			return ec.marshalNSeriesPoint2ᚕfengqiaoᚐSeriesPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_weekly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseCluster",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SeriesPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CaseCluster_rising(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_rising(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rising, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_rising(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CaseCluster", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CaseCluster_chains(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_chains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CaseCluster().Chains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ChainView) graphql.Marshaler {
+			return ec.marshalNChain2ᚕᚖfengqiaoᚋresolversᚐChainViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_chains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseCluster",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CaseCluster_timeline(ctx context.Context, field graphql.CollectedField, obj *CaseClusterView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CaseCluster_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CaseCluster().Timeline(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚕᚖfengqiaoᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CaseCluster_timeline(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CaseCluster",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CaseCluster_timeline_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Chain_id(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4148,6 +4846,29 @@ func (ec *executionContext) _Chain_id(ctx context.Context, field graphql.Collect
 }
 func (ec *executionContext) fieldContext_Chain_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Chain", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Chain_title(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chain", field, false, false, "String")
 }
 
 func (ec *executionContext) _Chain_size(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
@@ -5087,6 +5808,50 @@ func (ec *executionContext) fieldContext_CockpitFigures_topChains(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_CockpitFigures_topChains_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CockpitFigures_topClusters(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CockpitFigures_topClusters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CockpitFigures().TopClusters(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*CaseClusterView) graphql.Marshaler {
+			return ec.marshalNCaseCluster2ᚕᚖfengqiaoᚋresolversᚐCaseClusterViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CockpitFigures_topClusters(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CockpitFigures",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseCluster(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CockpitFigures_topClusters_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8810,6 +9575,94 @@ func (ec *executionContext) fieldContext_Query_connectors(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_caseClusters(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_caseClusters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CaseClusters(ctx, fc.Args["orgCode"].(*string), fc.Args["since"].(*time.Time), fc.Args["minReporters"].(*int), fc.Args["orderBy"].(*ClusterOrder), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*CaseClusterView) graphql.Marshaler {
+			return ec.marshalNCaseCluster2ᚕᚖfengqiaoᚋresolversᚐCaseClusterViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_caseClusters(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseCluster(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_caseClusters_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_caseCluster(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_caseCluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CaseCluster(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *CaseClusterView) graphql.Marshaler {
+			return ec.marshalOCaseCluster2ᚖfengqiaoᚋresolversᚐCaseClusterView(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_caseCluster(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CaseCluster(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_caseCluster_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10987,6 +11840,106 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var caseClusterImplementors = []string{"CaseCluster"}
+
+func (ec *executionContext) _CaseCluster(ctx context.Context, sel ast.SelectionSet, obj *CaseClusterView) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, caseClusterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CaseCluster")
+		case "id":
+			out.Values[i] = ec._CaseCluster_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._CaseCluster_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			out.Values[i] = ec._CaseCluster_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetKind":
+			out.Values[i] = ec._CaseCluster_targetKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.Values[i] = ec._CaseCluster_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._CaseCluster_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reporters":
+			out.Values[i] = ec._CaseCluster_reporters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sources":
+			out.Values[i] = ec._CaseCluster_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "first":
+			out.Values[i] = ec._CaseCluster_first(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "last":
+			out.Values[i] = ec._CaseCluster_last(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "weekly":
+			out.Values[i] = ec._CaseCluster_weekly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rising":
+			out.Values[i] = ec._CaseCluster_rising(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "chains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CaseCluster_chains(ctx, field, obj)
+				})
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CaseCluster_timeline(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var chainImplementors = []string{"Chain"}
 
 func (ec *executionContext) _Chain(ctx context.Context, sel ast.SelectionSet, obj *ChainView) graphql.Marshaler {
@@ -11000,6 +11953,11 @@ func (ec *executionContext) _Chain(ctx context.Context, sel ast.SelectionSet, ob
 			out.Values[i] = graphql.MarshalString("Chain")
 		case "id":
 			out.Values[i] = ec._Chain_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Chain_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -11239,6 +12197,12 @@ func (ec *executionContext) _CockpitFigures(ctx context.Context, sel ast.Selecti
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CockpitFigures_topChains(ctx, field, obj)
+				})
+		case "topClusters":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CockpitFigures_topClusters(ctx, field, obj)
 				})
 		case "topRisks":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -12474,6 +13438,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_connectors(ctx, field)
 				})
+		case "caseClusters":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_caseClusters(ctx, field)
+				})
+		case "caseCluster":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_caseCluster(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -13256,6 +14232,30 @@ func (ec *executionContext) unmarshalNBreakerState2fengqiaoᚋresolversᚐBreake
 
 func (ec *executionContext) marshalNBreakerState2fengqiaoᚋresolversᚐBreakerState(ctx context.Context, sel ast.SelectionSet, v BreakerState) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNCaseCluster2ᚕᚖfengqiaoᚋresolversᚐCaseClusterViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*CaseClusterView) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCaseCluster2ᚖfengqiaoᚋresolversᚐCaseClusterView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCaseCluster2ᚖfengqiaoᚋresolversᚐCaseClusterView(ctx context.Context, sel ast.SelectionSet, v *CaseClusterView) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CaseCluster!")
+		return graphql.Null
+	}
+	return ec._CaseCluster(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNChain2ᚕᚖfengqiaoᚋresolversᚐChainViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*ChainView) graphql.Marshaler {
@@ -14102,11 +15102,34 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOCaseCluster2ᚖfengqiaoᚋresolversᚐCaseClusterView(ctx context.Context, sel ast.SelectionSet, v *CaseClusterView) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CaseCluster(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOChain2ᚖfengqiaoᚋresolversᚐChainView(ctx context.Context, sel ast.SelectionSet, v *ChainView) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Chain(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOClusterOrder2ᚖfengqiaoᚋresolversᚐClusterOrder(ctx context.Context, v any) (*ClusterOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(ClusterOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOClusterOrder2ᚖfengqiaoᚋresolversᚐClusterOrder(ctx context.Context, sel ast.SelectionSet, v *ClusterOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOEvent2ᚖfengqiaoᚐEvent(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {

@@ -37,6 +37,7 @@ type Place struct {
 // tell together.
 type ChainView struct {
 	ID            string
+	Title         string
 	Size          int
 	Timeline      []*fengqiao.Event
 	Sources       []fengqiao.Source
@@ -52,4 +53,18 @@ type ChainView struct {
 // facts is what risk rules know of the chain.
 func (v *ChainView) facts() fengqiao.ChainFacts {
 	return fengqiao.ChainFacts{Size: v.Size, Sources: v.Sources, Complainants: v.Complainants, MaxReportsByOne: v.MaxReportsByOne}
+}
+
+// CaseClusterView is what a caller may see of a case cluster: only its events in
+// the caller's subtree (and the cockpit's unit and period), counted afresh.
+type CaseClusterView struct {
+	ID, Title, Target, TargetKind, Subject string
+	Size, Reporters                        int
+	Sources                                []fengqiao.Source
+	First, Last                            time.Time
+	Weekly                                 []fengqiao.SeriesPoint
+	Rising                                 bool
+	// recent is how many events fall in the 4 weeks that decide Rising.
+	recent int
+	events []*fengqiao.Event // newest first
 }

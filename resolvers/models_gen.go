@@ -95,6 +95,66 @@ func (e BreakerState) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+type ClusterOrder string
+
+const (
+	// Most distinct reporters first.
+	ClusterOrderReporters ClusterOrder = "REPORTERS"
+	// Rising clusters first, then most events in the last 4 weeks.
+	ClusterOrderRising ClusterOrder = "RISING"
+	// Most recently active first.
+	ClusterOrderLatest ClusterOrder = "LATEST"
+)
+
+var AllClusterOrder = []ClusterOrder{
+	ClusterOrderReporters,
+	ClusterOrderRising,
+	ClusterOrderLatest,
+}
+
+func (e ClusterOrder) IsValid() bool {
+	switch e {
+	case ClusterOrderReporters, ClusterOrderRising, ClusterOrderLatest:
+		return true
+	}
+	return false
+}
+
+func (e ClusterOrder) String() string {
+	return string(e)
+}
+
+func (e *ClusterOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ClusterOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ClusterOrder", str)
+	}
+	return nil
+}
+
+func (e ClusterOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ClusterOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ClusterOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // How a list of events is ordered.
 type EventOrder string
 

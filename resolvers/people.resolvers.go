@@ -63,7 +63,7 @@ func (r *personResolver) Risk(ctx context.Context, obj *fengqiao.Person) (*fengq
 
 // Events is the resolver for the events field.
 func (r *placeResolver) Events(ctx context.Context, obj *Place, first *int, after *string) (*EventConnection, error) {
-	f, err := r.scopedFilter(ctx, &fengqiao.EventFilter{Text: &obj.Address})
+	f, err := r.scopedFilter(ctx, &fengqiao.EventFilter{Text: addressPhrase(obj.Address)})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (r *placeResolver) Events(ctx context.Context, obj *Place, first *int, afte
 
 // Chains is the resolver for the chains field.
 func (r *placeResolver) Chains(ctx context.Context, obj *Place) ([]*ChainView, error) {
-	return r.chainsMatching(ctx, fengqiao.EventFilter{Text: &obj.Address})
+	return r.chainsMatching(ctx, fengqiao.EventFilter{Text: addressPhrase(obj.Address)})
 }
 
 // OrgUnit is the resolver for the orgUnit field.

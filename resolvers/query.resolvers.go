@@ -9,6 +9,7 @@ import (
 	"context"
 	"fengqiao"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,22 @@ func (r *cockpitFiguresResolver) TopChains(ctx context.Context, obj *fengqiao.Co
 		n = max(0, min(*first, fengqiao.MaxPageSize))
 	}
 	return chains[:min(n, len(chains))], nil
+}
+
+// TopClusters is the resolver for the topClusters field.
+func (r *cockpitFiguresResolver) TopClusters(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*CaseClusterView, error) {
+	n, err := pageSize(first, 5)
+	if err != nil {
+		return nil, err
+	}
+	keep := func(e *fengqiao.Event) bool {
+		return strings.HasPrefix(e.OrgCode, obj.OrgCode) && !e.ReportedAt.Before(obj.From) && e.ReportedAt.Before(obj.To)
+	}
+	asOf := time.Now()
+	if obj.To.Before(asOf) {
+		asOf = obj.To
+	}
+	return r.clustersFor(ctx, obj.From, 2, keep, asOf, ClusterOrderReporters, n)
 }
 
 // TopRisks is the resolver for the topRisks field.

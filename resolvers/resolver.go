@@ -16,6 +16,7 @@ type Resolver struct {
 	Index        fengqiao.Index
 	Sync         fengqiao.SyncService
 	ChainService fengqiao.ChainService
+	Clusters     fengqiao.ClusterService
 	Audit        fengqiao.AuditLog
 	Assessor     fengqiao.RiskAssessor
 	Figures      fengqiao.CockpitService
