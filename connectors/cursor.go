@@ -72,3 +72,17 @@ func (c TimeCursor) Advance(times []time.Time, now time.Time) (next TimeCursor, 
 	}
 	return c, reachedNow
 }
+
+// AdvancePage is Advance for a page that was full, or not. Only a full page of
+// ties at the cursor's time moves to the next page: a page that is not full holds
+// the last of them, and the cursor stays, so that the next sync reads it again
+// with the records written since after it. (Moved on, the next sync would ask
+// for an offset past those records, skipping them until a page's worth more of
+// ties and records had arrived.)
+func (c TimeCursor) AdvancePage(times []time.Time, full bool, now time.Time) (next TimeCursor, stop bool) {
+	next, stop = c.Advance(times, now)
+	if !full && next.Since.Equal(c.Since) {
+		return c, stop
+	}
+	return next, stop
+}

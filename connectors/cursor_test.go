@@ -32,6 +32,17 @@ func TestTimeCursor(t *testing.T) {
 	if !c.Since.Equal(at(2)) || c.Page != 2 {
 		t.Fatalf("after a page of ties: %+v", c)
 	}
+	// A page of ties that is not full is their last: the cursor stays, so the
+	// records written after them are on the page it reads next.
+	if c2, _ := c.AdvancePage([]time.Time{at(2), at(2)}, false, now); c2 != c {
+		t.Fatalf("after the last page of ties: %+v, want %+v", c2, c)
+	}
+	if c2, _ := c.AdvancePage([]time.Time{at(2), at(2)}, true, now); c2.Page != c.Page+1 {
+		t.Fatalf("after a full page of ties: %+v", c2)
+	}
+	if c2, _ := c.AdvancePage([]time.Time{at(2), at(3)}, false, now); !c2.Since.Equal(at(3)) || c2.Page != 1 {
+		t.Fatalf("after the last page: %+v", c2)
+	}
 	// An empty page leaves it where it is; it survives its encoding.
 	if c2, reached := advance(c); c2 != c || reached {
 		t.Fatalf("empty page moved the cursor: %+v, %v", c2, reached)

@@ -47,8 +47,9 @@ func MapRecords[R Record, B ~[]byte](page []B, decode func([]byte, any) error) (
 }
 
 // MapTimePage maps one page of a time-ordered upstream, read at cur asking for
-// pageSize records: Next moves past the page and More says it was full and the
-// cursor did not stop there (at the present, or its last page).
+// pageSize records: Next moves past the page (see TimeCursor.AdvancePage) and
+// More says it was full and the cursor did not stop there (at the present, or its
+// last page).
 func MapTimePage[R TimeRecord, B ~[]byte](cur TimeCursor, page []B, pageSize int, decode func([]byte, any) error) *fengqiao.SyncBatch {
 	batch, decoded := MapRecords[R](page, decode)
 	var times []time.Time
@@ -59,9 +60,10 @@ func MapTimePage[R TimeRecord, B ~[]byte](cur TimeCursor, page []B, pageSize int
 			times = append(times, t)
 		}
 	}
-	next, stop := cur.Advance(times, time.Now())
-	batch.Next = next.String()
 	// A page may repeat records: more than asked for is full too.
-	batch.More = len(page) >= pageSize && !stop
+	full := len(page) >= pageSize
+	next, stop := cur.AdvancePage(times, full, time.Now())
+	batch.Next = next.String()
+	batch.More = full && !stop
 	return batch
 }

@@ -73,8 +73,9 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 			}
 		}
 	}
-	next, stop := cur.Advance(times, time.Now())
-	batch.Next, batch.More = next.String(), len(raws) >= c.m.Pagination.Size && !stop
+	full := len(raws) >= c.m.Pagination.Size
+	next, stop := cur.AdvancePage(times, full, time.Now())
+	batch.Next, batch.More = next.String(), full && !stop
 	return batch, nil
 }
 
