@@ -4,8 +4,10 @@
 package sim
 
 import (
+	"cmp"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,8 +22,7 @@ type ledger[T any] struct {
 }
 
 func newLedger[T any](items []T, key func(T) (time.Time, string)) *ledger[T] {
-	l := &ledger[T]{key: key, items: append([]T(nil), items...)}
-	sort.Slice(l.items, func(i, j int) bool { at, id := key(l.items[j]); return l.less(l.items[i], at, id) })
+	l := &ledger[T]{key: key, items: inUpdateOrder(items, key), byID: make(map[string]int, len(items))}
 	l.reindex(0)
 	return l
 }
@@ -140,8 +141,28 @@ func (f *feed[T]) len() int {
 	return len(f.latest)
 }
 
-// inUpdateOrder returns items sorted by update time, then id.
+// inUpdateOrder returns a copy of items sorted by update time, then id. Each
+// item's key is read once, so that a world of millions sorts in a second.
 func inUpdateOrder[T any](items []T, key func(T) (time.Time, string)) []T {
-	l := newLedger(items, key)
-	return l.items
+	type keyed struct {
+		at   int64
+		id   string
+		item T
+	}
+	ks := make([]keyed, len(items))
+	for i, it := range items {
+		at, id := key(it)
+		ks[i] = keyed{at.UnixNano(), id, it}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if a.at != b.at {
+			return cmp.Compare(a.at, b.at)
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	out := make([]T, len(ks))
+	for i, k := range ks {
+		out[i] = k.item
+	}
+	return out
 }
