@@ -464,8 +464,11 @@ func TestDemoChainsSearchPortraitsAndAudit(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(top.Timeline); i++ {
-		if top.Timeline[i].ReportedAt < top.Timeline[i-1].ReportedAt {
-			t.Fatal("timeline out of order")
+		// Times, not strings: a mediation case's (epoch milliseconds) is written in
+		// UTC, the others in CST.
+		prev, _ := time.Parse(time.RFC3339, top.Timeline[i-1].ReportedAt)
+		if at, err := time.Parse(time.RFC3339, top.Timeline[i].ReportedAt); err != nil || at.Before(prev) {
+			t.Fatalf("timeline out of order: %s after %s (%v)", top.Timeline[i].ReportedAt, top.Timeline[i-1].ReportedAt, err)
 		}
 	}
 	// Every event of the chain names it, by the same id.
