@@ -92,7 +92,7 @@ func (m *Main) connectorCheck(ctx context.Context, args []string) error {
 	for i, raw := range raws {
 		e, p, id, err := conn.Map(raw)
 		if err == nil && e != nil {
-			err = cmp.Or(connectors.CheckNotFuture("更新时间", e.UpdatedAt, now), checkEvent(tree, e))
+			err = cmp.Or(connectors.CheckDates(e, now), checkEvent(tree, e))
 		}
 		if err == nil && p != nil {
 			err = cmp.Or(connectors.CheckNotFuture("更新时间", p.UpdatedAt, now), p.Validate(tree))
