@@ -18,8 +18,29 @@ type Chain struct {
 // Link is the evidence that two events concern the same matter.
 type Link struct {
 	From, To   string
-	Reasons    []string // in Chinese: 同一重点项目：…, 同一当事人（身份证号）且事由相近…
+	Reasons    []string // in Chinese: 同一重点项目：…, 文本近似重复（相似度0.93）, 同一当事人且事由相近（电话，相似度0.52）…
 	Confidence float64  // 0..1
+	// Evidence is what each rule that linked the two found, in the order of
+	// Reasons.
+	Evidence []LinkEvidence `json:",omitempty"`
+}
+
+// LinkEvidence is one link rule's finding that two events concern the same matter.
+type LinkEvidence struct {
+	// Rule is the rule's name in the link rules file: nearDuplicate, sameReporter,
+	// sameNameInVillage, sameProject, sameOrganization, sameTarget, sameAddress,
+	// sameDoorplate, refersTo.
+	Rule string
+	// Score is the similarity that satisfied the rule, 0..1: of the two texts for
+	// nearDuplicate, of their subjects for the rules that need similar subjects, 1
+	// for the rules that need none.
+	Score float64
+	// Matched is what the two events share: the names of the organizations,
+	// targets or address, the project code, or for a person the kind of identifier
+	// (身份证号, 电话, board账号), never its value.
+	Matched []string `json:",omitempty"`
+	// Confidence is the rule's weight, 0..1.
+	Confidence float64
 }
 
 // ChainFilter narrows a list of chains.

@@ -2,194 +2,190 @@ package chains
 
 import (
 	"hash/fnv"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
 
 	"fengqiao"
 )
 
-// evidence is one reason two events may concern the same matter: events that share
-// a key are candidates, and the kind says what else a link needs.
+// evidence is one reason two events may concern the same matter: events that
+// share a key are candidates, and the rule says what else a link needs.
 type evidence struct {
-	kind  kind
-	key   string // the shared value, as stored
-	label string // what it is, for the reason shown to users
+	rule  string // the rule's name: RuleSameProject…
+	key   string // the shared value, as keyed
+	label string // what matched, for the reason shown to users; never a person's identifier
+	kind  TargetKind
 	// lookupOnly keys find candidates but are not posted: every event looks for
 	// surveys of itself, but only a survey is posted under what it surveys.
 	lookupOnly bool
 }
 
-type kind int
-
-const (
-	byProject  kind = iota // the same key project: links alone
-	byOrg                  // the same organization, as party or named in the text
-	byAddress              // the same building or housing estate
-	byPerson               // the same person: links only with similar text
-	byRefersTo             // one is about the other (a survey of a work order)
-)
-
-// rule says when two events that share evidence of a kind are linked.
-type rule struct {
-	window     time.Duration // how far apart in time they may be
-	confidence float64
-	reason     string
-	// accepts, when set, must also hold: what else the evidence needs.
-	accepts func(a, b *signature) bool
+// report is an event as linking reads it: its evidence keys, its text prepared
+// for comparison (its subject without the targets it names), the targets its
+// title names, and the targets it names (targetBit) in its title and, for
+// organizations, anywhere.
+type report struct {
+	evidence     []evidence
+	text         Text
+	named        []uint32 // bigrams of the targets its title names
+	titleTargets uint64
+	orgs         uint64
 }
 
-const day = 24 * time.Hour
-
-var rules = map[kind]rule{
-	byProject: {window: 2 * 365 * day, confidence: 0.9, reason: "同一重点项目"},
-	// One organization: reports of the same thing within a month. Reports about a
-	// company months apart, or about different things, are separate matters.
-	byOrg:     {window: 30 * day, confidence: 0.8, reason: "同一单位且事由相近", accepts: similar},
-	byAddress: {window: 365 * day, confidence: 0.75, reason: "同一地址"},
-	// One person: the same grievance carried to another channel (网格 → 110 → 法院).
-	// A person's unrelated complaints, or the same kind of complaint to the same
-	// channel, are not one matter.
-	byPerson: {window: 180 * day, confidence: 0.7, reason: "同一当事人且事由相近", accepts: func(a, b *signature) bool {
-		return a.Source != b.Source && similar(a, b)
-	}},
-	byRefersTo: {window: 10 * 365 * day, confidence: 1, reason: "回访针对该事件"},
-}
-
-// minTitleSimilarity is how alike (bigram Jaccard, place and organization names
-// removed) two titles must be to tell of the same thing.
-const minTitleSimilarity = 0.34
-
-func similar(a, b *signature) bool { return jaccard(a.Shingles, b.Shingles) >= minTitleSimilarity }
-
-// orgName finds registered organization names in text: a region, a run of
-// Chinese, and a company-like ending (温岭市东海建设工程有限公司). Generic words such
-// as 物业公司 name no one in particular and are not taken.
-var orgName = regexp.MustCompile(`(?:浙江省|台州市|温岭市)[\p{Han}（）()]{2,25}?(?:有限责任公司|股份有限公司|有限公司|合作社|厂)`)
-
-// evidenceOf returns the keys an event offers for linking.
-func (s *Store) evidenceOf(e *fengqiao.Event) []evidence {
+// readReport reads an event's evidence and text.
+func (s *Store) readReport(e *fengqiao.Event) report {
 	var out []evidence
-	add := func(k kind, key, label string) {
+	add := func(rule, key, label string, kind TargetKind) {
 		if key != "" {
-			out = append(out, evidence{kind: k, key: key, label: label})
+			out = append(out, evidence{rule: rule, key: key, label: label, kind: kind})
 		}
 	}
 	if e.ProjectCode != "" {
-		add(byProject, "prj:"+e.ProjectCode, e.ProjectCode)
+		add(RuleSameProject, "prj:"+e.ProjectCode, e.ProjectCode, "")
 	}
 	if e.RefersTo != "" {
-		add(byRefersTo, "ref:"+e.RefersTo, e.RefersTo)
+		add(RuleRefersTo, "ref:"+e.RefersTo, e.RefersTo, "")
 	}
-	out = append(out, evidence{kind: byRefersTo, key: "ref:" + e.ID, label: e.ID, lookupOnly: true})
-	orgs := map[string]bool{}
+	out = append(out, evidence{rule: RuleRefersTo, key: "ref:" + e.ID, label: e.ID, lookupOnly: true})
+
+	targets := map[string]Target{}
 	for _, p := range e.Parties {
 		if o := p.Organization; o != nil && o.Name != "" {
-			orgs[normalizeOrg(o.Name)] = true
+			for _, t := range FindTargets(o.Name) {
+				targets[string(t.Kind)+t.Name] = t
+			}
 		}
 		if p.Person != nil {
 			for _, k := range personKeys(p.Person, e.OrgCode) {
-				add(byPerson, k, p.Person.Name)
+				add(k.rule, k.key, k.label, "")
 			}
 		}
 	}
-	for _, m := range orgName.FindAllString(e.Title+"。"+e.Content, -1) {
-		orgs[normalizeOrg(m)] = true
+	for _, t := range FindTargets(e.Title + "。" + e.Content) {
+		targets[string(t.Kind)+t.Name] = t
 	}
-	for o := range orgs {
-		if len([]rune(o)) >= 4 {
-			add(byOrg, "org:"+o, o)
+	if e.Address != "" {
+		a := refine(ParseAddress(e.Address), e.Address, s.tree, e.OrgCode)
+		if place := a.Place(); place != "" {
+			rule, prefix := RuleSameAddress, "addr:"
+			if a.Estate == "" {
+				rule, prefix = RuleSameDoorplate, "door:"
+			}
+			add(rule, prefix+place, a.Town+a.Village+place[len(a.Area()):], "")
+		}
+		// The estate of the address is a target too, for reports that name it.
+		for _, t := range FindTargets(a.Estate) {
+			targets[string(t.Kind)+t.Name] = t
 		}
 	}
-	if a := s.normalizeAddress(e.Address); a != "" {
-		add(byAddress, "addr:"+a, a)
+	for _, t := range targets {
+		if t.Kind == TargetOrganization {
+			add(RuleSameOrganization, "org:"+strings.ToLower(t.Name), t.Name, t.Kind)
+		} else {
+			add(RuleSameTarget, "tgt:"+string(t.Kind)+":"+strings.ToLower(t.Name), t.Name, t.Kind)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
-	return out
+	var names []string // left out of the subject: places, people, targets
+	for _, t := range targets {
+		names = append(names, t.Text, t.Name)
+	}
+	for u := s.tree.Unit(e.OrgCode); u != nil; u = u.Parent() {
+		names = append(names, u.Name)
+	}
+	for _, p := range e.Parties {
+		if p.Person != nil && utf8.RuneCountInString(p.Person.Name) >= 2 {
+			names = append(names, p.Person.Name)
+		}
+	}
+	r := report{evidence: out, text: NewText(e.Title, e.Content, names...)}
+	title := width.Fold.String(e.Title)
+	var titled []string
+	for _, t := range targets {
+		if strings.Contains(title, t.Text) {
+			r.titleTargets |= targetBit(string(t.Kind) + strings.ToLower(t.Name))
+			titled = append(titled, t.Text)
+		}
+	}
+	r.named = nameShingles(titled...)
+	for _, ev := range out {
+		if ev.rule == RuleSameOrganization {
+			r.orgs |= targetBit(ev.key)
+		}
+	}
+	return r
 }
 
-// personKeys identifies a person by ID number, phone, and name within the village.
-func personKeys(p *fengqiao.Person, orgCode string) []string {
-	var keys []string
-	if p.IDNumber != "" {
-		keys = append(keys, "pid:"+p.IDNumber)
-	}
-	if p.Phone != "" {
-		keys = append(keys, "ph:"+p.Phone)
+type personKey struct{ rule, key, label string }
+
+// personKeys identifies a person by each stable identifier they are known by (ID
+// number, phone, an app's account), and, more weakly, by name within the village
+// where the event lies in one.
+func personKeys(p *fengqiao.Person, orgCode string) []personKey {
+	var keys []personKey
+	for _, id := range p.Identifiers() {
+		v := strings.TrimSpace(id.Value)
+		if v == "" || id.Scheme == "" {
+			continue
+		}
+		if id.Scheme == fengqiao.SchemePhone && p.Name != "" {
+			// A phone is shared within families and reused: people of different
+			// names who give one phone are different reporters.
+			v += "|" + p.Name
+		}
+		keys = append(keys, personKey{RuleSameReporter, "pid:" + id.Scheme + ":" + v, schemeLabel(id.Scheme)})
 	}
 	if p.Name != "" && len(orgCode) >= 12 {
-		keys = append(keys, "pn:"+p.Name+"|"+orgCode[:12])
+		keys = append(keys, personKey{RuleSameNameInVillage, "pn:" + p.Name + "|" + orgCode[:12], "同村同名"})
 	}
 	return keys
 }
 
-func normalizeOrg(name string) string {
-	return strings.NewReplacer("（", "(", "）", ")", " ", "").Replace(strings.TrimPrefix(strings.TrimSpace(name), "温岭市"))
+// schemeLabel names a kind of identifier for users: 身份证号, 电话, board账号.
+func schemeLabel(scheme string) string {
+	switch scheme {
+	case fengqiao.SchemeIDNumber:
+		return "身份证号"
+	case fengqiao.SchemePhone:
+		return "电话"
+	}
+	if app, ok := strings.CutSuffix(scheme, ":account"); ok {
+		return app + "账号"
+	}
+	return scheme
 }
 
-// building marks where an address stops naming a building or estate and starts
-// naming a unit within it.
-var building = regexp.MustCompile(`\d+(?:幢|栋|号楼|单元|室|楼)`)
-
-// normalizeAddress reduces an address to its building or housing estate, without
-// the county prefix: "温岭市泽国镇楼下社区锦绣花园3幢1201室" → "泽国镇楼下社区锦绣花园".
-// An address that names no more than a town or village says nothing and is "".
-func (s *Store) normalizeAddress(addr string) string {
-	addr = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(addr, "浙江省台州市"), "温岭市"))
-	if loc := building.FindStringIndex(addr); loc != nil {
-		addr = addr[:loc[0]]
-	}
-	if u := s.tree.Locate(addr); u == nil || u.Level != fengqiao.LevelVillage || strings.HasSuffix(addr, u.Name) {
-		return "" // not inside a village, or the village itself
-	}
-	return addr
-}
-
-// titleShingles returns the hashed character bigrams of a title, place names
-// removed, for comparing what two events are about.
-func (s *Store) titleShingles(e *fengqiao.Event) []uint32 {
-	title := orgName.ReplaceAllString(e.Title, "")
-	if u := s.tree.Unit(e.OrgCode); u != nil {
-		for n := u; n != nil; n = n.Parent() {
-			title = strings.ReplaceAll(title, n.Name, "")
+// reason is the Chinese reason a rule gives for a link; what is the kind of
+// the targets sameTarget matched (小区, 学校…, 对象 for several kinds).
+func reason(ev *fengqiao.LinkEvidence, what string) string {
+	matched := strings.Join(ev.Matched, "、")
+	score := "相似度" + strconv.FormatFloat(ev.Score, 'f', 2, 64)
+	switch ev.Rule {
+	case RuleNearDuplicate:
+		if len(ev.Matched) == 1 && ev.Matched[0] == "包含度" {
+			score = "包含度" + score[len("相似度"):] // one text holds the other
 		}
+		return "文本近似重复（" + score + "）"
+	case RuleSameReporter, RuleSameNameInVillage:
+		return "同一当事人且事由相近（" + matched + "，" + score + "）"
+	case RuleSameProject:
+		return "同一重点项目：" + matched
+	case RuleSameOrganization:
+		return "同一单位且事由相近：" + matched + "（" + score + "）"
+	case RuleSameTarget:
+		return "同一" + what + "且事由相近：" + matched + "（" + score + "）"
+	case RuleSameAddress:
+		return "同一地址：" + matched
+	case RuleSameDoorplate:
+		return "同一门牌且事由相近：" + matched + "（" + score + "）"
+	case RuleRefersTo:
+		return "回访针对该事件"
 	}
-	rs := []rune(title)
-	seen := map[uint32]bool{}
-	var out []uint32
-	for i := 0; i+1 < len(rs); i++ {
-		h := fnv.New32a()
-		h.Write([]byte(string(rs[i : i+2])))
-		if v := h.Sum32(); !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
-
-// jaccard compares two sorted shingle sets.
-func jaccard(a, b []uint32) float64 {
-	if len(a) == 0 || len(b) == 0 {
-		return 0
-	}
-	inter, i, j := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] == b[j]:
-			inter++
-			i++
-			j++
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	return float64(inter) / float64(len(a)+len(b)-inter)
+	return ev.Rule
 }
 
 func shortHash(s string) string {

@@ -1,13 +1,15 @@
-// Package chains links events of the same matter into chains (类案串联) as they are
-// ingested, by evidence the hub can explain: the same key project, organization,
-// building or person (with a similar complaint), or one event being about another.
-// It keeps its state in a Pebble store; linking an event costs a bounded number of
-// key lookups whatever the size of the index.
+// Package chains links events of the same matter into chains (类案串联: 事件跟踪)
+// as they are ingested, by evidence the hub can explain: the same text reported
+// again, the same reporter about a similar subject, the same key project,
+// organization, school, hospital, estate, market or address, or one event being
+// about another. The rules (windows, thresholds, weights) are data: a versioned
+// YAML file, reloaded when it changes. The chains live in a Pebble store; what
+// linking reads lives in memory for the span of the longest rule window, so that
+// linking an event costs a few map reads whatever the size of the store.
 package chains
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -18,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -26,33 +29,21 @@ import (
 	"fengqiao"
 )
 
-// Store is the chain state: evidence postings, event signatures, links, chains,
-// kept in a Pebble LSM store. The postings and signatures that linking reads are
-// also held in memory, for the span of the longest rule window, so that finding
-// the candidates of an event is a few map lookups whatever the size of the store.
+// Store is the chain state: event signatures, links and chains in a Pebble LSM
+// store, and the window of recent events in memory.
 type Store struct {
 	db   *pebble.DB
 	tree *fengqiao.OrgTree
 
-	mu       sync.Mutex
-	postings map[string][]posting // evidence key → newest last, at most candidatesPerKey
-	sigs     map[string]signature // event id → signature, within the horizon
-}
+	mu  sync.Mutex // linking, and the window
+	win *window
 
-// posting is one event under an evidence key.
-type posting struct {
-	at int64 // reported, Unix seconds
-	id string
+	rules     atomic.Pointer[Rules]
+	rulesMu   sync.Mutex
+	rulesFile string
+	rulesMod  time.Time
+	status    RulesStatus
 }
-
-// horizon is the longest rule window: older postings can link nothing new.
-var horizon = func() time.Duration {
-	var h time.Duration
-	for _, r := range rules {
-		h = max(h, r.window)
-	}
-	return h
-}()
 
 var (
 	_ fengqiao.Linker       = (*Store)(nil)
@@ -61,7 +52,7 @@ var (
 
 // Key spaces, each a one-letter prefix.
 const (
-	spacePostings = "p" // evidence key \0 reported (8 bytes) event id → ""
+	spacePostings = "p" // evidence key \0 reported (8 bytes) event id → "" (written before signatures held their keys; read when loading)
 	spaceSigs     = "s" // event id → signature
 	spaceLinks    = "l" // event id \0 other id → link
 	spaceMember   = "m" // event id → chain id
@@ -74,15 +65,20 @@ func key(space string, parts ...string) []byte {
 	return []byte(space + "\x00" + strings.Join(parts, "\x00"))
 }
 
-// candidatesPerKey bounds how many recent events of one key a new event is
-// compared with: the cost of linking does not grow with the index.
-const candidatesPerKey = 64
+// candidatesPerKey bounds how many recent events of one evidence key a new event
+// is compared with, and candidatesPerBand how many of one sketch band's bucket:
+// the cost of linking does not grow with the store.
+const (
+	candidatesPerKey  = 64
+	candidatesPerBand = 16
+)
 
-// cacheBytes is the block cache: linking reads recent postings of random keys,
-// which stay in memory at county scale (5 M events).
+// cacheBytes is the block cache: the chain records and memberships of merged
+// chains are read from the store.
 const cacheBytes = 512 << 20
 
-// Open opens (or creates) the chain state in the directory dir.
+// Open opens (or creates) the chain state in the directory dir, with the built-in
+// link rules (LoadRules puts a rules file in force).
 func Open(dir string, tree *fengqiao.OrgTree) (*Store, error) {
 	cache := pebble.NewCache(cacheBytes)
 	defer cache.Unref()
@@ -98,23 +94,36 @@ func Open(dir string, tree *fengqiao.OrgTree) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open chain state %s: %w", dir, err)
 	}
-	s := &Store{db: db, tree: tree, postings: map[string][]posting{}, sigs: map[string]signature{}}
-	if err := s.load(); err != nil {
+	s := &Store{db: db, tree: tree}
+	rs, err := ParseRules(defaultRules)
+	if err != nil {
+		panic(err) // embedded in the binary: a failure is a build bug
+	}
+	if err := s.install(rs); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadWindow(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// load reads the postings and signatures within the horizon of the newest event
-// back into memory.
-func (s *Store) load() error {
+// loadWindow reads the events within the horizon of the newest one back into
+// memory, oldest first. The caller holds s.mu (or has the store to itself).
+func (s *Store) loadWindow() error {
+	type loaded struct {
+		id   string
+		sig  signature
+		keys []uint64
+	}
+	var all []loaded
 	var newest int64
 	prefix := key(spaceSigs, "")
 	err := scan(s.db, prefix, false, func(k, v []byte) bool {
-		sig, ok := decodeSig(v)
-		if ok {
-			s.sigs[string(k[len(prefix):])] = sig
+		if sig, ok := decodeSig(v); ok {
+			all = append(all, loaded{id: string(k[len(prefix):]), sig: sig})
 			newest = max(newest, sig.Reported)
 		}
 		return true
@@ -122,41 +131,41 @@ func (s *Store) load() error {
 	if err != nil {
 		return err
 	}
-	cutoff := newest - int64(horizon.Seconds())
-	for id, sig := range s.sigs {
-		if sig.Reported < cutoff {
-			delete(s.sigs, id)
+	cutoff := newest - s.rules.Load().horizon()
+	all = slices.DeleteFunc(all, func(l loaded) bool { return l.sig.Reported < cutoff })
+	// Signatures written before they held their keys find them in the postings.
+	old := map[string]int{}
+	for i, l := range all {
+		if l.sig.Keys == nil {
+			old[l.id] = i
 		}
 	}
-	prefix = key(spacePostings, "")
-	return scan(s.db, prefix, false, func(k, _ []byte) bool {
-		rest := k[len(prefix):]
-		i := bytes.IndexByte(rest, 0)
-		if i < 0 || len(rest) < i+9 {
+	if len(old) > 0 {
+		prefix = key(spacePostings, "")
+		err = scan(s.db, prefix, false, func(k, _ []byte) bool {
+			rest := k[len(prefix):]
+			if i := bytes.IndexByte(rest, 0); i >= 0 && len(rest) >= i+9 {
+				if j, ok := old[string(rest[i+9:])]; ok {
+					all[j].keys = append(all[j].keys, keyHash(string(rest[:i])))
+				}
+			}
 			return true
-		}
-		at := int64(binary.BigEndian.Uint64(rest[i+1 : i+9]))
-		if at >= cutoff {
-			s.post(string(rest[:i]), posting{at: at, id: string(rest[i+9:])})
-		}
-		return true
-	})
-}
-
-// post adds a posting in memory, keeping each key's newest candidatesPerKey.
-func (s *Store) post(evKey string, p posting) {
-	list := s.postings[evKey]
-	for _, q := range list {
-		if q.id == p.id {
-			return
+		})
+		if err != nil {
+			return err
 		}
 	}
-	list = append(list, p)
-	slices.SortFunc(list, func(a, b posting) int { return cmp.Compare(a.at, b.at) })
-	if len(list) > candidatesPerKey {
-		list = list[len(list)-candidatesPerKey:]
+	sort.SliceStable(all, func(i, j int) bool { return all[i].sig.Reported < all[j].sig.Reported })
+	w := newWindow()
+	for _, l := range all {
+		keys := l.keys
+		if l.sig.Keys != nil {
+			keys = l.sig.Keys
+		}
+		w.add(l.id, l.sig.memo(), l.sig.Subject, l.sig.Named, append(keys, l.sig.bands()...))
 	}
-	s.postings[evKey] = list
+	s.win = w
+	return nil
 }
 
 // Close closes the state.
@@ -209,34 +218,139 @@ func scan(r pebble.Reader, prefix []byte, reverse bool, fn func(k, v []byte) boo
 	return it.Error()
 }
 
-// signature is what linking needs to know of an event already seen.
+// signature is what linking needs to know of an event, as stored.
 type signature struct {
 	Reported int64 // Unix seconds
 	Source   fengqiao.Source
-	Shingles []uint32
+	Text     uint64 // hash of the normalized text
+	Chars    uint32 // normalized length
+	Sketch   Sketch
+	Subject  []uint32 // subject bigrams, targets left out
+	Named    []uint32 // bigrams of the targets its title names
+	Keys     []uint64 // evidence keys posted (keyHash); nil in signatures of the first format
+	Village  uint64   // villageNumber of its org code
+	Targets  uint64   // targetBit of each target its title names
+	Orgs     uint64   // targetBit of each organization it names
 }
 
-// encodeSig writes a signature compactly: time, source, then the shingles.
+// sigFormat marks signatures that hold a sketch and keys; the first format
+// began with the report time, whose first byte is 0.
+const sigFormat = 1
+
+// encodeSig writes a signature compactly.
 func encodeSig(s signature) []byte {
-	b := binary.BigEndian.AppendUint64(nil, uint64(s.Reported))
+	b := []byte{sigFormat}
+	b = binary.BigEndian.AppendUint64(b, uint64(s.Reported))
 	b = append(b, byte(len(s.Source)))
 	b = append(b, s.Source...)
-	for _, h := range s.Shingles {
+	b = binary.BigEndian.AppendUint64(b, s.Text)
+	b = binary.BigEndian.AppendUint32(b, s.Chars)
+	b = binary.BigEndian.AppendUint16(b, s.Sketch.Size)
+	for _, v := range s.Sketch.Values {
+		b = binary.BigEndian.AppendUint16(b, v)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Subject)))
+	for _, h := range s.Subject {
+		b = binary.BigEndian.AppendUint32(b, h)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Keys)))
+	for _, k := range s.Keys {
+		b = binary.BigEndian.AppendUint64(b, k)
+	}
+	b = binary.BigEndian.AppendUint64(b, s.Village)
+	b = binary.BigEndian.AppendUint64(b, s.Targets)
+	b = binary.BigEndian.AppendUint64(b, s.Orgs)
+	b = binary.AppendUvarint(b, uint64(len(s.Named)))
+	for _, h := range s.Named {
 		b = binary.BigEndian.AppendUint32(b, h)
 	}
 	return b
 }
 
 func decodeSig(b []byte) (signature, bool) {
+	if len(b) > 0 && b[0] == 0 {
+		return decodeFirstSig(b)
+	}
+	if len(b) < 10 || b[0] != sigFormat {
+		return signature{}, false
+	}
+	b = b[1:]
+	s := signature{Reported: int64(binary.BigEndian.Uint64(b))}
+	n := int(b[8])
+	b = b[9:]
+	if len(b) < n+8+4+2+2*SketchSize {
+		return signature{}, false
+	}
+	s.Source, b = fengqiao.Source(b[:n]), b[n:]
+	s.Text, s.Chars, s.Sketch.Size = binary.BigEndian.Uint64(b), binary.BigEndian.Uint32(b[8:]), binary.BigEndian.Uint16(b[12:])
+	b = b[14:]
+	for i := range s.Sketch.Values {
+		s.Sketch.Values[i] = binary.BigEndian.Uint16(b[2*i:])
+	}
+	b = b[2*SketchSize:]
+	count, w := binary.Uvarint(b)
+	if w <= 0 || uint64(len(b)-w) < 4*count {
+		return signature{}, false
+	}
+	b = b[w:]
+	s.Subject = make([]uint32, count)
+	for i := range s.Subject {
+		s.Subject[i], b = binary.BigEndian.Uint32(b), b[4:]
+	}
+	count, w = binary.Uvarint(b)
+	if w <= 0 || uint64(len(b)-w) < 8*count {
+		return signature{}, false
+	}
+	b = b[w:]
+	s.Keys = make([]uint64, count)
+	for i := range s.Keys {
+		s.Keys[i], b = binary.BigEndian.Uint64(b), b[8:]
+	}
+	if len(b) < 24 {
+		return signature{}, false
+	}
+	s.Village, s.Targets, s.Orgs = binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:]), binary.BigEndian.Uint64(b[16:])
+	b = b[24:]
+	count, w = binary.Uvarint(b)
+	if w <= 0 || uint64(len(b)-w) < 4*count {
+		return signature{}, false
+	}
+	b = b[w:]
+	s.Named = make([]uint32, count)
+	for i := range s.Named {
+		s.Named[i], b = binary.BigEndian.Uint32(b), b[4:]
+	}
+	return s, true
+}
+
+// decodeFirstSig reads a signature of the first format: time, source, title
+// bigrams. It has no sketch, so it finds no near-duplicates.
+func decodeFirstSig(b []byte) (signature, bool) {
 	if len(b) < 9 || len(b) < 9+int(b[8]) {
 		return signature{}, false
 	}
 	n := int(b[8])
 	s := signature{Reported: int64(binary.BigEndian.Uint64(b)), Source: fengqiao.Source(b[9 : 9+n])}
 	for rest := b[9+n:]; len(rest) >= 4; rest = rest[4:] {
-		s.Shingles = append(s.Shingles, binary.BigEndian.Uint32(rest))
+		s.Subject = append(s.Subject, binary.BigEndian.Uint32(rest))
 	}
 	return s, true
+}
+
+// memo is the signature as the window keeps it.
+func (s *signature) memo() memo {
+	return memo{at: s.Reported, text: s.Text, chars: s.Chars, source: sourceIndex(s.Source), sketch: s.Sketch,
+		village: s.Village, targets: s.Targets, orgs: s.Orgs}
+}
+
+// bands are the sketch's LSH buckets the event is posted under, none for an
+// empty text.
+func (s *signature) bands() []uint64 {
+	if s.Sketch.Size == 0 {
+		return nil
+	}
+	b := s.Sketch.bandKeys()
+	return b[:]
 }
 
 type chainRecord struct {
@@ -245,124 +359,158 @@ type chainRecord struct {
 	Created time.Time `json:"created"`
 }
 
+// linkRecord is a link as stored: its evidence, from which its reasons and
+// confidence follow; records of the first format were JSON with the reasons.
 type linkRecord struct {
-	Reasons    []string `json:"reasons"`
-	Confidence float64  `json:"confidence"`
+	Reasons    []string                `json:"reasons"`
+	Confidence float64                 `json:"confidence"`
+	Evidence   []fengqiao.LinkEvidence `json:"-"`
+	What       string                  `json:"-"` // the kind of the targets sameTarget matched: 小区, 学校… or 对象
 }
 
-// Link implements fengqiao.Linker: each event is compared with recent events that
-// share evidence with it, linked to those the rules accept, and its chain merged
-// with theirs. All of a batch is one transaction.
-func (s *Store) Link(ctx context.Context, events []*fengqiao.Event) error {
+const linkFormat = 1
+
+// encode writes a link compactly: per evidence its rule, score, weight and
+// matched words.
+func (l *linkRecord) encode() []byte {
+	b := []byte{linkFormat}
+	b = binary.AppendUvarint(b, uint64(len(l.Evidence)))
+	for _, ev := range l.Evidence {
+		b = append(b, byte(slices.Index(ruleNames, ev.Rule)))
+		b = binary.BigEndian.AppendUint16(b, uint16(ev.Score*10000+0.5))
+		b = binary.BigEndian.AppendUint16(b, uint16(ev.Confidence*10000+0.5))
+		b = binary.AppendUvarint(b, uint64(len(ev.Matched)))
+		for _, m := range ev.Matched {
+			b = binary.AppendUvarint(b, uint64(len(m)))
+			b = append(b, m...)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(l.What)))
+	return append(b, l.What...)
+}
+
+// decodeLink reads a link record and gives it its reasons and confidence.
+func decodeLink(b []byte) (linkRecord, error) {
+	var l linkRecord
+	if len(b) > 0 && b[0] == '{' {
+		return l, json.Unmarshal(b, &l)
+	}
+	bad := fmt.Errorf("link record of an unknown format")
+	if len(b) == 0 || b[0] != linkFormat {
+		return l, bad
+	}
+	b = b[1:]
+	str := func() (string, bool) {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n {
+			return "", false
+		}
+		s := string(b[w : w+int(n)])
+		b = b[w+int(n):]
+		return s, true
+	}
+	n, w := binary.Uvarint(b)
+	if w <= 0 {
+		return l, bad
+	}
+	b = b[w:]
+	for range n {
+		if len(b) < 5 || int(b[0]) >= len(ruleNames) {
+			return l, bad
+		}
+		ev := fengqiao.LinkEvidence{Rule: ruleNames[b[0]], Score: float64(binary.BigEndian.Uint16(b[1:])) / 10000,
+			Confidence: float64(binary.BigEndian.Uint16(b[3:])) / 10000}
+		b = b[5:]
+		m, w := binary.Uvarint(b)
+		if w <= 0 {
+			return l, bad
+		}
+		b = b[w:]
+		for range m {
+			word, ok := str()
+			if !ok {
+				return l, bad
+			}
+			ev.Matched = append(ev.Matched, word)
+		}
+		l.Evidence = append(l.Evidence, ev)
+	}
+	what, ok := str()
+	if !ok {
+		return l, bad
+	}
+	l.What = what
+	for i := range l.Evidence {
+		l.Reasons = append(l.Reasons, reason(&l.Evidence[i], l.What))
+		// Independent evidence adds up: 1 - Π(1 - c).
+		l.Confidence = 1 - (1-l.Confidence)*(1-l.Evidence[i].Confidence)
+	}
+	return l, nil
+}
+
+// Link implements fengqiao.Linker: each event is compared with the recent events
+// that share evidence with it, linked to those the rules accept, and its chain
+// merged with theirs. All of a batch is one transaction; the window in memory
+// takes each event as it is linked, so later events of the batch find it, and is
+// read again from the store if the transaction fails.
+func (s *Store) Link(ctx context.Context, events []*fengqiao.Event) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	rules := s.rules.Load()
 	b := s.db.NewIndexedBatch() // reads see the batch's own writes
 	defer b.Close()
-	posted := map[string][]posting{} // this batch's postings, by evidence key
-	sigs := map[string]signature{}
-	for _, e := range events {
-		sig := signature{Reported: e.ReportedAt.Unix(), Source: e.Source, Shingles: s.titleShingles(e)}
-		sigs[e.ID] = sig
-		evidence := s.evidenceOf(e)
-		if err := s.link(b, e, sig, evidence, sigs, posted); err != nil {
-			return err
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.loadWindow())
 		}
-		for _, ev := range evidence {
-			if !ev.lookupOnly {
-				posted[ev.key] = append(posted[ev.key], posting{sig.Reported, e.ID})
-			}
+	}()
+	for _, e := range events {
+		if err := s.link(b, rules, e); err != nil {
+			return err
 		}
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return err
 	}
-	// Memory follows the store only once the batch is durable.
-	for id, sig := range sigs {
-		s.sigs[id] = sig
-	}
-	for k, ps := range posted {
-		for _, p := range ps {
-			s.post(k, p)
-		}
-	}
+	s.win.evict(s.win.newest - rules.horizon())
 	return nil
 }
 
-// signatureOf returns what linking knows of an event: from this batch, memory,
-// or, for an event beyond the horizon, the store.
-func (s *Store) signatureOf(r pebble.Reader, id string, batch map[string]signature) (signature, bool) {
-	if sig, ok := batch[id]; ok {
-		return sig, true
+// link finds an event's candidates in the window, writes its links, joins its
+// chain with theirs and remembers it.
+func (s *Store) link(b *pebble.Batch, rules *Rules, e *fengqiao.Event) error {
+	r := s.readReport(e)
+	sig := signature{Reported: e.ReportedAt.Unix(), Source: e.Source, Text: textHash(r.text.Norm),
+		Chars: uint32(len([]rune(r.text.Norm))), Sketch: r.text.Sketch, Subject: r.text.Subject}
+	sig.Village = villageNumber(e.OrgCode)
+	for _, ev := range r.evidence {
+		if !ev.lookupOnly {
+			sig.Keys = append(sig.Keys, keyHash(ev.key))
+		}
 	}
-	if sig, ok := s.sigs[id]; ok {
-		return sig, true
+	sig.Targets, sig.Orgs, sig.Named = r.titleTargets, r.orgs, r.named
+	self := sig.memo()
+	if old, _ := s.win.lookup(e.ID); old == nil && sig.Reported >= s.win.newest-rules.horizon() {
+		// The window holds every event of the horizon: one it does not know and
+		// reported within it is new to the store, in no chain yet.
+		self.chain = noChain
 	}
-	raw, err := get(r, key(spaceSigs, id))
-	if err != nil || raw == nil {
-		return signature{}, false
+	found, err := s.match(b, rules, e, &self, sig.Subject, sig.Named, r.evidence)
+	if err != nil {
+		return err
 	}
-	return decodeSig(raw)
-}
-
-// link finds an event's candidates among the batch's postings and the remembered
-// ones, writes its links and posts it.
-func (s *Store) link(b *pebble.Batch, e *fengqiao.Event, sig signature, evidence []evidence, batchSigs map[string]signature, batchPosted map[string][]posting) error {
 	if err := b.Set(key(spaceSigs, e.ID), encodeSig(sig), nil); err != nil {
 		return err
 	}
-	found := map[string]*linkRecord{}
-	for _, ev := range evidence {
-		rule := rules[ev.kind]
-		// Candidates: this batch's postings of the key, then the remembered ones, newest first.
-		candidates := append(slices.Clone(s.postings[ev.key]), batchPosted[ev.key]...)
-		if ev.kind == byRefersTo && ev.key == "ref:"+e.RefersTo {
-			// What a survey is about is a candidate itself, if it has come.
-			if ts, ok := s.signatureOf(b, e.RefersTo, batchSigs); ok {
-				candidates = append(candidates, posting{ts.Reported, e.RefersTo})
-			}
-		}
-		for i := len(candidates) - 1; i >= 0 && i >= len(candidates)-2*candidatesPerKey; i-- {
-			c := candidates[i]
-			if c.id == e.ID || abs(c.at-sig.Reported) > int64(rule.window.Seconds()) {
-				continue
-			}
-			if rule.accepts != nil {
-				os, ok := s.signatureOf(b, c.id, batchSigs)
-				if !ok || !rule.accepts(&sig, &os) {
-					continue
-				}
-			}
-			other := c.id
-			l := found[other]
-			if l == nil {
-				l = &linkRecord{}
-				found[other] = l
-			}
-			reason := rule.reason + "：" + ev.label
-			if ev.kind == byPerson || ev.kind == byRefersTo {
-				reason = rule.reason
-			}
-			if !contains(l.Reasons, reason) {
-				l.Reasons = append(l.Reasons, reason)
-				// Independent evidence adds up: 1 - Π(1 - c).
-				l.Confidence = 1 - (1-l.Confidence)*(1-rule.confidence)
-			}
-		}
-		if !ev.lookupOnly {
-			posting := append(key(spacePostings, ev.key, ""), binary.BigEndian.AppendUint64(nil, uint64(sig.Reported))...)
-			if err := b.Set(append(posting, e.ID...), nil, nil); err != nil {
-				return err
-			}
-		}
-	}
 	for other, l := range found {
-		raw, _ := json.Marshal(l)
+		raw := l.encode()
 		for _, pair := range [][2]string{{e.ID, other}, {other, e.ID}} {
 			if err := b.Set(key(spaceLinks, pair[0], pair[1]), raw, nil); err != nil {
 				return err
 			}
 		}
 	}
+	s.win.add(e.ID, self, sig.Subject, sig.Named, append(sig.Keys, sig.bands()...))
 	if len(found) == 0 {
 		return nil
 	}
@@ -375,29 +523,22 @@ func (s *Store) link(b *pebble.Batch, e *fengqiao.Event, sig signature, evidence
 }
 
 // join puts events into one chain: the largest of their chains absorbs the
-// others (whose IDs become aliases), or a new chain is made.
+// others (whose IDs become aliases), or a new chain is made. What the window
+// knows of the events' chains spares reading them from the store.
 func (s *Store) join(b *pebble.Batch, events []string, at time.Time) error {
 	var survivor *chainRecord
 	others := map[string]*chainRecord{}
 	var loose []string
 	for _, id := range events {
-		cid, err := get(b, key(spaceMember, id))
+		ch, err := s.chainOfEvent(b, id)
 		if err != nil {
 			return err
 		}
-		if cid == nil {
+		if ch == nil {
 			loose = append(loose, id)
 			continue
 		}
-		raw, err := get(b, key(spaceChains, string(cid)))
-		if err != nil {
-			return err
-		}
-		var ch chainRecord
-		if err := json.Unmarshal(raw, &ch); err != nil {
-			return err
-		}
-		others[ch.ID] = &ch
+		others[ch.ID] = ch
 	}
 	for _, ch := range others {
 		if survivor == nil || ch.Size > survivor.Size || ch.Size == survivor.Size && ch.ID < survivor.ID {
@@ -408,8 +549,15 @@ func (s *Store) join(b *pebble.Batch, events []string, at time.Time) error {
 		survivor = &chainRecord{ID: "CH" + strings.ToUpper(shortHash(events[0])), Created: at}
 	}
 	delete(others, survivor.ID)
+	number, cached := chainNumber(survivor.ID)
 	add := func(id string) error {
 		survivor.Size++
+		if m, _ := s.win.lookup(id); m != nil {
+			m.chain = chainUnknown
+			if cached {
+				m.chain = number
+			}
+		}
 		if err := b.Set(key(spaceMember, id), []byte(survivor.ID), nil); err != nil {
 			return err
 		}
@@ -439,9 +587,56 @@ func (s *Store) join(b *pebble.Batch, events []string, at time.Time) error {
 		if err := b.Set(key(spaceAlias, ch.ID), []byte(survivor.ID), nil); err != nil {
 			return err
 		}
+		if n, ok := chainNumber(ch.ID); ok {
+			delete(s.win.chains, n)
+		}
+	}
+	if cached {
+		c := s.win.chains[number]
+		s.win.chains[number] = chainMemo{size: uint32(survivor.Size), created: survivor.Created.UnixNano(), seen: max(c.seen, at.Unix())}
 	}
 	raw, _ := json.Marshal(survivor)
 	return b.Set(key(spaceChains, survivor.ID), raw, nil)
+}
+
+// chainOfEvent returns the chain an event is in, nil if none: from the window
+// when it knows, else from the store (and the window learns it).
+func (s *Store) chainOfEvent(r pebble.Reader, id string) (*chainRecord, error) {
+	m, _ := s.win.lookup(id)
+	if m != nil && m.chain == noChain {
+		return nil, nil
+	}
+	if m != nil && m.chain != chainUnknown {
+		if c, ok := s.win.chains[m.chain]; ok {
+			return &chainRecord{ID: chainID(m.chain), Size: int(c.size), Created: time.Unix(0, c.created).UTC()}, nil
+		}
+	}
+	cid, err := get(r, key(spaceMember, id))
+	if err != nil {
+		return nil, err
+	}
+	if cid == nil {
+		if m != nil {
+			m.chain = noChain
+		}
+		return nil, nil
+	}
+	raw, err := get(r, key(spaceChains, string(cid)))
+	if err != nil {
+		return nil, err
+	}
+	var ch chainRecord
+	if err := json.Unmarshal(raw, &ch); err != nil {
+		return nil, fmt.Errorf("chain record %s of %s: %w", cid, id, err)
+	}
+	if n, ok := chainNumber(ch.ID); ok {
+		if m != nil {
+			m.chain = n
+		}
+		c := s.win.chains[n]
+		s.win.chains[n] = chainMemo{size: uint32(ch.Size), created: ch.Created.UnixNano(), seen: max(c.seen, s.win.newest)}
+	}
+	return &ch, nil
 }
 
 func (s *Store) members(r pebble.Reader, chainID string) ([]string, error) {
@@ -551,10 +746,10 @@ func (s *Store) Links(ctx context.Context, eventIDs []string) ([]fengqiao.Link, 
 				return true // each link once, and only inside the set
 			}
 			var l linkRecord
-			if decodeErr = json.Unmarshal(v, &l); decodeErr != nil {
+			if l, decodeErr = decodeLink(v); decodeErr != nil {
 				return false
 			}
-			out = append(out, fengqiao.Link{From: id, To: other, Reasons: l.Reasons, Confidence: l.Confidence})
+			out = append(out, fengqiao.Link{From: id, To: other, Reasons: l.Reasons, Confidence: l.Confidence, Evidence: l.Evidence})
 			return true
 		})
 		if err = errors.Join(err, decodeErr); err != nil {
@@ -573,20 +768,4 @@ func (s *Store) Membership() (map[string]string, error) {
 		return true
 	})
 	return out, err
-}
-
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
