@@ -45,6 +45,10 @@ type Config struct {
 	// RiskRules is the risk rules file, reloaded when it changes; "" runs the
 	// built-in rules.
 	RiskRules string `json:"riskRules"`
+	// LinkRules is the link rules file of the chains (windows, thresholds and
+	// weights of each kind of evidence), reloaded when it changes; "" runs the
+	// built-in rules (chains/rules.yaml).
+	LinkRules string `json:"linkRules"`
 }
 
 // LoadConfig reads a config file; unknown keys are errors, reported with their line.

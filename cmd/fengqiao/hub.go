@@ -82,6 +82,12 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
+	if cfg.LinkRules != "" {
+		if err := h.Chains.LoadRules(cfg.LinkRules); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("串联规则有误：%w", err)
+		}
+	}
 	if h.Audit, err = audit.Open(filepath.Join(cfg.Data, "audit.db")); err != nil {
 		h.Close()
 		return nil, err
@@ -166,6 +172,7 @@ func (h *Hub) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { h.Runner.Run(ctx) })
 	wg.Go(func() { h.Risk.Watch(ctx.Done(), 5*time.Second) })
+	wg.Go(func() { h.Chains.Watch(ctx.Done(), 5*time.Second) })
 	errc := make(chan error, 1)
 	go func() { errc <- h.server.Serve(h.listener) }()
 	var err error
