@@ -468,6 +468,9 @@ func (s *Store) Link(ctx context.Context, events []*fengqiao.Event) (err error) 
 		if err := s.link(b, rules, e); err != nil {
 			return err
 		}
+		if err := s.postClusters(b, e); err != nil {
+			return err
+		}
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return err

@@ -130,7 +130,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	}
 	broker := cockpit.NewBroker()
 	h.Runner.Indexed = broker.Publish
-	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Audit: h.Audit,
+	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Clusters: h.Chains, Audit: h.Audit,
 		Assessor: h.Risk, Figures: h.figures, Upstreams: live, Feed: broker.Subscribe}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}

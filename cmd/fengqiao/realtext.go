@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/text/width"
 
+	"fengqiao"
 	"fengqiao/tools/sim"
 )
 
@@ -130,6 +131,15 @@ func (m *Main) chainsRealText(ctx context.Context, args []string) error {
 		}
 	}
 	fmt.Fprintf(m.Stdout, "random pairs of different reporters and subjects: %d, in one chain %d: false-link rate %.4f\n", tried, falseLinks, ratio(falseLinks, tried))
+	clusters, err := hub.Chains.Clusters(ctx, fengqiao.ClusterFilter{MinReporters: 2}, len(msgs))
+	if err != nil {
+		return err
+	}
+	bySubject := map[string]int{}
+	for _, c := range clusters {
+		bySubject[c.TargetKind+"·"+c.Subject]++
+	}
+	fmt.Fprintf(m.Stdout, "case clusters of two or more reporters: %d, by target kind and subject: %v\n", len(clusters), bySubject)
 	return m.linkPrecision(ctx, hub, msgs, *labels, *sample)
 }
 
@@ -333,7 +343,7 @@ func (m *Main) linkPrecision(ctx context.Context, hub *Hub, msgs []message, labe
 	rules := map[string]*tally{}
 	unjudged := map[string][]int{}
 	for i, l := range links {
-		rule := linkRule(l.Reasons)
+		rule := linkRule(l)
 		if rules[rule] == nil {
 			rules[rule] = &tally{}
 		}
@@ -379,17 +389,13 @@ func (m *Main) linkPrecision(ctx context.Context, hub *Hub, msgs []message, labe
 	return nil
 }
 
-// linkRule names the rule of a link by its first reason, up to its figures or
-// matched words: "文本近似重复（相似度0.93）" → "文本近似重复".
-func linkRule(reasons []string) string {
-	if len(reasons) == 0 {
+// linkRule names the rule of a link: its first rule's name in the link rules file
+// (nearDuplicate, sameReporter…).
+func linkRule(l fengqiao.Link) string {
+	if len(l.Evidence) == 0 {
 		return "（无）"
 	}
-	r := reasons[0]
-	if i := strings.IndexAny(r, "（：("); i > 0 {
-		r = r[:i]
-	}
-	return r
+	return l.Evidence[0].Rule
 }
 
 // readLabels reads hand labels: from,to,same (1 or 0) per line; # starts a comment.
