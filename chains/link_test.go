@@ -2,9 +2,11 @@ package chains_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -302,4 +304,54 @@ func TestTheWindowSurvivesARestart(t *testing.T) {
 	if !sameChain(t, s, a, b) || !sameChain(t, s, a, c) {
 		t.Fatalf("after a restart: a–b %v, a–c %v", sameChain(t, s, a, b), sameChain(t, s, a, c))
 	}
+}
+
+// Watch puts a changed file in force and says so, and says why it refuses a
+// broken one.
+func TestWatchReloadsAndTellsTheLog(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	path := filepath.Join(t.TempDir(), "links.yaml")
+	now := time.Now()
+	writeRules(t, path, now)
+	if err := s.LoadRules(path); err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { s.Watch(stop, 5*time.Millisecond, slog.New(slog.NewTextHandler(&log, nil))); close(done) }()
+	defer func() { close(stop); <-done }()
+	waitFor := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(log.String(), what); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the log never said %q:\n%s", what, log.String())
+			}
+		}
+	}
+	writeRules(t, path, now.Add(time.Second), `version: "2026.11-1"`, `version: "watched"`)
+	waitFor("version=watched")
+	writeRules(t, path, now.Add(2*time.Second), "windowDays: 365", "windowDays: -1")
+	waitFor("串联规则文件有误")
+	if st := s.RulesStatus(); st.Version != "watched" || st.LastError == "" {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -136,13 +136,13 @@ func (s *Store) match(r pebble.Reader, rules *Rules, e *fengqiao.Event, self *me
 	// Near-duplicates: the events in the buckets of the sketch's bands, each
 	// compared once.
 	if rule := rules.Rules[RuleNearDuplicate]; !rule.Off && self.sketch.Size > 0 && self.chars >= uint32(rule.MinChars) {
-		seen := map[uint32]bool{}
+		seen := make([]uint32, 0, SketchBands*candidatesPerBand)
 		for _, band := range self.sketch.bandKeys() {
 			w.walk(band, candidatesPerBand, func(ord uint32, m *memo) bool {
-				if seen[ord] {
+				if slices.Contains(seen, ord) {
 					return true
 				}
-				seen[ord] = true
+				seen = append(seen, ord)
 				if w.hasID(m, e.ID) || m.chars < uint32(rule.MinChars) || abs(m.at-self.at) > rule.window() {
 					return true
 				}

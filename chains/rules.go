@@ -3,6 +3,7 @@ package chains
 import (
 	_ "embed"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"sort"
@@ -235,8 +236,9 @@ func (s *Store) refuse(err error) error {
 	return err
 }
 
-// Watch reloads the rules file every interval until stop is closed.
-func (s *Store) Watch(stop <-chan struct{}, interval time.Duration) {
+// Watch reloads the rules file every interval until stop is closed, and tells
+// log (if not nil) of each version put in force and each file refused.
+func (s *Store) Watch(stop <-chan struct{}, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -244,7 +246,15 @@ func (s *Store) Watch(stop <-chan struct{}, interval time.Duration) {
 		case <-stop:
 			return
 		case <-t.C:
-			s.Reload()
+			before := s.RulesStatus()
+			err := s.Reload()
+			switch after := s.RulesStatus(); {
+			case log == nil:
+			case err != nil:
+				log.Warn("串联规则文件有误，继续使用原规则", "file", after.File, "version", after.Version, "err", err)
+			case after.LoadedAt != before.LoadedAt:
+				log.Info("串联规则已重新加载", "file", after.File, "version", after.Version)
+			}
 		}
 	}
 }

@@ -70,7 +70,7 @@ func key(space string, parts ...string) []byte {
 // the cost of linking does not grow with the store.
 const (
 	candidatesPerKey  = 64
-	candidatesPerBand = 16
+	candidatesPerBand = 8
 )
 
 // cacheBytes is the block cache: the chain records and memberships of merged

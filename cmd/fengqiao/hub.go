@@ -172,7 +172,7 @@ func (h *Hub) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { h.Runner.Run(ctx) })
 	wg.Go(func() { h.Risk.Watch(ctx.Done(), 5*time.Second) })
-	wg.Go(func() { h.Chains.Watch(ctx.Done(), 5*time.Second) })
+	wg.Go(func() { h.Chains.Watch(ctx.Done(), 5*time.Second, h.Runner.Log) })
 	errc := make(chan error, 1)
 	go func() { errc <- h.server.Serve(h.listener) }()
 	var err error
