@@ -117,6 +117,7 @@ type ComplexityRoot struct {
 
 	ChainLink struct {
 		Confidence func(childComplexity int) int
+		Evidence   func(childComplexity int) int
 		From       func(childComplexity int) int
 		Reasons    func(childComplexity int) int
 		To         func(childComplexity int) int
@@ -228,6 +229,13 @@ type ComplexityRoot struct {
 	Identifier struct {
 		Scheme func(childComplexity int) int
 		Value  func(childComplexity int) int
+	}
+
+	LinkEvidence struct {
+		Confidence func(childComplexity int) int
+		Matched    func(childComplexity int) int
+		Rule       func(childComplexity int) int
+		Score      func(childComplexity int) int
 	}
 
 	LiveEvent struct {
@@ -785,6 +793,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChainLink.Confidence(childComplexity), true
+	case "ChainLink.evidence":
+		if e.ComplexityRoot.ChainLink.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainLink.Evidence(childComplexity), true
 	case "ChainLink.from":
 		if e.ComplexityRoot.ChainLink.From == nil {
 			break
@@ -1318,6 +1332,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Identifier.Value(childComplexity), true
+
+	case "LinkEvidence.confidence":
+		if e.ComplexityRoot.LinkEvidence.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.Confidence(childComplexity), true
+	case "LinkEvidence.matched":
+		if e.ComplexityRoot.LinkEvidence.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.Matched(childComplexity), true
+	case "LinkEvidence.rule":
+		if e.ComplexityRoot.LinkEvidence.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.Rule(childComplexity), true
+	case "LinkEvidence.score":
+		if e.ComplexityRoot.LinkEvidence.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.Score(childComplexity), true
 
 	case "LiveEvent.event":
 		if e.ComplexityRoot.LiveEvent.Event == nil {
@@ -2140,9 +2179,23 @@ type Chain {
 type ChainLink {
   from: Event!
   to: Event!
-  "In Chinese: 同一重点项目：…, 同一单位且事由相近：…, 同一地址：…, 同一当事人且事由相近, 回访针对该事件."
+  "In Chinese, one per rule: 文本近似重复（相似度0.93）, 同一当事人且事由相近（board账号，相似度0.52）, 同一小区且事由相近：翠竹苑（相似度0.50）, 同一重点项目：…, 同一地址：…, 回访针对该事件."
   reasons: [String!]!
   "0 to 1; independent evidence adds up."
+  confidence: Float!
+  "What each rule that linked the two found, in the order of reasons."
+  evidence: [LinkEvidence!]!
+}
+
+"One link rule's finding (the rules are the link rules file's, docs/operations.md)."
+type LinkEvidence {
+  "The rule: nearDuplicate, sameReporter, sameNameInVillage, sameProject, sameOrganization, sameTarget, sameAddress, sameDoorplate, refersTo."
+  rule: String!
+  "The similarity that satisfied the rule, 0 to 1: of the texts (nearDuplicate), of the subjects, or 1 for a rule that needs none."
+  score: Float!
+  "What the two share: names of organizations or targets, the address, the project code, or for a person the kind of identifier (身份证号, 电话, board账号), never its value."
+  matched: [String!]!
+  "The rule's weight, 0 to 1."
   confidence: Float!
 }
 `, BuiltIn: false},
@@ -2887,6 +2940,8 @@ func (ec *executionContext) childFields_ChainLink(ctx context.Context, field gra
 		return ec.fieldContext_ChainLink_reasons(ctx, field)
 	case "confidence":
 		return ec.fieldContext_ChainLink_confidence(ctx, field)
+	case "evidence":
+		return ec.fieldContext_ChainLink_evidence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChainLink", field.Name)
 }
@@ -3105,6 +3160,20 @@ func (ec *executionContext) childFields_Identifier(ctx context.Context, field gr
 		return ec.fieldContext_Identifier_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Identifier", field.Name)
+}
+
+func (ec *executionContext) childFields_LinkEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_LinkEvidence_rule(ctx, field)
+	case "score":
+		return ec.fieldContext_LinkEvidence_score(ctx, field)
+	case "matched":
+		return ec.fieldContext_LinkEvidence_matched(ctx, field)
+	case "confidence":
+		return ec.fieldContext_LinkEvidence_confidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkEvidence", field.Name)
 }
 
 func (ec *executionContext) childFields_LiveEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5279,6 +5348,38 @@ func (ec *executionContext) fieldContext_ChainLink_confidence(_ context.Context,
 	return graphql.NewScalarFieldContext("ChainLink", field, false, false, "Float")
 }
 
+func (ec *executionContext) _ChainLink_evidence(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChainLink_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.LinkEvidence) graphql.Marshaler {
+			return ec.marshalNLinkEvidence2ᚕfengqiaoᚐLinkEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChainLink_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChainLink",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkEvidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CockpitFigures_orgUnit(ctx context.Context, field graphql.CollectedField, obj *fengqiao.CockpitFigures) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7449,6 +7550,98 @@ func (ec *executionContext) _Identifier_value(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Identifier_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Identifier", field, false, false, "String")
+}
+
+func (ec *executionContext) _LinkEvidence_rule(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LinkEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkEvidence_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkEvidence_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _LinkEvidence_score(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LinkEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkEvidence_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkEvidence_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkEvidence", field, false, false, "Float")
+}
+
+func (ec *executionContext) _LinkEvidence_matched(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LinkEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkEvidence_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkEvidence_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _LinkEvidence_confidence(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LinkEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkEvidence_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkEvidence_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkEvidence", field, false, false, "Float")
 }
 
 func (ec *executionContext) _LiveEvent_event(ctx context.Context, field graphql.CollectedField, obj *fengqiao.LiveRecord) (ret graphql.Marshaler) {
@@ -12068,6 +12261,11 @@ func (ec *executionContext) _ChainLink(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "evidence":
+			out.Values[i] = ec._ChainLink_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12739,6 +12937,54 @@ func (ec *executionContext) _Identifier(ctx context.Context, sel ast.SelectionSe
 			}
 		case "value":
 			out.Values[i] = ec._Identifier_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var linkEvidenceImplementors = []string{"LinkEvidence"}
+
+func (ec *executionContext) _LinkEvidence(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.LinkEvidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkEvidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LinkEvidence")
+		case "rule":
+			out.Values[i] = ec._LinkEvidence_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._LinkEvidence_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matched":
+			out.Values[i] = ec._LinkEvidence_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._LinkEvidence_confidence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14537,6 +14783,26 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	for i := range v {
 		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
 	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLinkEvidence2fengqiaoᚐLinkEvidence(ctx context.Context, sel ast.SelectionSet, v fengqiao.LinkEvidence) graphql.Marshaler {
+	return ec._LinkEvidence(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLinkEvidence2ᚕfengqiaoᚐLinkEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []fengqiao.LinkEvidence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLinkEvidence2fengqiaoᚐLinkEvidence(ctx, sel, v[i])
+	})
 
 	for _, e := range ret {
 		if e == graphql.Null {

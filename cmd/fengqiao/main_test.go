@@ -431,11 +431,16 @@ func TestDemoChainsSearchPortraitsAndAudit(t *testing.T) {
 			Links    []struct {
 				Reasons    []string
 				Confidence float64
-				From, To   struct{ ID string }
+				Evidence   []struct {
+					Rule              string
+					Score, Confidence float64
+					Matched           []string
+				}
+				From, To struct{ ID string }
 			}
 		}
 	}
-	graphQL(t, base, county, `{ chains(first: 5) { id size sources complainants risk { level reasons } timeline { id reportedAt } links { reasons confidence from { id } to { id } } } }`, &cs)
+	graphQL(t, base, county, `{ chains(first: 5) { id size sources complainants risk { level reasons } timeline { id reportedAt } links { reasons confidence evidence { rule score matched confidence } from { id } to { id } } } }`, &cs)
 	if len(cs.Chains) == 0 {
 		t.Fatal("no chains in the demo")
 	}
@@ -459,8 +464,13 @@ func TestDemoChainsSearchPortraitsAndAudit(t *testing.T) {
 		t.Fatalf("risk rules: %+v", rules)
 	}
 	for _, l := range top.Links {
-		if len(l.Reasons) == 0 || l.Confidence <= 0 || l.From.ID == "" || l.To.ID == "" {
+		if len(l.Reasons) == 0 || l.Confidence <= 0 || l.From.ID == "" || l.To.ID == "" || len(l.Evidence) != len(l.Reasons) {
 			t.Fatalf("link without evidence: %+v", l)
+		}
+		for _, ev := range l.Evidence {
+			if ev.Rule == "" || ev.Score <= 0 || ev.Score > 1 || ev.Confidence <= 0 || ev.Confidence > 1 {
+				t.Fatalf("link evidence: %+v", l)
+			}
 		}
 	}
 	for i := 1; i < len(top.Timeline); i++ {
