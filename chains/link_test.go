@@ -355,3 +355,19 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// A survey finds the work order it is about even when the order has left the
+// window of recent events.
+func TestASurveyFindsAnOrderBeyondTheWindow(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	order := msg(fengqiao.SourceHotline12345, "GD1", garageTitle, garage, 0)
+	link(t, s, order)
+	link(t, s, msg(fengqiao.SourceHotline12345, "GD2", marketTitle, market, 1000)) // moves the window on
+	survey := msg(fengqiao.SourceSurvey, "HF1", "回访", "满意", 1001)
+	survey.RefersTo = order.ID
+	link(t, s, survey)
+	if l := linkOf(t, s, order, survey); l == nil || l.Reasons[0] != "回访针对该事件" {
+		t.Fatalf("link %+v", l)
+	}
+}

@@ -121,11 +121,12 @@ func ParseRules(text []byte) (*Rules, error) {
 }
 
 // horizon is the longest window of the rules in force, in seconds: older events
-// can link nothing new.
+// can link nothing new. refersTo does not count: a survey finds the event it is
+// about by its id, in the window or in the store.
 func (rs *Rules) horizon() int64 {
 	var h int64
-	for _, r := range rs.Rules {
-		if !r.Off {
+	for name, r := range rs.Rules {
+		if !r.Off && name != RuleRefersTo {
 			h = max(h, r.window())
 		}
 	}

@@ -80,13 +80,6 @@ func sourceIndex(s fengqiao.Source) uint8 {
 	return 0
 }
 
-func (m *memo) sourceName() fengqiao.Source {
-	if m.source == 0 || int(m.source) > len(fengqiao.Sources) {
-		return ""
-	}
-	return fengqiao.Sources[m.source-1]
-}
-
 // memoAt returns the event of an ordinal, nil if it has left the window.
 func (w *window) memoAt(ord uint32) *memo {
 	if ord < w.eventBase || ord-w.eventBase >= uint32(len(w.events)) {
