@@ -1,7 +1,10 @@
 package chains
 
 import (
+	"cmp"
+	"math"
 	"slices"
+	"strings"
 
 	"github.com/cockroachdb/pebble"
 
@@ -37,6 +40,9 @@ func entityOf(rule string) string {
 // its sketch, at most candidatesPerKey and candidatesPerBand of them.
 func (s *Store) match(r pebble.Reader, rules *Rules, e *fengqiao.Event, self *memo, subject, named []uint32, evidences []evidence) (map[string]*linkRecord, error) {
 	w := s.win
+	// An earlier version of the event itself is no candidate.
+	mine, myOrd := w.lookup(e.ID)
+	isMine := func(ord uint32) bool { return mine != nil && ord == myOrd }
 	found := map[string]*finding{}
 	record := func(other, rule string, r *Rule, score float64, matched string, kind TargetKind, weak bool) {
 		f := found[other]
@@ -108,8 +114,8 @@ func (s *Store) match(r pebble.Reader, rules *Rules, e *fengqiao.Event, self *me
 				record(e.RefersTo, ev.rule, rule, 1, "", "", false)
 			}
 		}
-		w.walk(keyHash(ev.key), candidatesPerKey, func(ord uint32, m *memo) bool {
-			if w.hasID(m, e.ID) || abs(m.at-self.at) > rule.window() || rule.OtherSource && m.source == self.source {
+		w.walk(keyHash(ev.key), candidatesPerKey, self.at-rule.window(), func(ord uint32, m *memo) bool {
+			if isMine(ord) || abs(m.at-self.at) > rule.window() || rule.OtherSource && m.source == self.source {
 				return true
 			}
 			if vetoed(ev.rule, self, m) {
@@ -138,12 +144,12 @@ func (s *Store) match(r pebble.Reader, rules *Rules, e *fengqiao.Event, self *me
 	if rule := rules.Rules[RuleNearDuplicate]; !rule.Off && self.sketch.Size > 0 && self.chars >= uint32(rule.MinChars) {
 		seen := make([]uint32, 0, SketchBands*candidatesPerBand)
 		for _, band := range self.sketch.bandKeys() {
-			w.walk(band, candidatesPerBand, func(ord uint32, m *memo) bool {
+			w.walk(band, candidatesPerBand, math.MinInt64, func(ord uint32, m *memo) bool {
 				if slices.Contains(seen, ord) {
 					return true
 				}
 				seen = append(seen, ord)
-				if w.hasID(m, e.ID) || m.chars < uint32(rule.MinChars) || abs(m.at-self.at) > rule.window() {
+				if isMine(ord) || m.chars < uint32(rule.MinChars) || abs(m.at-self.at) > rule.window() {
 					return true
 				}
 				if m.text == self.text {
@@ -191,6 +197,46 @@ func (s *Store) match(r pebble.Reader, rules *Rules, e *fengqiao.Event, self *me
 		out[other] = l
 	}
 	return out, nil
+}
+
+// linksPerChain bounds the links an event is given into one chain: it joins the
+// chain through any of them, and more would cost writes and say nothing new.
+const linksPerChain = 4
+
+// bestPerChain keeps, of the links found, the strongest linksPerChain into each
+// chain (by confidence, then score); links to events in no chain all stay.
+func (s *Store) bestPerChain(found map[string]*linkRecord) map[string]*linkRecord {
+	if len(found) <= linksPerChain {
+		return found
+	}
+	type candidate struct {
+		id          string
+		chain       uint64
+		conf, score float64
+	}
+	list := make([]candidate, 0, len(found))
+	for id, l := range found {
+		c := candidate{id: id, chain: noChain, conf: l.confidence()}
+		for _, ev := range l.Evidence {
+			c.score = max(c.score, ev.Score)
+		}
+		if m, _ := s.win.lookup(id); m != nil && m.chain != chainUnknown {
+			c.chain = m.chain
+		}
+		list = append(list, c)
+	}
+	slices.SortFunc(list, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.chain, b.chain), cmp.Compare(b.conf, a.conf), cmp.Compare(b.score, a.score), strings.Compare(a.id, b.id))
+	})
+	for i, kept := 0, 0; i < len(list); i++ {
+		if i > 0 && list[i].chain != list[i-1].chain {
+			kept = 0
+		}
+		if kept++; list[i].chain != noChain && kept > linksPerChain {
+			delete(found, list[i].id)
+		}
+	}
+	return found
 }
 
 // textSimilarity estimates how alike two events' whole texts are: 1 for the same

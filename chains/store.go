@@ -162,7 +162,7 @@ func (s *Store) loadWindow() error {
 		if l.sig.Keys != nil {
 			keys = l.sig.Keys
 		}
-		w.add(l.id, l.sig.memo(), l.sig.Subject, l.sig.Named, append(keys, l.sig.bands()...))
+		w.add(l.id, l.sig.memo(), l.sig.Subject, l.sig.Named, keys, l.sig.bands())
 	}
 	s.win = w
 	return nil
@@ -389,6 +389,15 @@ func (l *linkRecord) encode() []byte {
 	return append(b, l.What...)
 }
 
+// confidence adds up the link's evidence: 1 - Π(1 - c).
+func (l *linkRecord) confidence() float64 {
+	c := 0.0
+	for _, ev := range l.Evidence {
+		c = 1 - (1-c)*(1-ev.Confidence)
+	}
+	return c
+}
+
 // decodeLink reads a link record and gives it its reasons and confidence.
 func decodeLink(b []byte) (linkRecord, error) {
 	var l linkRecord
@@ -442,9 +451,8 @@ func decodeLink(b []byte) (linkRecord, error) {
 	l.What = what
 	for i := range l.Evidence {
 		l.Reasons = append(l.Reasons, reason(&l.Evidence[i], l.What))
-		// Independent evidence adds up: 1 - Π(1 - c).
-		l.Confidence = 1 - (1-l.Confidence)*(1-l.Evidence[i].Confidence)
 	}
+	l.Confidence = l.confidence()
 	return l, nil
 }
 
@@ -502,6 +510,7 @@ func (s *Store) link(b *pebble.Batch, rules *Rules, e *fengqiao.Event) error {
 	if err != nil {
 		return err
 	}
+	found = s.bestPerChain(found)
 	if err := b.Set(key(spaceSigs, e.ID), encodeSig(sig), nil); err != nil {
 		return err
 	}
@@ -513,7 +522,7 @@ func (s *Store) link(b *pebble.Batch, rules *Rules, e *fengqiao.Event) error {
 			}
 		}
 	}
-	s.win.add(e.ID, self, sig.Subject, sig.Named, append(sig.Keys, sig.bands()...))
+	s.win.add(e.ID, self, sig.Subject, sig.Named, sig.Keys, sig.bands())
 	if len(found) == 0 {
 		return nil
 	}

@@ -31,8 +31,8 @@ type window struct {
 	newest int64                // the latest report seen, Unix seconds
 }
 
-// node is one event under one key; next is the node before it under the same
-// key (its ordinal + 1, 0 for none).
+// node is one event under one key; next is the node after it in the key's list,
+// an event reported before it (its ordinal + 1, 0 for none).
 type node struct{ event, next uint32 }
 
 // memo is what linking knows of one event.
@@ -118,9 +118,10 @@ func (w *window) lookup(id string) (*memo, uint32) {
 	return nil, 0
 }
 
-// add remembers an event under its keys and returns its ordinal. A version of
-// the event remembered before gives way to it and hands it its chain.
-func (w *window) add(id string, m memo, subject, named []uint32, keys []uint64) uint32 {
+// add remembers an event under its evidence keys and sketch bands and returns its
+// ordinal. A version of the event remembered before gives way to it and hands it
+// its chain.
+func (w *window) add(id string, m memo, subject, named []uint32, keys, bands []uint64) uint32 {
 	if old, _ := w.lookup(id); old != nil {
 		old.dead = true
 		if m.chain == chainUnknown {
@@ -135,17 +136,39 @@ func (w *window) add(id string, m memo, subject, named []uint32, keys []uint64) 
 	w.events = append(w.events, m)
 	w.byID[keyHash(id)] = ord
 	for _, k := range keys {
-		n := w.nodeBase + uint32(len(w.nodes))
+		// A key's list is kept newest report first: an event reported before the
+		// head goes further down, at most candidatesPerKey nodes (one that arrives
+		// among many newer stays near the top).
+		var prev uint32 // the node to insert after (ordinal + 1), 0 for the head
+		next := w.heads[k]
+		for steps := 0; next != 0 && next-1 >= w.nodeBase && steps < candidatesPerKey; steps++ {
+			nd := w.nodes[next-1-w.nodeBase]
+			if em := w.memoAt(nd.event); em == nil || em.at <= m.at {
+				break
+			}
+			prev, next = next, nd.next
+		}
+		n := w.nodeBase + uint32(len(w.nodes)) + 1
+		w.nodes = append(w.nodes, node{event: ord, next: next})
+		if prev == 0 {
+			w.heads[k] = n
+		} else {
+			w.nodes[prev-1-w.nodeBase].next = n
+		}
+	}
+	// Band buckets are only read to the candidatesPerBand newest arrivals,
+	// within a window longer than most: they keep arrival order.
+	for _, k := range bands {
 		w.nodes = append(w.nodes, node{event: ord, next: w.heads[k]})
-		w.heads[k] = n + 1
+		w.heads[k] = w.nodeBase + uint32(len(w.nodes))
 	}
 	w.newest = max(w.newest, m.at)
 	return ord
 }
 
-// walk calls fn for the live events under a key, newest first, at most limit of
-// them, until fn returns false.
-func (w *window) walk(key uint64, limit int, fn func(ord uint32, m *memo) bool) {
+// walk calls fn for the live events under a key, newest report first, at most
+// limit of them, until one was reported before oldest or fn returns false.
+func (w *window) walk(key uint64, limit int, oldest int64, fn func(ord uint32, m *memo) bool) {
 	for n := w.heads[key]; n != 0 && limit > 0; {
 		ord := n - 1
 		if ord < w.nodeBase {
@@ -156,6 +179,9 @@ func (w *window) walk(key uint64, limit int, fn func(ord uint32, m *memo) bool) 
 		m := w.memoAt(nd.event)
 		if m == nil || m.dead {
 			continue
+		}
+		if m.at < oldest {
+			return // the rest is older still
 		}
 		limit--
 		if !fn(nd.event, m) {
