@@ -3,7 +3,7 @@ GO  ?= go
 # The Go patch release with the standard library's security fixes (govulncheck finds
 # html/template and other flaws in go1.26.8); the go command fetches it from the
 # module proxy on first use.
-export GOTOOLCHAIN := go1.26.9
+export GOTOOLCHAIN := go1.26.10
 WEB := gateway/web
 
 .PHONY: demo test build assets check race fuzz vulncheck bench clean
