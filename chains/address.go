@@ -21,7 +21,7 @@ type Address struct {
 	Village  string // …村, …社区
 	Road     string // …路, …大道, …街, …巷, …弄
 	Number   string // 8号, 8-2号
-	Estate   string // the estate, building or place before the unit: 锦绣花园, 才子佳郡小区
+	Estate   string // the estate, building or place before the unit: 锦绣花园, 银桂小区
 	Building string // 3幢, 5栋, 2号楼, A座
 	Unit     string // 2单元
 	Room     string // 1201室
