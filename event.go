@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// CST is China Standard Time (UTC+8, no daylight saving), in which the county's
+// systems write their times and its weeks and days begin.
+var CST = time.FixedZone("CST", 8*3600)
+
 // Source names an upstream system. Its GraphQL enum has the same values.
 type Source string
 

@@ -103,32 +103,14 @@ func clusterID(kind TargetKind, name, subject string) string {
 	return "KC" + strings.ToUpper(shortHash(string(kind)+"\x00"+name+"\x00"+subject))
 }
 
-// postClusters posts an event under every target it names and subject it is
-// about, once however often it is re-ingested.
-func (s *Store) postClusters(b *pebble.Batch, e *fengqiao.Event) error {
+// postClusters posts an event under every target it names (as read for linking)
+// and subject it is about, once however often it is re-ingested.
+func (s *Store) postClusters(b *pebble.Batch, e *fengqiao.Event, targets []Target) error {
 	subjects := builtinSubjects.Of(e)
-	if len(subjects) == 0 {
-		return nil
-	}
-	targets := FindTargets(e.Title + "。" + e.Content)
-	for _, p := range e.Parties {
-		if o := p.Organization; o != nil && o.Name != "" {
-			targets = append(targets, Target{Kind: TargetOrganization, Name: NormalizeText(o.Name), Text: o.Name})
-		}
-	}
-	seen := map[string]bool{}
 	reporter := e.Reporter()
-	for _, t := range targets {
-		if len(seen) == targetsPerEvent*len(subjects) {
-			break
-		}
+	for _, t := range targets[:min(targetsPerEvent, len(targets))] {
 		for _, subject := range subjects {
-			id := clusterID(t.Kind, t.Name, subject)
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			if err := s.postCluster(b, id, t, subject, e, reporter); err != nil {
+			if err := s.postCluster(b, clusterID(t.Kind, t.Name, subject), t, subject, e, reporter); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,8 @@ package chains
 
 import (
 	"hash/fnv"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +32,7 @@ type evidence struct {
 // organizations, anywhere.
 type report struct {
 	evidence     []evidence
+	targets      []Target // every target it names, as party, in its text or its address
 	text         Text
 	named        []uint32 // bigrams of the targets its title names
 	titleTargets uint64
@@ -103,6 +106,9 @@ func (s *Store) readReport(e *fengqiao.Event) report {
 		}
 	}
 	r := report{evidence: out, text: NewText(e.Title, e.Content, names...)}
+	for _, k := range slices.Sorted(maps.Keys(targets)) {
+		r.targets = append(r.targets, targets[k])
+	}
 	title := width.Fold.String(e.Title)
 	var titled []string
 	for _, t := range targets {

@@ -473,10 +473,11 @@ func (s *Store) Link(ctx context.Context, events []*fengqiao.Event) (err error) 
 		}
 	}()
 	for _, e := range events {
-		if err := s.link(b, rules, e); err != nil {
+		r := s.readReport(e)
+		if err := s.link(b, rules, e, r); err != nil {
 			return err
 		}
-		if err := s.postClusters(b, e); err != nil {
+		if err := s.postClusters(b, e, r.targets); err != nil {
 			return err
 		}
 	}
@@ -489,8 +490,7 @@ func (s *Store) Link(ctx context.Context, events []*fengqiao.Event) (err error) 
 
 // link finds an event's candidates in the window, writes its links, joins its
 // chain with theirs and remembers it.
-func (s *Store) link(b *pebble.Batch, rules *Rules, e *fengqiao.Event) error {
-	r := s.readReport(e)
+func (s *Store) link(b *pebble.Batch, rules *Rules, e *fengqiao.Event, r report) error {
 	sig := signature{Reported: e.ReportedAt.Unix(), Source: e.Source, Text: textHash(r.text.Norm),
 		Chars: uint32(len([]rune(r.text.Norm))), Sketch: r.text.Sketch, Subject: r.text.Subject}
 	sig.Village = villageNumber(e.OrgCode)

@@ -56,4 +56,4 @@ func checkWritable(field string, t time.Time) error {
 func beyondTolerance(t, now time.Time) bool { return t.After(now.Add(FutureTolerance)) }
 
 // CST is China Standard Time, in which every upstream writes its times.
-var CST = time.FixedZone("CST", 8*3600)
+var CST = fengqiao.CST

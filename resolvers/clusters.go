@@ -66,12 +66,10 @@ func (r *Resolver) clusterView(ctx context.Context, c *fengqiao.CaseCluster, kee
 
 // weekOf returns the Monday 00:00 China Standard Time that starts t's week.
 func weekOf(t time.Time) time.Time {
-	t = t.In(cst)
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
+	t = t.In(fengqiao.CST)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, fengqiao.CST)
 	return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
 }
-
-var cst = time.FixedZone("CST", 8*3600)
 
 // clustersFor returns the views of the most recently active clusters with at
 // least minReporters distinct reporters among the events keep holds, ordered.

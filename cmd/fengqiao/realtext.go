@@ -14,11 +14,9 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
-
-	"golang.org/x/text/width"
 
 	"fengqiao"
+	"fengqiao/chains"
 	"fengqiao/tools/sim"
 )
 
@@ -100,7 +98,7 @@ func (m *Main) chainsRealText(ctx context.Context, args []string) error {
 		for j := i + 1; j < len(msgs); j++ {
 			a, b := &sigs[i], &sigs[j]
 			same := chainOf(msgs[i].id) != "" && chainOf(msgs[i].id) == chainOf(msgs[j].id)
-			if a.norm == b.norm || lengthsAllow(a.text, b.text, *dup) && jaccardOf(a.text, b.text) >= *dup {
+			if a.norm == b.norm || lengthsAllow(a.text, b.text, *dup) && chains.Jaccard(a.text, b.text) >= *dup {
 				dupPairs++
 				if same {
 					dupLinked++
@@ -205,7 +203,7 @@ func readMessages(path string, col map[string]string, layout string) ([]message,
 			}
 			return ""
 		}
-		t, err := time.ParseInLocation(layout, get("time"), time.FixedZone("CST", 8*3600))
+		t, err := time.ParseInLocation(layout, get("time"), fengqiao.CST)
 		if err != nil || get("id") == "" {
 			continue // the hub quarantines such a row too; it has no place in the truth
 		}
@@ -245,44 +243,17 @@ parties:
 `, q("id"), q("title"), q("text"), q("time"), layout, q("time"), layout, q("reporter"))
 }
 
-// textSig is what the truth compares: normalized text, and sorted hashed
-// character trigrams of the text and bigrams of the title.
+// textSig is what the truth compares, exactly over every pair (not through the
+// linker's sketches): normalized text, and the character trigrams of the text and
+// bigrams of the title.
 type textSig struct {
 	norm        string
 	text, title []uint32
 }
 
 func signText(msg message) textSig {
-	norm := normalizeText(msg.title + msg.text)
-	return textSig{norm: norm, text: grams(norm, 3), title: grams(normalizeText(msg.title), 2)}
-}
-
-// normalizeText folds width and case and drops spaces and punctuation.
-func normalizeText(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, width.Fold.String(s))
-}
-
-func grams(s string, n int) []uint32 {
-	rs := []rune(s)
-	seen := map[uint32]bool{}
-	var out []uint32
-	for i := 0; i+n <= len(rs); i++ {
-		h := uint32(2166136261)
-		for _, r := range rs[i : i+n] {
-			h = (h ^ uint32(r)) * 16777619
-		}
-		if !seen[h] {
-			seen[h] = true
-			out = append(out, h)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
+	norm := chains.NormalizeText(msg.title + msg.text)
+	return textSig{norm: norm, text: chains.Shingles(norm, 3), title: chains.Shingles(chains.NormalizeText(msg.title), 2)}
 }
 
 // lengthsAllow reports whether sets of these sizes can reach Jaccard t at all.
@@ -291,30 +262,10 @@ func lengthsAllow(a, b []uint32, t float64) bool {
 	return large > 0 && float64(small) >= t*float64(large)
 }
 
-func jaccardOf(a, b []uint32) float64 {
-	if len(a) == 0 || len(b) == 0 {
-		return 0
-	}
-	inter, i, j := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] == b[j]:
-			inter++
-			i++
-			j++
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	return float64(inter) / float64(len(a)+len(b)-inter)
-}
-
 // subjectSimilarity is how alike two messages' subjects are: their titles or
 // their texts, whichever is closer.
 func subjectSimilarity(a, b *textSig) float64 {
-	return max(jaccardOf(a.title, b.title), jaccardOf(a.text, b.text))
+	return max(chains.Jaccard(a.title, b.title), chains.Jaccard(a.text, b.text))
 }
 
 func ratio(a, b int) float64 { return float64(a) / float64(max(1, b)) }

@@ -37,7 +37,7 @@ type HotlineOrder struct {
 const HotlineTimeLayout = "2006-01-02 15:04:05"
 
 // CST is China Standard Time, which every upstream speaks.
-var CST = time.FixedZone("CST", 8*3600)
+var CST = fengqiao.CST
 
 // addHotline adds the work order a story tells.
 func (g *generator) addHotline(st *story) *HotlineOrder {
