@@ -53,7 +53,7 @@ func (c TimeCursor) String() string {
 // and is read again at the next. It is the same cursor for an empty page. A page
 // of ties at maxPage stops the sync too, the cursor staying where it is.
 func (c TimeCursor) Advance(times []time.Time, now time.Time) (next TimeCursor, stop bool) {
-	var last time.Time
+	last := c.Since // the zero time is no floor: a cursor may be older than it
 	reachedNow := false
 	for _, t := range times {
 		if t.After(now) {
