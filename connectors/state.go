@@ -6,9 +6,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,6 +22,11 @@ import (
 // A batch's cursor, counts and quarantine entries are committed in one transaction.
 type State struct {
 	db *bolt.DB
+
+	enqueues  chan *enqueue // calls of Enqueue, handed to commitEnqueues
+	closing   chan struct{} // closed by Close
+	committed chan struct{} // closed when commitEnqueues has returned
+	closeOnce sync.Once
 }
 
 var (
@@ -60,11 +67,18 @@ func OpenState(path string) (*State, error) {
 		db.Close()
 		return nil, err
 	}
-	return &State{db: db}, nil
+	s := &State{db: db, enqueues: make(chan *enqueue), closing: make(chan struct{}), committed: make(chan struct{})}
+	go s.commitEnqueues()
+	return s, nil
 }
 
-// Close closes the state file.
-func (s *State) Close() error { return s.db.Close() }
+// Close closes the state file, once the transaction being committed for Enqueue
+// has ended; a later Enqueue fails.
+func (s *State) Close() error {
+	s.closeOnce.Do(func() { close(s.closing) })
+	<-s.committed
+	return s.db.Close()
+}
 
 // Cursor returns the connector's persisted cursor, "" before its first batch.
 func (s *State) Cursor(connector string) (string, error) {
@@ -285,39 +299,125 @@ func (s *State) Project(code string) (*fengqiao.Project, error) {
 	return p, err
 }
 
-// EnqueueOnce appends value to a queue under the next sequence number, durably,
-// unless key was enqueued to that queue before and is not forgotten yet (see
-// Forget): the key is remembered in the same transaction, so a resend after a
-// crash is still known. It reports whether value was enqueued. Concurrent calls
-// are committed together, so a burst of pushes costs few disk syncs.
-func (s *State) EnqueueOnce(queue, key string, value []byte, at time.Time) (enqueued bool, err error) {
-	sum := sha256.Sum256([]byte(key)) // any length of key fits
-	stamp := binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))
-	err = s.db.Batch(func(tx *bolt.Tx) error {
-		enqueued = false // Batch may run this more than once
-		keys, err := tx.CreateBucketIfNotExists([]byte(queue + "/keys"))
-		if err != nil || keys.Get(sum[:]) != nil {
-			return err
+// Item is a value to enqueue under a key.
+type Item struct {
+	Key   string
+	Value []byte
+}
+
+// Enqueue appends to a queue, durably and under consecutive sequence numbers, each
+// item whose key was not enqueued to that queue before and is not forgotten yet
+// (see Forget); a key repeated within items is enqueued once, the first time. The
+// keys are remembered in the same transaction as the values, so a resend after a
+// crash is still known. It reports, item by item, whether the value was enqueued;
+// when it returns without error the transaction holding them is on disk.
+//
+// Concurrent calls share transactions (group commit): one goroutine commits, in
+// one transaction and one sync, every call that arrived while it was committing
+// the last, so a storm of pushes costs few disk syncs and a lone caller waits for
+// one sync, never for a timer. A call's items are always in one transaction.
+func (s *State) Enqueue(queue string, items []Item, at time.Time) (enqueued []bool, err error) {
+	e := &enqueue{queue: queue, items: items, at: at, done: make(chan error, 1)}
+	select {
+	case s.enqueues <- e:
+	case <-s.closing:
+		return nil, errStateClosed
+	}
+	if err := <-e.done; err != nil {
+		return nil, err
+	}
+	return e.enqueued, nil
+}
+
+var errStateClosed = errors.New("sync state closed")
+
+// enqueue is one call of Enqueue waiting for its transaction.
+type enqueue struct {
+	queue    string
+	items    []Item
+	at       time.Time
+	enqueued []bool
+	done     chan error
+}
+
+// maxGroupItems bounds the items of one group commit (one call may hold more and
+// is then committed alone).
+const maxGroupItems = 8192
+
+// commitEnqueues commits the calls of Enqueue until the state is closed: it takes
+// the first waiting call, every other call already waiting, and commits them
+// together.
+func (s *State) commitEnqueues() {
+	defer close(s.committed)
+	for {
+		var group []*enqueue
+		select {
+		case e := <-s.enqueues:
+			group = append(group, e)
+		case <-s.closing:
+			return
 		}
-		byTime, err := tx.CreateBucketIfNotExists([]byte(queue + "/keys-by-time"))
+		n := len(group[0].items)
+	gather:
+		for n < maxGroupItems {
+			select {
+			case e := <-s.enqueues:
+				group = append(group, e)
+				n += len(e.items)
+			default:
+				break gather
+			}
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error { return applyEnqueues(tx, group) })
+		if err != nil && len(group) > 1 {
+			// One call's failure must not fail the others: each alone.
+			for _, e := range group {
+				e.done <- s.db.Update(func(tx *bolt.Tx) error { return applyEnqueues(tx, []*enqueue{e}) })
+			}
+			continue
+		}
+		for _, e := range group {
+			e.done <- err
+		}
+	}
+}
+
+// applyEnqueues writes a group of calls in tx, filling in what each enqueued.
+func applyEnqueues(tx *bolt.Tx, group []*enqueue) error {
+	for _, e := range group {
+		e.enqueued = make([]bool, len(e.items)) // a failed group is applied again, call by call
+		keys, err := tx.CreateBucketIfNotExists([]byte(e.queue + "/keys"))
 		if err != nil {
 			return err
 		}
-		b, err := tx.CreateBucketIfNotExists([]byte(queue))
+		byTime, err := tx.CreateBucketIfNotExists([]byte(e.queue + "/keys-by-time"))
 		if err != nil {
 			return err
 		}
-		if err := keys.Put(sum[:], stamp); err != nil {
+		b, err := tx.CreateBucketIfNotExists([]byte(e.queue))
+		if err != nil {
 			return err
 		}
-		if err := byTime.Put(append(bytes.Clone(stamp), sum[:]...), []byte{}); err != nil {
-			return err
+		stamp := binary.BigEndian.AppendUint64(nil, uint64(e.at.UnixNano()))
+		for i, it := range e.items {
+			sum := sha256.Sum256([]byte(it.Key)) // any length of key fits
+			if keys.Get(sum[:]) != nil {
+				continue
+			}
+			if err := keys.Put(sum[:], stamp); err != nil {
+				return err
+			}
+			if err := byTime.Put(append(bytes.Clone(stamp), sum[:]...), []byte{}); err != nil {
+				return err
+			}
+			seq, _ := b.NextSequence()
+			if err := b.Put(seqKey(seq), it.Value); err != nil {
+				return err
+			}
+			e.enqueued[i] = true
 		}
-		seq, _ := b.NextSequence()
-		enqueued = true
-		return b.Put(seqKey(seq), value)
-	})
-	return enqueued, err
+	}
+	return nil
 }
 
 // Forget drops the keys of a queue enqueued before t: a value under one of them

@@ -181,11 +181,11 @@ func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.ReceivedAt = now.UnixMilli()
 	stored, _ := json.Marshal(a)
-	enqueued, err := c.state.EnqueueOnce(inbox, a.AlertID, stored, now)
+	enqueued, err := c.state.Enqueue(inbox, []connectors.Item{{Key: a.AlertID, Value: stored}}, now)
 	switch {
 	case err != nil:
 		refuse(w, http.StatusServiceUnavailable, "暂存告警失败，请重试")
-	case !enqueued:
+	case !enqueued[0]:
 		webhookTotal.WithLabelValues("duplicate").Inc()
 		answer(w, http.StatusOK, "message", "该告警已接收，重复推送不再计入")
 	default:
