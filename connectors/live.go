@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -12,9 +13,10 @@ import (
 
 // Live reads events from their upstreams as they are now, for fields that must
 // be current (an event's handling record). Each read goes through the upstream's
-// breaker with a timeout; a failure, or an open breaker, answers with the last
-// known version marked stale. Concurrent reads of one event share one call, and
-// a fresh read is reused for FreshFor.
+// breaker with a timeout that is its whole budget: a failure, a timeout or an
+// open breaker answers with the last known version marked stale, naming the
+// upstream, never later than the timeout. Concurrent reads of one event share one
+// call, and a fresh read is reused for FreshFor.
 type Live struct {
 	runner   *Runner
 	timeout  time.Duration
@@ -25,6 +27,11 @@ type Live struct {
 }
 
 var _ fengqiao.LiveReader = (*Live)(nil)
+
+// liveRetries is how many times a live read retries a failed upstream call: a
+// stale answer is at hand, so a live read does not wait out a retry cycle (the
+// sync, which has none, does).
+const liveRetries = 1
 
 // NewLive returns the live reader of the runner's connectors. timeout bounds one
 // read (default 2 s); freshFor is how long a read is reused (default 10 s).
@@ -74,9 +81,28 @@ func (l *Live) read(ctx context.Context, e *fengqiao.Event) fengqiao.LiveRecord 
 	if conn == nil {
 		return fengqiao.LiveRecord{Event: e, Stale: true, Err: fengqiao.Errorf(fengqiao.EUNAVAILABLE, "没有连接%s的连接器", e.Source)}
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
+	// The timeout is the read's whole budget: one retry at most, and only if its
+	// wait fits in what is left (Upstream.Do); whatever the connector does, the
+	// answer comes when the budget is spent.
+	ctx, cancel := context.WithTimeout(withRetries(context.WithoutCancel(ctx), liveRetries), l.timeout)
 	defer cancel()
-	fresh, err := conn.Fetch(ctx, e.SourceID)
+	type fetched struct {
+		event *fengqiao.Event
+		err   error
+	}
+	done := make(chan fetched, 1)
+	go func() {
+		fresh, err := conn.Fetch(ctx, e.SourceID)
+		done <- fetched{fresh, err}
+	}()
+	var fresh *fengqiao.Event
+	var err error
+	select {
+	case f := <-done:
+		fresh, err = f.event, f.err
+	case <-ctx.Done():
+		err = fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s未在%v内答复", conn.Title(), l.timeout), ctx.Err())
+	}
 	if err == nil && fresh != nil {
 		return fengqiao.LiveRecord{Event: fresh, ReadAt: time.Now(), Upstream: conn.Title()}
 	}

@@ -77,9 +77,28 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 	client.RetryWaitMin, client.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax
 	client.Logger = nil
 	client.RequestLogHook = func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+		if c := callOf(r.Context()); c != nil {
+			c.attempt = attempt
+		}
 		if attempt > 0 {
 			retriesTotal.WithLabelValues(name).Inc()
 		}
+	}
+	client.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		retry, cerr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+		c := callOf(ctx)
+		if !retry || cerr != nil || c == nil {
+			return retry, cerr
+		}
+		if c.attempt >= c.maxRetries {
+			return false, nil
+		}
+		// A retry whose wait outlasts the caller's deadline is not made: the call
+		// fails now with the upstream's own failure, not later with the deadline.
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= client.Backoff(client.RetryWaitMin, client.RetryWaitMax, c.attempt, resp) {
+			return false, nil
+		}
+		return true, nil
 	}
 	breaker := gobreaker.NewCircuitBreaker[[]byte](gobreaker.Settings{
 		Name:        name,
@@ -109,11 +128,38 @@ type Call struct {
 	Form   url.Values // sent as a form when not nil
 }
 
+// call is one Do's account of its attempts, read by the retry policy.
+type call struct {
+	attempt    int // the attempt being made, 0 for the first
+	maxRetries int
+}
+
+type callKey struct{}
+
+func callOf(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey{}).(*call)
+	return c
+}
+
+type retriesKey struct{}
+
+// withRetries caps the retries of the upstream calls made with ctx at n (a live
+// read, which holds a stale answer, does not wait out a retry cycle).
+func withRetries(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, retriesKey{}, n)
+}
+
 // Do sends the call and returns the response body of a 2xx answer. A 404 is
 // ENOTFOUND and a 401 EUNAUTHORIZED: answers, not failures. Any other failure,
 // after retries, is EUNAVAILABLE and counts against the breaker, and an open
-// breaker fails at once with EUNAVAILABLE.
+// breaker fails at once with EUNAVAILABLE. Retries stay within ctx's deadline: a
+// retry whose backoff would outlast it is not made.
 func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
+	state := &call{maxRetries: u.client.RetryMax}
+	if n, ok := ctx.Value(retriesKey{}).(int); ok && n < state.maxRetries {
+		state.maxRetries = max(n, 0)
+	}
+	ctx = context.WithValue(ctx, callKey{}, state)
 	var answered int // a 4xx status that is an answer, not a failure
 	body, err := u.breaker.Execute(func() ([]byte, error) {
 		var payload io.Reader
