@@ -77,6 +77,10 @@ type Config struct {
 	// WebsocketInitTimeout is how long a websocket may stay open without sending
 	// connection_init. Default 5s.
 	WebsocketInitTimeout time.Duration `json:"websocketInitTimeout"`
+
+	// Pprof serves the Go runtime's profiles (net/http/pprof) at /debug/pprof/,
+	// to county operators and commanders only. Off by default.
+	Pprof bool `json:"pprof"`
 }
 
 func (c Config) withDefaults() Config {
@@ -152,6 +156,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", s.tokens.operatorsOnly("运行指标", promhttp.Handler()))
 	for _, wh := range s.webhooks {
 		mux.Handle("POST "+wh.WebhookPath(), wh)
+	}
+	if s.cfg.Pprof {
+		mux.Handle(pprofPrefix, s.pprofHandler())
 	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/cockpit", http.StatusFound)
@@ -245,7 +252,11 @@ func (s *Server) limitRequest(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		timeout := s.cfg.RequestTimeout
+		if s.isPprof(r) {
+			timeout = max(timeout, pprofTimeout)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		next.ServeHTTP(w, r.WithContext(ctx))

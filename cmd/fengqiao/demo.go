@@ -42,6 +42,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	scale := fs.Float64("scale", 0.02, "模拟数据规模：真实年量的比例（1 = 全年约15万张12345工单）")
 	alertsEvery := fs.Duration("alerts-every", 15*time.Second, "模拟感知平台推送告警的间隔（0 为不推送）")
 	requestTimeout := fs.Duration("request-timeout", 15*time.Second, "每个请求的时限（慢机器上演示大规模数据时可放宽）")
+	pprof := fs.Bool("pprof", false, "在 /debug/pprof/ 提供性能剖析（仅限县级运维员或指挥长令牌）")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,6 +63,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 
 	cfg := countyConfig(county, *addr, *data)
 	cfg.Gateway.RequestTimeout = *requestTimeout
+	cfg.Gateway.Pprof = *pprof
 	hub, err := OpenHub(cfg, log)
 	if err != nil {
 		return err
