@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"golang.org/x/sync/singleflight"
 
 	"fengqiao"
@@ -19,8 +21,8 @@ import (
 // Service computes and caches cockpit figures.
 type Service struct {
 	tree   *fengqiao.OrgTree
-	index  fengqiao.Index
-	chains fengqiao.ChainService
+	tally  *Tally
+	chains Memberships
 	now    func() time.Time
 	ttl    time.Duration
 	cache  *ristretto.Cache[string, any]
@@ -29,9 +31,20 @@ type Service struct {
 
 var _ fengqiao.CockpitService = (*Service)(nil)
 
-// New returns the service. Figures are cached for ttl (default 30 s), in at most
-// about 64 MiB.
-func New(tree *fengqiao.OrgTree, index fengqiao.Index, chains fengqiao.ChainService, ttl time.Duration) (*Service, error) {
+// Memberships gives the chain of every event that is in one; chains.Store does.
+type Memberships interface {
+	Membership() (map[string]string, error)
+}
+
+// Computations counts the figures worked out, not served from the cache.
+var Computations = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "fengqiao_cockpit_Computations_total",
+	Help: "Cockpit figures worked out from the tally rather than served from the cache, by kind (figures, trends, chainSpans).",
+}, []string{"kind"})
+
+// New returns the service over the tally's rows and the chains (nil: none). Figures
+// are cached for ttl (default 30 s), in at most about 64 MiB.
+func New(tree *fengqiao.OrgTree, tally *Tally, chains Memberships, ttl time.Duration) (*Service, error) {
 	if ttl <= 0 {
 		ttl = 30 * time.Second
 	}
@@ -41,7 +54,7 @@ func New(tree *fengqiao.OrgTree, index fengqiao.Index, chains fengqiao.ChainServ
 	if err != nil {
 		return nil, err
 	}
-	return &Service{tree: tree, index: index, chains: chains, now: time.Now, ttl: ttl, cache: cache}, nil
+	return &Service{tree: tree, tally: tally, chains: chains, now: time.Now, ttl: ttl, cache: cache}, nil
 }
 
 // Figures implements fengqiao.CockpitService.
@@ -62,6 +75,7 @@ func (s *Service) cached(key string, compute func() (any, error)) (any, error) {
 		return v, nil
 	}
 	v, err, _ := s.flight.Do(key, func() (any, error) {
+		Computations.WithLabelValues(key[:strings.IndexByte(key, '|')]).Inc()
 		v, err := compute()
 		if err == nil {
 			s.cache.SetWithTTL(key, v, 4096, s.ttl)
@@ -72,17 +86,44 @@ func (s *Service) cached(key string, compute func() (any, error)) (any, error) {
 	return v, err
 }
 
-func rate(part, whole int) *float64 {
-	if whole == 0 {
-		return nil
-	}
-	r := float64(part) / float64(whole)
-	return &r
+// vocabulary is the words the figures test rows for, as the tally numbers them.
+type vocabulary struct {
+	mediation, survey, alert          uint32
+	settled, open, satisfied, reports set
 }
 
-var settled = []fengqiao.EventStatus{fengqiao.StatusResolved, fengqiao.StatusClosed}
+// set is a few word numbers.
+type set []uint32
 
-// compute works the figures out; docs/metrics.md defines each.
+func (s set) has(n uint32) bool { return slices.Contains(s, n) }
+
+func (s *Service) vocabulary() vocabulary {
+	w, _ := s.tally.numbers([]string{string(fengqiao.SourceMediation), string(fengqiao.SourceSurvey), string(fengqiao.SourceAlert),
+		string(fengqiao.StatusResolved), string(fengqiao.StatusClosed), string(fengqiao.StatusReceived),
+		string(fengqiao.StatusDispatched), string(fengqiao.StatusInProgress), "满意", "基本满意",
+		string(fengqiao.SourceHotline12345), string(fengqiao.SourcePolice110)}, nil)
+	return vocabulary{mediation: w[0], survey: w[1], alert: w[2], settled: set{w[3], w[4]},
+		open: set{w[5], w[6], w[7]}, satisfied: set{w[8], w[9]}, reports: set{w[10], w[11], w[0]}}
+}
+
+// unitTally counts one child unit's events for the ranking.
+type unitTally struct{ total, settled, surveys, satisfied int }
+
+func (u *unitTally) add(settled, survey, satisfied bool) {
+	u.total++
+	if settled {
+		u.settled++
+	}
+	if survey {
+		u.surveys++
+		if satisfied {
+			u.satisfied++
+		}
+	}
+}
+
+// compute works the figures out in one pass over the rows of the period and
+// unit; docs/metrics.md defines each.
 func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Time, g fengqiao.Granularity) (*fengqiao.CockpitFigures, error) {
 	unit := s.tree.Unit(orgCode)
 	if unit == nil {
@@ -91,69 +132,119 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 	if !from.Before(to) {
 		return nil, fengqiao.Errorf(fengqiao.EINVALID, "统计时段无效：开始须早于结束")
 	}
-	period := fengqiao.EventFilter{From: &from, To: &to}
-	if unit != s.tree.Root() {
-		period.OrgCode = &unit.Code
+	spans, err := s.chainSpans()
+	if err != nil {
+		return nil, err
 	}
-	with := func(change func(f *fengqiao.EventFilter)) fengqiao.EventFilter {
-		f := period
-		change(&f)
-		return f
+	scope, level := unit.Code, unitLevel(unit.Code)
+	if unit == s.tree.Root() {
+		scope = "" // the county counts events placed nowhere in the tree too
 	}
-	q := &queries{ctx: ctx, index: s.index}
-	count, facets := q.count, q.facets
-	f := &fengqiao.CockpitFigures{OrgCode: unit.Code, From: from, To: to, Total: count(period), Facets: facets(period)}
-	mediation := []fengqiao.Source{fengqiao.SourceMediation}
-	f.MediationAccepted = count(with(func(f *fengqiao.EventFilter) { f.Sources = mediation }))
-	settledMediation := with(func(f *fengqiao.EventFilter) { f.Sources, f.Statuses = mediation, settled })
-	byLevel := facets(settledMediation)
-	f.SettledByLevel = byLevel.HandlingLevels
+	v := s.vocabulary()
+	children := unit.Children()
+	var childCodes []string
+	for _, c := range children {
+		childCodes = append(childCodes, c.Code)
+	}
+	_, childNumbers := s.tally.numbers(nil, childCodes)
+	byChild := map[uint32]*unitTally{}
+	for _, n := range childNumbers {
+		if n != none {
+			byChild[n] = &unitTally{}
+		}
+	}
+	var starts []time.Time
+	var startNanos []int64
+	for start := from; start.Before(to); start = next(start, g) {
+		starts, startNanos = append(starts, start), append(startNanos, unixNano(start))
+	}
+	series := make([]int, len(starts))
+
+	f := &fengqiao.CockpitFigures{OrgCode: unit.Code, From: from, To: to}
+	sources, categories, towns, kinds, statuses, levels := map[uint32]int{}, map[uint32]int{}, map[uint32]int{}, map[uint32]int{}, map[uint32]int{}, map[uint32]int{}
+	settledByLevel, alerts, disposed := map[uint32]int{}, map[uint32]int{}, map[uint32]int{}
+	satisfied := 0
+	now := unixNano(s.now())
+	s.tally.scan(from, to, scope, func(i int32, r *row, path *[4]uint32) {
+		f.Total++
+		sources[r.source]++
+		categories[r.category]++
+		towns[path[1]]++
+		kinds[r.kind]++
+		statuses[r.status]++
+		levels[r.level]++
+		settled := v.settled.has(r.status)
+		switch r.source {
+		case v.mediation:
+			f.MediationAccepted++
+			if settled {
+				settledByLevel[r.level]++
+			}
+		case v.survey:
+			f.Surveys++
+			if v.satisfied.has(r.outcome) {
+				satisfied++
+			}
+		case v.alert:
+			alerts[r.category]++
+			if settled {
+				disposed[r.category]++
+			}
+		}
+		if r.deadline < now && v.open.has(r.status) {
+			f.Overdue++
+		}
+		if b, found := slices.BinarySearch(startNanos, r.reported); found {
+			series[b]++
+		} else if b > 0 {
+			series[b-1]++
+		}
+		if c := byChild[path[min(level+1, 3)]]; c != nil && level < 3 {
+			c.add(settled, r.source == v.survey, v.satisfied.has(r.outcome))
+		}
+		if v.reports.has(r.source) {
+			span := spans[i]
+			if span == nil || r.reported <= span[0] { // no earlier event in its chain
+				f.FirstReports++
+				if settled && (span == nil || r.reported >= span[1]) { // nor a later one
+					f.FirstResolved++
+				}
+			}
+		}
+	})
+
+	t := s.tally
+	f.Facets = &fengqiao.Facets{Sources: t.names(sources, false), Categories: t.names(categories, false), Towns: t.names(towns, true),
+		Kinds: t.names(kinds, false), Statuses: t.names(statuses, false), HandlingLevels: t.names(levels, false)}
+	f.SettledByLevel = t.names(settledByLevel, false)
 	onSite := 0
-	for _, l := range byLevel.HandlingLevels {
+	for _, l := range f.SettledByLevel {
 		f.MediationSettled += l.Count
 		if l.Value != string(fengqiao.HandlingCounty) {
 			onSite += l.Count
 		}
 	}
 	f.OnSiteRate, f.MediationRate = rate(onSite, f.MediationSettled), rate(f.MediationSettled, f.MediationAccepted)
-
-	surveys := with(func(f *fengqiao.EventFilter) { f.Sources = []fengqiao.Source{fengqiao.SourceSurvey} })
-	f.Surveys = count(surveys)
-	satisfied := count(with(func(f *fengqiao.EventFilter) {
-		f.Sources, f.Outcomes = []fengqiao.Source{fengqiao.SourceSurvey}, []string{"满意", "基本满意"}
-	}))
 	f.SatisfactionRate = rate(satisfied, f.Surveys)
-
-	now := s.now()
-	open := []fengqiao.EventStatus{fengqiao.StatusReceived, fengqiao.StatusDispatched, fengqiao.StatusInProgress}
-	f.Overdue = count(with(func(f *fengqiao.EventFilter) { f.Statuses, f.DeadlineBefore = open, &now }))
-
-	alerts := with(func(f *fengqiao.EventFilter) { f.Sources = []fengqiao.Source{fengqiao.SourceAlert} })
-	for _, t := range facets(alerts).Categories {
-		disposed := count(with(func(f *fengqiao.EventFilter) {
-			f.Sources, f.Categories, f.Statuses = []fengqiao.Source{fengqiao.SourceAlert}, []string{t.Value}, settled
-		}))
-		f.Alerts = append(f.Alerts, fengqiao.AlertFigure{Type: t.Value, Count: t.Count, Disposed: disposed, DisposalRate: rate(disposed, t.Count)})
+	f.FirstResolvedRate = rate(f.FirstResolved, f.FirstReports)
+	disposedOf := map[string]int{}
+	for _, d := range t.names(disposed, false) {
+		disposedOf[d.Value] = d.Count
 	}
-
-	for start := from; start.Before(to); start = next(start, g) {
-		end := next(start, g)
-		if end.After(to) {
-			end = to
+	for _, a := range t.names(alerts, false) {
+		n := disposedOf[a.Value]
+		f.Alerts = append(f.Alerts, fengqiao.AlertFigure{Type: a.Value, Count: a.Count, Disposed: n, DisposalRate: rate(n, a.Count)})
+	}
+	for i, start := range starts {
+		f.Series = append(f.Series, fengqiao.SeriesPoint{Start: start, Count: series[i]})
+	}
+	for i, child := range children {
+		c := byChild[childNumbers[i]]
+		if c == nil {
+			c = &unitTally{}
 		}
-		f.Series = append(f.Series, fengqiao.SeriesPoint{Start: start, Count: count(with(func(f *fengqiao.EventFilter) { f.From, f.To = &start, &end }))})
-	}
-
-	for _, child := range unit.Children() {
-		code := child.Code
-		total := count(with(func(f *fengqiao.EventFilter) { f.OrgCode = &code }))
-		done := count(with(func(f *fengqiao.EventFilter) { f.OrgCode, f.Statuses = &code, settled }))
-		childSurveys := count(with(func(f *fengqiao.EventFilter) { f.OrgCode, f.Sources = &code, []fengqiao.Source{fengqiao.SourceSurvey} }))
-		childSatisfied := count(with(func(f *fengqiao.EventFilter) {
-			f.OrgCode, f.Sources, f.Outcomes = &code, []fengqiao.Source{fengqiao.SourceSurvey}, []string{"满意", "基本满意"}
-		}))
-		f.Ranking = append(f.Ranking, fengqiao.UnitFigure{OrgCode: code, Total: total, Settled: done,
-			SettledRate: rate(done, total), SatisfactionRate: rate(childSatisfied, childSurveys)})
+		f.Ranking = append(f.Ranking, fengqiao.UnitFigure{OrgCode: child.Code, Total: c.total, Settled: c.settled,
+			SettledRate: rate(c.settled, c.total), SatisfactionRate: rate(c.satisfied, c.surveys)})
 	}
 	slices.SortStableFunc(f.Ranking, func(a, b fengqiao.UnitFigure) int {
 		ra, rb := orZero(a.SettledRate), orZero(b.SettledRate)
@@ -165,40 +256,50 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 		}
 		return b.Total - a.Total
 	})
+	return f, ctx.Err()
+}
 
-	first, resolved, err := s.firstReports(ctx, period)
+// chainSpans maps the row of every event in a chain to the earliest and latest
+// report of its chain (an event is a first report when none in its chain came
+// before it), cached like the figures.
+func (s *Service) chainSpans() (map[int32]*[2]int64, error) {
+	if s.chains == nil {
+		return nil, nil
+	}
+	v, err := s.cached("chainSpans|", func() (any, error) {
+		members, err := s.chains.Membership()
+		if err != nil {
+			return nil, err
+		}
+		byChain := map[string]*[2]int64{}
+		spans := make(map[int32]*[2]int64, len(members))
+		for id, chain := range members {
+			i, at, ok := s.tally.lookup(id)
+			if !ok {
+				continue
+			}
+			span := byChain[chain]
+			if span == nil {
+				span = &[2]int64{at, at}
+				byChain[chain] = span
+			}
+			span[0], span[1] = min(span[0], at), max(span[1], at)
+			spans[i] = span
+		}
+		return spans, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	f.FirstReports, f.FirstResolved, f.FirstResolvedRate = first, resolved, rate(resolved, first)
-	return f, q.err
+	return v.(map[int32]*[2]int64), nil
 }
 
-// queries runs the counts and facets of one computation, keeping the first
-// error (later queries answer zero), so the arithmetic reads plainly.
-type queries struct {
-	ctx   context.Context
-	index fengqiao.Index
-	err   error
-}
-
-func (q *queries) count(f fengqiao.EventFilter) int {
-	if q.err != nil {
-		return 0
+func rate(part, whole int) *float64 {
+	if whole == 0 {
+		return nil
 	}
-	n, err := q.index.Count(q.ctx, f)
-	q.err = err
-	return n
-}
-
-func (q *queries) facets(f fengqiao.EventFilter) *fengqiao.Facets {
-	if q.err == nil {
-		facets, err := q.index.Facets(q.ctx, f)
-		if q.err = err; err == nil {
-			return facets
-		}
-	}
-	return &fengqiao.Facets{}
+	r := float64(part) / float64(whole)
+	return &r
 }
 
 func orZero(r *float64) float64 {
@@ -217,59 +318,6 @@ func next(start time.Time, g fengqiao.Granularity) time.Time {
 		return start.AddDate(0, 1, 0)
 	}
 	return start.AddDate(0, 0, 1)
-}
-
-// reportSources are where people report a matter first.
-var reportSources = []fengqiao.Source{fengqiao.SourceHotline12345, fengqiao.SourcePolice110, fengqiao.SourceMediation}
-
-// firstReports counts the reports in the period that opened their matter (no
-// earlier event in their chain), and of them those settled with no later event in
-// the chain (the matter was not reported again).
-func (s *Service) firstReports(ctx context.Context, period fengqiao.EventFilter) (first, resolved int, err error) {
-	f := period
-	f.Sources = reportSources
-	spans := map[string][2]time.Time{} // chain → earliest, latest report
-	for after := ""; ; {
-		page, err := s.index.Search(ctx, fengqiao.EventQuery{Filter: f, First: fengqiao.MaxPageSize, After: after})
-		if err != nil {
-			return 0, 0, err
-		}
-		for _, e := range page.Events {
-			isFirst, isLast := true, true
-			if ch, err := s.chains.ChainOf(ctx, e.ID); err != nil {
-				return 0, 0, err
-			} else if ch != nil {
-				span, ok := spans[ch.ID]
-				if !ok {
-					events, err := s.index.Lookup(ctx, ch.EventIDs)
-					if err != nil {
-						return 0, 0, err
-					}
-					for _, m := range events {
-						if span[0].IsZero() || m.ReportedAt.Before(span[0]) {
-							span[0] = m.ReportedAt
-						}
-						if m.ReportedAt.After(span[1]) {
-							span[1] = m.ReportedAt
-						}
-					}
-					spans[ch.ID] = span
-				}
-				isFirst, isLast = !e.ReportedAt.After(span[0]), !e.ReportedAt.Before(span[1])
-			}
-			if !isFirst {
-				continue
-			}
-			first++
-			if isLast && slices.Contains(settled, e.Status) {
-				resolved++
-			}
-		}
-		if !page.HasNext {
-			return first, resolved, nil
-		}
-		after = page.Cursors[len(page.Cursors)-1]
-	}
 }
 
 // Trend windows: a category warns when the latest week holds at least
@@ -296,37 +344,54 @@ func (s *Service) trends(ctx context.Context, orgCode string, at time.Time) ([]f
 	if unit == nil {
 		return nil, fengqiao.Errorf(fengqiao.EINVALID, "组织单元编码不存在：%s", orgCode)
 	}
-	units := unit.Children()
+	units, level := unit.Children(), unitLevel(unit.Code)+1
 	if len(units) == 0 {
-		units = []*fengqiao.OrgUnit{unit}
+		units, level = []*fengqiao.OrgUnit{unit}, level-1
 	}
-	q := &queries{ctx: ctx, index: s.index}
-	week := 7 * 24 * time.Hour
-	out := []fengqiao.TrendWarning{}
+	var codes []string
 	for _, u := range units {
-		code := u.Code
-		// counts[w][category]: w = 0 is the latest week, then back in time.
-		counts := make([]map[string]int, trendWeeks+1)
-		for w := range counts {
-			to := at.Add(-time.Duration(w) * week)
-			from := to.Add(-week)
-			counts[w] = map[string]int{}
-			for _, c := range q.facets(fengqiao.EventFilter{OrgCode: &code, From: &from, To: &to}).Categories {
-				counts[w][c.Value] = c.Count
-			}
+		codes = append(codes, u.Code)
+	}
+	_, numbers := s.tally.numbers(nil, codes)
+	// counts[unit][w][category]: w = 0 is the latest week, then back in time.
+	counts := map[uint32]*[trendWeeks + 1]map[uint32]int{}
+	for _, n := range numbers {
+		if n != none {
+			counts[n] = &[trendWeeks + 1]map[uint32]int{}
 		}
-		for category, current := range counts[0] {
+	}
+	week := 7 * 24 * time.Hour
+	end := unixNano(at)
+	s.tally.scan(at.Add(-(trendWeeks+1)*week), at, unit.Code, func(_ int32, r *row, path *[4]uint32) {
+		c := counts[path[level]]
+		if c == nil {
+			return
+		}
+		w := int((end - r.reported - 1) / int64(week))
+		if c[w] == nil {
+			c[w] = map[uint32]int{}
+		}
+		c[w][r.category]++
+	})
+	out := []fengqiao.TrendWarning{}
+	for i, u := range units {
+		c := counts[numbers[i]]
+		if c == nil {
+			continue
+		}
+		for _, current := range s.tally.names(c[0], false) {
 			history := make([]int, trendWeeks)
 			sum := 0
 			for w := 1; w <= trendWeeks; w++ {
-				history[trendWeeks-w] = counts[w][category]
-				sum += counts[w][category]
+				n := s.tally.count(c[w], current.Value)
+				history[trendWeeks-w] = n
+				sum += n
 			}
 			baseline := float64(sum) / trendWeeks
-			ratio := float64(current) / max(baseline, 1)
-			if current >= trendMinEvents && ratio >= trendFactor {
-				out = append(out, fengqiao.TrendWarning{OrgCode: code, Category: category, From: at.Add(-week), To: at,
-					Current: current, History: history, Baseline: baseline, Ratio: ratio})
+			ratio := float64(current.Count) / max(baseline, 1)
+			if current.Count >= trendMinEvents && ratio >= trendFactor {
+				out = append(out, fengqiao.TrendWarning{OrgCode: u.Code, Category: current.Value, From: at.Add(-week), To: at,
+					Current: current.Count, History: history, Baseline: baseline, Ratio: ratio})
 			}
 		}
 	}
@@ -339,5 +404,5 @@ func (s *Service) trends(ctx context.Context, orgCode string, at time.Time) ([]f
 		}
 		return strings.Compare(a.OrgCode+a.Category, b.OrgCode+b.Category)
 	})
-	return out, q.err
+	return out, ctx.Err()
 }

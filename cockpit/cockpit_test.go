@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"fengqiao"
 	"fengqiao/chains"
@@ -59,30 +60,25 @@ var fixtures = []fixture{
 	{src: fengqiao.SourceHotline12345, id: "y1", org: elsewhere, day: 1, status: fengqiao.StatusReceived}, // another town
 }
 
-// countingIndex counts the queries that reach the index.
-type countingIndex struct {
-	fengqiao.Index
-	counts atomic.Int64
-}
-
-func (c *countingIndex) Count(ctx context.Context, f fengqiao.EventFilter) (int, error) {
-	c.counts.Add(1)
-	return c.Index.Count(ctx, f)
-}
-
-func setup(t *testing.T) *cockpit.Service {
-	s, _ := setupCounting(t)
-	return s
-}
-
-func setupCounting(t *testing.T) (*cockpit.Service, *countingIndex) {
+// openTally opens a tally over a new Bleve index.
+func openTally(t *testing.T) *cockpit.Tally {
 	t.Helper()
-	bleve, err := search.OpenBleve(filepath.Join(t.TempDir(), "events.bleve"))
+	dir := t.TempDir()
+	bleve, err := search.OpenBleve(filepath.Join(dir, "events.bleve"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { bleve.Close() })
-	idx := &countingIndex{Index: bleve}
+	tally, err := cockpit.OpenTally(context.Background(), bleve, filepath.Join(dir, "tally.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tally.Close() })
+	return tally
+}
+
+func setup(t *testing.T) *cockpit.Service {
+	t.Helper()
+	idx := openTally(t)
 	tree := fengqiao.Wenling()
 	store, err := chains.Open(filepath.Join(t.TempDir(), "chains"), tree)
 	if err != nil {
@@ -111,19 +107,18 @@ func setupCounting(t *testing.T) (*cockpit.Service, *countingIndex) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, idx
+	return s
 }
 
+// Not parallel: it reads the process's count of computations.
 func TestConcurrentScreensShareOneComputation(t *testing.T) {
-	t.Parallel()
-	s, idx := setupCounting(t)
+	s := setup(t)
 	ctx := context.Background()
-	// What one computation of the town costs, measured on a period of the same shape.
-	if _, err := s.Figures(ctx, town, day1.Add(time.Hour), at(4, 1), fengqiao.Day); err != nil {
-		t.Fatal(err)
+	computed := func() float64 {
+		return testutil.ToFloat64(cockpit.Computations.WithLabelValues("figures"))
 	}
-	one := idx.counts.Load()
-	// 20 screens at once ask for another unit's figures: one computation serves them.
+	before := computed()
+	// 20 screens at once ask for the town's figures: one computation serves them…
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
@@ -133,11 +128,13 @@ func TestConcurrentScreensShareOneComputation(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	shared := idx.counts.Load() - one
-	// …and asking again is answered from the cache.
+	shared := computed() - before
+	// …asking again is answered from the cache, and another period is computed.
 	s.Figures(ctx, town, day1, at(4, 0), fengqiao.Day)
-	if again := idx.counts.Load() - one - shared; again != 0 || shared != one {
-		t.Fatalf("one computation takes %d index queries; 20 concurrent requests took %d, a repeat %d", one, shared, again)
+	again := computed() - before - shared
+	s.Figures(ctx, town, day1, at(3, 0), fengqiao.Day)
+	if other := computed() - before - shared - again; shared != 1 || again != 0 || other != 1 {
+		t.Fatalf("20 concurrent requests took %v computations, a repeat %v, another period %v; want 1, 0, 1", shared, again, other)
 	}
 }
 
@@ -199,11 +196,7 @@ func TestFiguresOfTheWorkedExample(t *testing.T) {
 
 func TestTrendWarningsCompareACategoryWithItsOwnBaseline(t *testing.T) {
 	t.Parallel()
-	idx, err := search.OpenBleve(filepath.Join(t.TempDir(), "events.bleve"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
+	idx := openTally(t)
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	var events []*fengqiao.Event
 	add := func(category string, daysAgo, n int) {

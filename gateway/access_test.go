@@ -186,6 +186,14 @@ func (accessChains) Chains(context.Context, fengqiao.ChainFilter, int) ([]*fengq
 	return []*fengqiao.Chain{chainA}, nil
 }
 
+func (accessChains) Membership() (map[string]string, error) {
+	out := map[string]string{}
+	for _, id := range chainA.EventIDs {
+		out[id] = chainA.ID
+	}
+	return out, nil
+}
+
 func (accessChains) Links(context.Context, []string) ([]fengqiao.Link, error) {
 	return []fengqiao.Link{{From: "MEDIATION:A", To: "MEDIATION:B", Reasons: []string{"同一当事人"}, Confidence: 1}}, nil
 }
@@ -224,7 +232,11 @@ func setupAccess(t *testing.T) *accessBundle {
 	t.Helper()
 	tree := fengqiao.Wenling()
 	dir := t.TempDir()
-	idx, err := search.OpenBleve(filepath.Join(dir, "events.bleve"))
+	bleve, err := search.OpenBleve(filepath.Join(dir, "events.bleve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := cockpit.OpenTally(context.Background(), bleve, filepath.Join(dir, "tally.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

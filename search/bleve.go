@@ -113,7 +113,14 @@ func rebuild(old bleve.Index, dir string) error {
 
 // copyEvents upserts every event stored in from into to, a thousand at a time.
 func copyEvents(from, to *Bleve) error {
-	adv, err := from.index.Advanced()
+	ctx := context.Background()
+	return from.Scan(ctx, func(events []*fengqiao.Event) error { return to.Upsert(ctx, events) })
+}
+
+// Scan calls fn with every event the index holds, a thousand at a time, in no
+// particular order (cockpit.Scanner).
+func (b *Bleve) Scan(ctx context.Context, fn func([]*fengqiao.Event) error) error {
+	adv, err := b.index.Advanced()
 	if err != nil {
 		return err
 	}
@@ -141,17 +148,17 @@ func copyEvents(from, to *Bleve) error {
 			batch = append(batch, ext)
 		}
 		if len(batch) == 1000 || id == nil && len(batch) > 0 {
-			found, err := from.Lookup(context.Background(), batch)
+			found, err := b.Lookup(ctx, batch)
 			if err != nil {
 				return err
 			}
-			if err := to.Upsert(context.Background(), slices.Collect(maps.Values(found))); err != nil {
+			if err := fn(slices.Collect(maps.Values(found))); err != nil {
 				return err
 			}
 			batch = batch[:0]
 		}
 		if id == nil {
-			return nil
+			return ctx.Err()
 		}
 	}
 }

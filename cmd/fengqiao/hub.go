@@ -43,6 +43,7 @@ type Hub struct {
 	Risk   *risk.Engine
 	Tokens *gateway.Tokens
 
+	tally    *cockpit.Tally
 	figures  *cockpit.Service
 	listener net.Listener
 	server   *http.Server
@@ -74,6 +75,11 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
+	if h.tally, err = cockpit.OpenTally(context.Background(), h.Index, filepath.Join(cfg.Data, "tally.db")); err != nil {
+		h.Index.Close()
+		return nil, err
+	}
+	h.Index = h.tally
 	if h.State, err = connectors.OpenState(filepath.Join(cfg.Data, "state.db")); err != nil {
 		h.Index.Close()
 		return nil, err
@@ -119,7 +125,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
-	if h.figures, err = cockpit.New(h.Tree, h.Index, h.Chains, 30*time.Second); err != nil {
+	if h.figures, err = cockpit.New(h.Tree, h.tally, h.Chains, 30*time.Second); err != nil {
 		h.Close()
 		return nil, err
 	}

@@ -1,0 +1,427 @@
+package cockpit
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"fengqiao"
+)
+
+// Tally is an index that also keeps, in memory, one small row per event with the
+// fields the cockpit counts (when, where, source, kind, status, tier, category,
+// outcome, deadline). A cockpit figure is then one pass over the rows of its
+// period, not dozens of searches, and costs the same whichever index serves the
+// text. The rows are kept current by Upsert, after the index took the events,
+// and persisted in a bbolt file beside it, so a restart reads them back instead
+// of scanning the index.
+type Tally struct {
+	fengqiao.Index
+	db *bolt.DB
+
+	mu     sync.RWMutex
+	rows   []row
+	byID   map[string]int32
+	months map[int32][]int32 // month number → the rows reported in it
+	words  dict              // sources, kinds, statuses, tiers, categories, outcomes
+	orgs   dict              // org codes
+	paths  [][4]uint32       // paths[org] = the org's code at each level (county, town, village, grid); 0 for none
+}
+
+// row is one event as the cockpit counts it. Strings are numbers in the tally's
+// dictionaries; times are Unix nanoseconds.
+type row struct {
+	reported, deadline int64 // deadline maxNano: none
+	org                uint32
+	source, kind       uint32
+	status, level      uint32
+	category, outcome  uint32
+}
+
+var bucketRows = []byte("rows")
+
+// OpenTally opens the tally kept in the bbolt file at path for index. A tally that
+// does not hold every event of the index (a new file, or an index filled before
+// it) is rebuilt by reading the index through.
+func OpenTally(ctx context.Context, index fengqiao.Index, path string) (*Tally, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open cockpit tally %s: %w", path, err)
+	}
+	t := &Tally{Index: index, db: db, byID: map[string]int32{}, months: map[int32][]int32{}}
+	t.words.add("")
+	t.orgs.add("")
+	t.paths = append(t.paths, [4]uint32{})
+	if err := t.load(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// load reads the persisted rows, and rebuilds them from the index when they are
+// not all there.
+func (t *Tally) load(ctx context.Context) error {
+	err := t.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketRows)
+		if err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			r, err := t.decode(v)
+			if err != nil {
+				return fmt.Errorf("cockpit tally row %s: %w", k, err)
+			}
+			t.put(string(k), r)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	indexed, err := t.Index.Count(ctx, fengqiao.EventFilter{})
+	if err != nil || indexed == len(t.rows) {
+		return err
+	}
+	return t.rebuild(ctx)
+}
+
+// Scanner is an index that can read every event it holds, in any order, a
+// batch at a time. An index that cannot is read through newest first, page by page.
+type Scanner interface {
+	Scan(ctx context.Context, fn func([]*fengqiao.Event) error) error
+}
+
+// rebuild forgets the rows and tallies every event of the index anew.
+func (t *Tally) rebuild(ctx context.Context) error {
+	t.mu.Lock()
+	t.rows, t.byID, t.months = nil, map[string]int32{}, map[int32][]int32{}
+	t.mu.Unlock()
+	err := t.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketRows); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketRows)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if s, ok := t.Index.(Scanner); ok {
+		return s.Scan(ctx, t.tally)
+	}
+	for after := ""; ; {
+		page, err := t.Index.Search(ctx, fengqiao.EventQuery{First: fengqiao.MaxPageSize, After: after})
+		if err != nil {
+			return err
+		}
+		if err := t.tally(page.Events); err != nil {
+			return err
+		}
+		if !page.HasNext {
+			return nil
+		}
+		after = page.Cursors[len(page.Cursors)-1]
+	}
+}
+
+// Upsert implements fengqiao.Index: the index takes the events, then the tally.
+func (t *Tally) Upsert(ctx context.Context, events []*fengqiao.Event) error {
+	if err := t.Index.Upsert(ctx, events); err != nil {
+		return err
+	}
+	return t.tally(events)
+}
+
+// tally persists the events' rows, then shows them to the figures.
+func (t *Tally) tally(events []*fengqiao.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows := make([]row, len(events))
+	t.mu.Lock()
+	for i, e := range events {
+		rows[i] = t.rowOf(e)
+	}
+	encoded := make([][]byte, len(events))
+	for i := range rows {
+		encoded[i] = t.encode(rows[i])
+	}
+	t.mu.Unlock()
+	err := t.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRows)
+		for i, e := range events {
+			if err := b.Put([]byte(e.ID), encoded[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cockpit tally: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, e := range events {
+		t.put(e.ID, rows[i])
+	}
+	return nil
+}
+
+// rowOf is e's row; the caller holds mu.
+func (t *Tally) rowOf(e *fengqiao.Event) row {
+	r := row{reported: unixNano(e.ReportedAt), org: t.org(e.OrgCode),
+		source: t.words.add(string(e.Source)), kind: t.words.add(string(e.Kind)), status: t.words.add(string(e.Status)),
+		level: t.words.add(string(e.HandlingLevel)), category: t.words.add(e.Category), outcome: t.words.add(e.Outcome)}
+	r.deadline = maxNano // none: never overdue
+	if e.Deadline != nil {
+		r.deadline = unixNano(*e.Deadline)
+	}
+	return r
+}
+
+// put places the row of event id; the caller holds mu.
+func (t *Tally) put(id string, r row) {
+	i, ok := t.byID[id]
+	if !ok {
+		i = int32(len(t.rows))
+		t.rows = append(t.rows, r)
+		t.byID[id] = i
+		m := monthOf(r.reported)
+		t.months[m] = append(t.months[m], i)
+		return
+	}
+	if old, m := monthOf(t.rows[i].reported), monthOf(r.reported); old != m {
+		in := t.months[old]
+		for j, k := range in {
+			if k == i {
+				t.months[old] = append(in[:j], in[j+1:]...)
+				break
+			}
+		}
+		t.months[m] = append(t.months[m], i)
+	}
+	t.rows[i] = r
+}
+
+// org numbers an org code, learning its path; the caller holds mu.
+func (t *Tally) org(code string) uint32 {
+	n := t.orgs.add(code)
+	for len(t.paths) < len(t.orgs.names) {
+		t.paths = append(t.paths, [4]uint32{})
+	}
+	if t.paths[n] != ([4]uint32{}) || len(code) < 6 {
+		return n
+	}
+	var path [4]uint32 // a code of any length may have been numbered as the prefix of a longer one first
+	for level, size := range []int{6, 9, 12, 15} {
+		if len(code) >= size {
+			path[level] = t.orgs.add(code[:size])
+		}
+	}
+	for len(t.paths) < len(t.orgs.names) {
+		t.paths = append(t.paths, [4]uint32{})
+	}
+	t.paths[n] = path
+	return n
+}
+
+// unitLevel is the path level of an org code, the one its length gives.
+func unitLevel(code string) int {
+	switch len(code) {
+	case 6:
+		return 0
+	case 9:
+		return 1
+	case 12:
+		return 2
+	}
+	return 3
+}
+
+// unixNano is t in Unix nanoseconds, clamped to what they can hold.
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.Year() < 1678:
+		return minNano
+	case t.Year() > 2261:
+		return maxNano
+	}
+	return t.UnixNano()
+}
+
+const (
+	minNano = -1 << 63
+	maxNano = 1<<63 - 1
+)
+
+// monthOf numbers the UTC month of a time in Unix nanoseconds.
+func monthOf(nano int64) int32 {
+	t := time.Unix(0, nano).UTC()
+	return int32(t.Year()*12 + int(t.Month()) - 1)
+}
+
+// scan calls fn, holding a read lock, with every row reported in [from, to) and,
+// unless unit is "", placed in unit or below it: its number, the row and its path.
+func (t *Tally) scan(from, to time.Time, unit string, fn func(i int32, r *row, path *[4]uint32)) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	lo, hi := unixNano(from), unixNano(to)
+	level, want := 0, uint32(0)
+	if unit != "" {
+		n, known := t.orgs.number(unit)
+		if !known {
+			return
+		}
+		level, want = unitLevel(unit), n
+	}
+	for m := monthOf(lo); m <= monthOf(hi); m++ {
+		for _, i := range t.months[m] {
+			r := &t.rows[i]
+			if r.reported < lo || r.reported >= hi {
+				continue
+			}
+			path := &t.paths[r.org]
+			if want != 0 && path[level] != want {
+				continue
+			}
+			fn(i, r, path)
+		}
+	}
+}
+
+// lookup returns the number and the reporting time of event id's row.
+func (t *Tally) lookup(id string) (i int32, reported int64, ok bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if i, ok = t.byID[id]; ok {
+		reported = t.rows[i].reported
+	}
+	return i, reported, ok
+}
+
+// numbers returns the dictionary number of each word, or none (which no row
+// has) for a word no event carries; orgs are numbered as org codes.
+func (t *Tally) numbers(words []string, orgs []string) (w, o []uint32) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, s := range words {
+		n, ok := t.words.number(s)
+		if !ok {
+			n = none
+		}
+		w = append(w, n)
+	}
+	for _, s := range orgs {
+		n, ok := t.orgs.number(s)
+		if !ok {
+			n = none
+		}
+		o = append(o, n)
+	}
+	return w, o
+}
+
+// count is the count of word in counts, numbered by the tally.
+func (t *Tally) count(counts map[uint32]int, word string) int {
+	n, _ := t.numbers([]string{word}, nil)
+	return counts[n[0]]
+}
+
+// none is the number of a word no row has.
+const none = ^uint32(0)
+
+// names returns the counts of numbered words (or org codes) as facet counts,
+// most first, leaving out the empty word.
+func (t *Tally) names(counts map[uint32]int, orgs bool) []fengqiao.FacetCount {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	d := &t.words
+	if orgs {
+		d = &t.orgs
+	}
+	var out []fengqiao.FacetCount
+	for n, c := range counts {
+		if name := d.names[n]; name != "" && c > 0 {
+			out = append(out, fengqiao.FacetCount{Value: name, Count: c})
+		}
+	}
+	slices.SortFunc(out, func(a, b fengqiao.FacetCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+	return out
+}
+
+// Close closes the tally and its index.
+func (t *Tally) Close() error { return errors.Join(t.db.Close(), t.Index.Close()) }
+
+// dict numbers strings: the same string, the same number.
+type dict struct {
+	names   []string
+	numbers map[string]uint32
+}
+
+func (d *dict) number(s string) (uint32, bool) {
+	n, ok := d.numbers[s]
+	return n, ok
+}
+
+func (d *dict) add(s string) uint32 {
+	if n, ok := d.numbers[s]; ok {
+		return n
+	}
+	if d.numbers == nil {
+		d.numbers = map[string]uint32{}
+	}
+	n := uint32(len(d.names))
+	d.names = append(d.names, s)
+	d.numbers[s] = n
+	return n
+}
+
+// encode writes a row for the file: its times, then its strings, each after its
+// length. The caller holds mu.
+func (t *Tally) encode(r row) []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(r.reported))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.deadline))
+	for _, s := range []string{t.orgs.names[r.org], t.words.names[r.source], t.words.names[r.kind], t.words.names[r.status],
+		t.words.names[r.level], t.words.names[r.category], t.words.names[r.outcome]} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// decode reads a row written by encode; the caller holds mu or owns t.
+func (t *Tally) decode(b []byte) (row, error) {
+	if len(b) < 16 {
+		return row{}, errors.New("short row")
+	}
+	r := row{reported: int64(binary.BigEndian.Uint64(b)), deadline: int64(binary.BigEndian.Uint64(b[8:]))}
+	rd := bytes.NewReader(b[16:])
+	var fields [7]string
+	for i := range fields {
+		n, err := binary.ReadUvarint(rd)
+		if err != nil || n > uint64(rd.Len()) {
+			return row{}, errors.New("malformed row")
+		}
+		s := make([]byte, n)
+		rd.Read(s)
+		fields[i] = string(s)
+	}
+	r.org = t.org(fields[0])
+	r.source, r.kind, r.status = t.words.add(fields[1]), t.words.add(fields[2]), t.words.add(fields[3])
+	r.level, r.category, r.outcome = t.words.add(fields[4]), t.words.add(fields[5]), t.words.add(fields[6])
+	return r, nil
+}

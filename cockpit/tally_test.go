@@ -1,0 +1,265 @@
+package cockpit_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"fengqiao"
+	"fengqiao/cockpit"
+	"fengqiao/search"
+)
+
+// randomEvents returns n events spread over the county's units (a few placed
+// nowhere in it), every source, status, tier, some categories and outcomes, two
+// years, and deadlines past and future.
+func randomEvents(seed uint64, n int) []*fengqiao.Event {
+	rnd := rand.New(rand.NewPCG(seed, seed))
+	tree := fengqiao.Wenling()
+	var units []string
+	for _, level := range []fengqiao.OrgLevel{fengqiao.LevelTown, fengqiao.LevelVillage, fengqiao.LevelGrid} {
+		for _, u := range tree.Units(level) {
+			units = append(units, u.Code)
+		}
+	}
+	pick := func(values ...string) string { return values[rnd.IntN(len(values))] }
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, fengqiao.CST)
+	var events []*fengqiao.Event
+	for i := range n {
+		source := fengqiao.Source(pick(string(fengqiao.SourceHotline12345), string(fengqiao.SourcePolice110), string(fengqiao.SourceMediation),
+			string(fengqiao.SourceSurvey), string(fengqiao.SourceAlert), string(fengqiao.SourceCourt), string(fengqiao.SourceApp)))
+		reported := start.Add(time.Duration(rnd.Int64N(int64(2 * 365 * 24 * time.Hour))))
+		e := &fengqiao.Event{ID: fmt.Sprintf("%s:%d", source, i), Source: source, SourceID: fmt.Sprint(i), Title: "事件",
+			Kind:     fengqiao.EventKind(pick(string(fengqiao.KindComplaint), string(fengqiao.KindDispute), string(fengqiao.KindAlert), "")),
+			Status:   fengqiao.EventStatus(pick(string(fengqiao.StatusReceived), string(fengqiao.StatusDispatched), string(fengqiao.StatusInProgress), string(fengqiao.StatusResolved), string(fengqiao.StatusClosed))),
+			Category: pick("噪音扰民", "拖欠工资", "烟感告警", "溺水预警", "邻里纠纷", ""), Outcome: pick("满意", "基本满意", "不满意", "调解成功", ""),
+			HandlingLevel: fengqiao.HandlingLevel(pick(string(fengqiao.HandlingCounty), string(fengqiao.HandlingTown), string(fengqiao.HandlingVillage), string(fengqiao.HandlingGrid), "")),
+			OrgCode:       units[rnd.IntN(len(units))], ReportedAt: reported, UpdatedAt: reported}
+		switch rnd.IntN(10) {
+		case 0:
+			e.OrgCode = "" // placed nowhere
+		case 1, 2, 3:
+			d := reported.Add(time.Duration(rnd.IntN(30*24)) * time.Hour)
+			e.Deadline = &d
+		case 4:
+			d := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+			e.Deadline = &d
+		}
+		events = append(events, e)
+	}
+	return events
+}
+
+// filled returns a tally holding random events, some written twice with a new
+// status and a report moved to another month.
+func filled(t *testing.T) *cockpit.Tally {
+	t.Helper()
+	tally := openTally(t)
+	events := randomEvents(1, 4000)
+	ctx := context.Background()
+	for i := 0; i < len(events); i += 500 {
+		if err := tally.Upsert(ctx, events[i:i+500]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var again []*fengqiao.Event
+	for _, e := range events[:300] {
+		c := *e
+		c.Status = fengqiao.StatusClosed
+		c.ReportedAt = c.ReportedAt.AddDate(0, 1, 3)
+		again = append(again, &c)
+	}
+	if err := tally.Upsert(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	return tally
+}
+
+// The cockpit counts from its rows exactly what the index counts with its own
+// queries, for every unit level, period and bucket size.
+func TestTallyCountsWhatTheIndexCounts(t *testing.T) {
+	t.Parallel()
+	tally := filled(t)
+	tree := fengqiao.Wenling()
+	s, err := cockpit.New(tree, tally, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	town := tree.Units(fengqiao.LevelTown)[3]
+	village := town.Children()[0]
+	units := []*fengqiao.OrgUnit{tree.Root(), town, village, village.Children()[0]}
+	periods := [][2]time.Time{
+		{time.Date(2024, 1, 1, 0, 0, 0, 0, fengqiao.CST), time.Date(2026, 1, 1, 0, 0, 0, 0, fengqiao.CST)},
+		{time.Date(2025, 3, 1, 0, 0, 0, 0, fengqiao.CST), time.Date(2025, 4, 1, 0, 0, 0, 0, fengqiao.CST)},
+		{time.Date(2024, 12, 20, 13, 0, 0, 0, time.UTC), time.Date(2025, 1, 9, 7, 30, 0, 0, time.UTC)},
+	}
+	settled := []fengqiao.EventStatus{fengqiao.StatusResolved, fengqiao.StatusClosed}
+	open := []fengqiao.EventStatus{fengqiao.StatusReceived, fengqiao.StatusDispatched, fengqiao.StatusInProgress}
+	for _, u := range units {
+		for _, p := range periods {
+			for _, g := range []fengqiao.Granularity{fengqiao.Day, fengqiao.Week, fengqiao.Month} {
+				if g == fengqiao.Day && p[1].Sub(p[0]) > 40*24*time.Hour {
+					continue // the bounds of days are those of weeks; a shorter period checks them
+				}
+				f, err := s.Figures(ctx, u.Code, p[0], p[1], g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				name := fmt.Sprintf("%s %s–%s by %s", u.Code, p[0].Format(time.DateTime), p[1].Format(time.DateTime), g)
+				filter := func(change func(*fengqiao.EventFilter)) fengqiao.EventFilter {
+					from, to := p[0], p[1]
+					f := fengqiao.EventFilter{From: &from, To: &to}
+					if u != tree.Root() {
+						f.OrgCode = &u.Code
+					}
+					if change != nil {
+						change(&f)
+					}
+					return f
+				}
+				count := func(what string, got int, change func(*fengqiao.EventFilter)) {
+					t.Helper()
+					want, err := tally.Index.Count(ctx, filter(change))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got != want {
+						t.Errorf("%s: %s = %d, the index counts %d", name, what, got, want)
+					}
+				}
+				count("total", f.Total, nil)
+				facets, err := tally.Index.Facets(ctx, filter(nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(f.Facets, facets) {
+					t.Errorf("%s: facets\n%+v\nthe index's\n%+v", name, *f.Facets, *facets)
+				}
+				mediation := []fengqiao.Source{fengqiao.SourceMediation}
+				count("mediation accepted", f.MediationAccepted, func(f *fengqiao.EventFilter) { f.Sources = mediation })
+				count("mediation settled", f.MediationSettled, func(f *fengqiao.EventFilter) {
+					f.Sources, f.Statuses = mediation, settled
+					f.HandlingLevels = []fengqiao.HandlingLevel{fengqiao.HandlingCounty, fengqiao.HandlingTown, fengqiao.HandlingVillage, fengqiao.HandlingGrid}
+				})
+				count("surveys", f.Surveys, func(f *fengqiao.EventFilter) { f.Sources = []fengqiao.Source{fengqiao.SourceSurvey} })
+				now := time.Now()
+				count("overdue", f.Overdue, func(f *fengqiao.EventFilter) { f.Statuses, f.DeadlineBefore = open, &now })
+				for _, a := range f.Alerts {
+					count("alerts "+a.Type, a.Count, func(f *fengqiao.EventFilter) {
+						f.Sources, f.Categories = []fengqiao.Source{fengqiao.SourceAlert}, []string{a.Type}
+					})
+					count("disposed "+a.Type, a.Disposed, func(f *fengqiao.EventFilter) {
+						f.Sources, f.Categories, f.Statuses = []fengqiao.Source{fengqiao.SourceAlert}, []string{a.Type}, settled
+					})
+				}
+				sum := 0
+				for i, point := range f.Series {
+					end := p[1]
+					if i+1 < len(f.Series) {
+						end = f.Series[i+1].Start
+					}
+					count("series at "+point.Start.String(), point.Count, func(f *fengqiao.EventFilter) { f.From, f.To = &point.Start, &end })
+					sum += point.Count
+				}
+				if sum != f.Total {
+					t.Errorf("%s: the series adds up to %d of %d", name, sum, f.Total)
+				}
+				if len(f.Ranking) != len(u.Children()) {
+					t.Errorf("%s: %d ranked of %d child units", name, len(f.Ranking), len(u.Children()))
+				}
+				for _, r := range f.Ranking {
+					count("ranking total of "+r.OrgCode, r.Total, func(f *fengqiao.EventFilter) { f.OrgCode = &r.OrgCode })
+					count("ranking settled of "+r.OrgCode, r.Settled, func(f *fengqiao.EventFilter) { f.OrgCode, f.Statuses = &r.OrgCode, settled })
+				}
+			}
+		}
+	}
+}
+
+// scanCounter is a Bleve index that counts the scans the tally asks of it.
+type scanCounter struct {
+	*search.Bleve
+	scans int
+}
+
+func (s *scanCounter) Scan(ctx context.Context, fn func([]*fengqiao.Event) error) error {
+	s.scans++
+	return s.Bleve.Scan(ctx, fn)
+}
+
+// pagesOnly is an index that cannot scan; the tally reads it through page by page.
+type pagesOnly struct{ fengqiao.Index }
+
+// The tally reads its rows back from its file after a restart, and rebuilds
+// them from the index when the file is gone or misses events the index holds,
+// whether the index can scan or only page.
+func TestTallyReadsBackAndRebuilds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	tree := fengqiao.Wenling()
+	events := randomEvents(2, 1500)
+	open := func(wrap func(*search.Bleve) fengqiao.Index) (*cockpit.Tally, *fengqiao.CockpitFigures) {
+		t.Helper()
+		b, err := search.OpenBleve(filepath.Join(dir, "events.bleve"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tally, err := cockpit.OpenTally(ctx, wrap(b), filepath.Join(dir, "tally.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := cockpit.New(tree, tally, nil, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := s.Figures(ctx, tree.Root().Code, time.Date(2024, 1, 1, 0, 0, 0, 0, fengqiao.CST), time.Date(2026, 1, 1, 0, 0, 0, 0, fengqiao.CST), fengqiao.Month)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tally, f
+	}
+	counter := &scanCounter{}
+	counting := func(b *search.Bleve) fengqiao.Index { counter.Bleve = b; return counter }
+
+	tally, _ := open(counting)
+	if err := tally.Upsert(ctx, events[:1000]); err != nil {
+		t.Fatal(err)
+	}
+	tally.Close()
+	tally, first := open(counting)
+	tally.Close()
+	if counter.scans != 0 || first.Total != 1000 {
+		t.Fatalf("after a restart: %d events counted, %d scans of the index; want 1000 read back from the file", first.Total, counter.scans)
+	}
+
+	if err := os.Remove(filepath.Join(dir, "tally.db")); err != nil {
+		t.Fatal(err)
+	}
+	tally, rebuilt := open(counting)
+	tally.Close()
+	if counter.scans != 1 || !reflect.DeepEqual(rebuilt, first) {
+		t.Fatalf("the tally file gone: %d scans, figures\n%+v\nwant\n%+v", counter.scans, rebuilt, first)
+	}
+
+	// Events the index took without the tally (an index filled before it).
+	b, err := search.OpenBleve(filepath.Join(dir, "events.bleve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Upsert(ctx, events[1000:]); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	tally, paged := open(func(b *search.Bleve) fengqiao.Index { return pagesOnly{b} })
+	defer tally.Close()
+	if paged.Total != 1500 {
+		t.Fatalf("an index holding events the tally missed, read page by page: %d counted, want 1500", paged.Total)
+	}
+}
