@@ -147,9 +147,10 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 		childCodes = append(childCodes, c.Code)
 	}
 	_, childNumbers := s.tally.numbers(nil, childCodes)
-	byChild := map[uint32]*unitTally{}
+	var byChild []*unitTally // by org number
 	for _, n := range childNumbers {
 		if n != none {
+			byChild = append(byChild, make([]*unitTally, max(0, int(n)+1-len(byChild)))...)
 			byChild[n] = &unitTally{}
 		}
 	}
@@ -161,24 +162,23 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 	series := make([]int, len(starts))
 
 	f := &fengqiao.CockpitFigures{OrgCode: unit.Code, From: from, To: to}
-	sources, categories, towns, kinds, statuses, levels := map[uint32]int{}, map[uint32]int{}, map[uint32]int{}, map[uint32]int{}, map[uint32]int{}, map[uint32]int{}
-	settledByLevel, alerts, disposed := map[uint32]int{}, map[uint32]int{}, map[uint32]int{}
+	var sources, categories, towns, kinds, statuses, levels, settledByLevel, alerts, disposed counts
 	satisfied := 0
 	now := unixNano(s.now())
-	s.tally.scan(from, to, scope, func(i int32, r *row, path *[4]uint32) {
+	s.tally.scan(from, to, scope, func(at place, r *row, path *[4]uint32) {
 		f.Total++
-		sources[r.source]++
-		categories[r.category]++
-		towns[path[1]]++
-		kinds[r.kind]++
-		statuses[r.status]++
-		levels[r.level]++
+		sources.add(r.source)
+		categories.add(r.category)
+		towns.add(path[1])
+		kinds.add(r.kind)
+		statuses.add(r.status)
+		levels.add(r.level)
 		settled := v.settled.has(r.status)
 		switch r.source {
 		case v.mediation:
 			f.MediationAccepted++
 			if settled {
-				settledByLevel[r.level]++
+				settledByLevel.add(r.level)
 			}
 		case v.survey:
 			f.Surveys++
@@ -186,9 +186,9 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 				satisfied++
 			}
 		case v.alert:
-			alerts[r.category]++
+			alerts.add(r.category)
 			if settled {
-				disposed[r.category]++
+				disposed.add(r.category)
 			}
 		}
 		if r.deadline < now && v.open.has(r.status) {
@@ -199,11 +199,13 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 		} else if b > 0 {
 			series[b-1]++
 		}
-		if c := byChild[path[min(level+1, 3)]]; c != nil && level < 3 {
-			c.add(settled, r.source == v.survey, v.satisfied.has(r.outcome))
+		if level < 3 {
+			if n := path[level+1]; int(n) < len(byChild) && byChild[n] != nil {
+				byChild[n].add(settled, r.source == v.survey, v.satisfied.has(r.outcome))
+			}
 		}
 		if v.reports.has(r.source) {
-			span := spans[i]
+			span := spans[at]
 			if span == nil || r.reported <= span[0] { // no earlier event in its chain
 				f.FirstReports++
 				if settled && (span == nil || r.reported >= span[1]) { // nor a later one
@@ -239,9 +241,9 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 		f.Series = append(f.Series, fengqiao.SeriesPoint{Start: start, Count: series[i]})
 	}
 	for i, child := range children {
-		c := byChild[childNumbers[i]]
-		if c == nil {
-			c = &unitTally{}
+		c := &unitTally{}
+		if n := childNumbers[i]; n != none {
+			c = byChild[n]
 		}
 		f.Ranking = append(f.Ranking, fengqiao.UnitFigure{OrgCode: child.Code, Total: c.total, Settled: c.settled,
 			SettledRate: rate(c.settled, c.total), SatisfactionRate: rate(c.satisfied, c.surveys)})
@@ -262,7 +264,7 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 // chainSpans maps the row of every event in a chain to the earliest and latest
 // report of its chain (an event is a first report when none in its chain came
 // before it), cached like the figures.
-func (s *Service) chainSpans() (map[int32]*[2]int64, error) {
+func (s *Service) chainSpans() (map[place]*[2]int64, error) {
 	if s.chains == nil {
 		return nil, nil
 	}
@@ -272,26 +274,26 @@ func (s *Service) chainSpans() (map[int32]*[2]int64, error) {
 			return nil, err
 		}
 		byChain := map[string]*[2]int64{}
-		spans := make(map[int32]*[2]int64, len(members))
+		spans := make(map[place]*[2]int64, len(members))
 		for id, chain := range members {
-			i, at, ok := s.tally.lookup(id)
+			at, reported, ok := s.tally.lookup(id)
 			if !ok {
 				continue
 			}
 			span := byChain[chain]
 			if span == nil {
-				span = &[2]int64{at, at}
+				span = &[2]int64{reported, reported}
 				byChain[chain] = span
 			}
-			span[0], span[1] = min(span[0], at), max(span[1], at)
-			spans[i] = span
+			span[0], span[1] = min(span[0], reported), max(span[1], reported)
+			spans[at] = span
 		}
 		return spans, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(map[int32]*[2]int64), nil
+	return v.(map[place]*[2]int64), nil
 }
 
 func rate(part, whole int) *float64 {
@@ -353,29 +355,23 @@ func (s *Service) trends(ctx context.Context, orgCode string, at time.Time) ([]f
 		codes = append(codes, u.Code)
 	}
 	_, numbers := s.tally.numbers(nil, codes)
-	// counts[unit][w][category]: w = 0 is the latest week, then back in time.
-	counts := map[uint32]*[trendWeeks + 1]map[uint32]int{}
+	// byUnit[unit][w]: w = 0 is the latest week, then back in time.
+	byUnit := map[uint32]*[trendWeeks + 1]counts{}
 	for _, n := range numbers {
 		if n != none {
-			counts[n] = &[trendWeeks + 1]map[uint32]int{}
+			byUnit[n] = &[trendWeeks + 1]counts{}
 		}
 	}
 	week := 7 * 24 * time.Hour
 	end := unixNano(at)
-	s.tally.scan(at.Add(-(trendWeeks+1)*week), at, unit.Code, func(_ int32, r *row, path *[4]uint32) {
-		c := counts[path[level]]
-		if c == nil {
-			return
+	s.tally.scan(at.Add(-(trendWeeks+1)*week), at, unit.Code, func(_ place, r *row, path *[4]uint32) {
+		if c := byUnit[path[level]]; c != nil {
+			c[(end-r.reported-1)/int64(week)].add(r.category)
 		}
-		w := int((end - r.reported - 1) / int64(week))
-		if c[w] == nil {
-			c[w] = map[uint32]int{}
-		}
-		c[w][r.category]++
 	})
 	out := []fengqiao.TrendWarning{}
 	for i, u := range units {
-		c := counts[numbers[i]]
+		c := byUnit[numbers[i]]
 		if c == nil {
 			continue
 		}

@@ -28,12 +28,11 @@ type Tally struct {
 	db *bolt.DB
 
 	mu     sync.RWMutex
-	rows   []row
-	byID   map[string]int32
-	months map[int32][]int32 // month number → the rows reported in it
-	words  dict              // sources, kinds, statuses, tiers, categories, outcomes
-	orgs   dict              // org codes
-	paths  [][4]uint32       // paths[org] = the org's code at each level (county, town, village, grid); 0 for none
+	byID   map[string]place
+	months map[int32][]row // month number → the rows reported in it, in the order they came
+	words  dict            // sources, kinds, statuses, tiers, categories, outcomes
+	orgs   dict            // org codes
+	paths  [][4]uint32     // paths[org] = the org's code at each level (county, town, village, grid); 0 for none
 }
 
 // row is one event as the cockpit counts it. Strings are numbers in the tally's
@@ -46,6 +45,12 @@ type row struct {
 	category, outcome  uint32
 }
 
+// place is where a row is: its month and its position in the month.
+type place struct{ month, i int32 }
+
+// moved marks the row an event left for another month.
+const moved = maxNano
+
 var bucketRows = []byte("rows")
 
 // OpenTally opens the tally kept in the bbolt file at path for index. A tally that
@@ -56,7 +61,7 @@ func OpenTally(ctx context.Context, index fengqiao.Index, path string) (*Tally, 
 	if err != nil {
 		return nil, fmt.Errorf("open cockpit tally %s: %w", path, err)
 	}
-	t := &Tally{Index: index, db: db, byID: map[string]int32{}, months: map[int32][]int32{}}
+	t := &Tally{Index: index, db: db, byID: map[string]place{}, months: map[int32][]row{}}
 	t.words.add("")
 	t.orgs.add("")
 	t.paths = append(t.paths, [4]uint32{})
@@ -88,7 +93,7 @@ func (t *Tally) load(ctx context.Context) error {
 		return err
 	}
 	indexed, err := t.Index.Count(ctx, fengqiao.EventFilter{})
-	if err != nil || indexed == len(t.rows) {
+	if err != nil || indexed == len(t.byID) {
 		return err
 	}
 	return t.rebuild(ctx)
@@ -103,7 +108,7 @@ type Scanner interface {
 // rebuild forgets the rows and tallies every event of the index anew.
 func (t *Tally) rebuild(ctx context.Context) error {
 	t.mu.Lock()
-	t.rows, t.byID, t.months = nil, map[string]int32{}, map[int32][]int32{}
+	t.byID, t.months = map[string]place{}, map[int32][]row{}
 	t.mu.Unlock()
 	err := t.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(bucketRows); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
@@ -188,28 +193,18 @@ func (t *Tally) rowOf(e *fengqiao.Event) row {
 	return r
 }
 
-// put places the row of event id; the caller holds mu.
+// put places the row of event id: where it was, unless it moved to another
+// month; the caller holds mu.
 func (t *Tally) put(id string, r row) {
-	i, ok := t.byID[id]
-	if !ok {
-		i = int32(len(t.rows))
-		t.rows = append(t.rows, r)
-		t.byID[id] = i
-		m := monthOf(r.reported)
-		t.months[m] = append(t.months[m], i)
+	m := monthOf(r.reported)
+	if p, ok := t.byID[id]; ok && p.month == m {
+		t.months[m][p.i] = r
 		return
+	} else if ok {
+		t.months[p.month][p.i].reported = moved
 	}
-	if old, m := monthOf(t.rows[i].reported), monthOf(r.reported); old != m {
-		in := t.months[old]
-		for j, k := range in {
-			if k == i {
-				t.months[old] = append(in[:j], in[j+1:]...)
-				break
-			}
-		}
-		t.months[m] = append(t.months[m], i)
-	}
-	t.rows[i] = r
+	t.byID[id] = place{month: m, i: int32(len(t.months[m]))}
+	t.months[m] = append(t.months[m], r)
 }
 
 // org numbers an org code, learning its path; the caller holds mu.
@@ -270,8 +265,8 @@ func monthOf(nano int64) int32 {
 }
 
 // scan calls fn, holding a read lock, with every row reported in [from, to) and,
-// unless unit is "", placed in unit or below it: its number, the row and its path.
-func (t *Tally) scan(from, to time.Time, unit string, fn func(i int32, r *row, path *[4]uint32)) {
+// unless unit is "", placed in unit or below it: its place, the row and its path.
+func (t *Tally) scan(from, to time.Time, unit string, fn func(at place, r *row, path *[4]uint32)) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	lo, hi := unixNano(from), unixNano(to)
@@ -284,8 +279,9 @@ func (t *Tally) scan(from, to time.Time, unit string, fn func(i int32, r *row, p
 		level, want = unitLevel(unit), n
 	}
 	for m := monthOf(lo); m <= monthOf(hi); m++ {
-		for _, i := range t.months[m] {
-			r := &t.rows[i]
+		rows := t.months[m]
+		for i := range rows {
+			r := &rows[i]
 			if r.reported < lo || r.reported >= hi {
 				continue
 			}
@@ -293,19 +289,19 @@ func (t *Tally) scan(from, to time.Time, unit string, fn func(i int32, r *row, p
 			if want != 0 && path[level] != want {
 				continue
 			}
-			fn(i, r, path)
+			fn(place{m, int32(i)}, r, path)
 		}
 	}
 }
 
-// lookup returns the number and the reporting time of event id's row.
-func (t *Tally) lookup(id string) (i int32, reported int64, ok bool) {
+// lookup returns the place and the reporting time of event id's row.
+func (t *Tally) lookup(id string) (at place, reported int64, ok bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if i, ok = t.byID[id]; ok {
-		reported = t.rows[i].reported
+	if at, ok = t.byID[id]; ok {
+		reported = t.months[at.month][at.i].reported
 	}
-	return i, reported, ok
+	return at, reported, ok
 }
 
 // numbers returns the dictionary number of each word, or none (which no row
@@ -330,18 +326,35 @@ func (t *Tally) numbers(words []string, orgs []string) (w, o []uint32) {
 	return w, o
 }
 
-// count is the count of word in counts, numbered by the tally.
-func (t *Tally) count(counts map[uint32]int, word string) int {
+// count is the count of word in c.
+func (t *Tally) count(c counts, word string) int {
 	n, _ := t.numbers([]string{word}, nil)
-	return counts[n[0]]
+	return c.of(n[0])
 }
 
 // none is the number of a word no row has.
 const none = ^uint32(0)
 
-// names returns the counts of numbered words (or org codes) as facet counts,
-// most first, leaving out the empty word.
-func (t *Tally) names(counts map[uint32]int, orgs bool) []fengqiao.FacetCount {
+// counts are how many rows have each numbered word (or org code).
+type counts []int
+
+func (c *counts) add(n uint32) {
+	if int(n) >= len(*c) {
+		*c = append(*c, make([]int, int(n)+1-len(*c))...)
+	}
+	(*c)[n]++
+}
+
+func (c counts) of(n uint32) int {
+	if int(n) < len(c) {
+		return c[n]
+	}
+	return 0
+}
+
+// names returns counts of numbered words (or org codes) as facet counts, most
+// first, leaving out the empty word.
+func (t *Tally) names(c counts, orgs bool) []fengqiao.FacetCount {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	d := &t.words
@@ -349,9 +362,9 @@ func (t *Tally) names(counts map[uint32]int, orgs bool) []fengqiao.FacetCount {
 		d = &t.orgs
 	}
 	var out []fengqiao.FacetCount
-	for n, c := range counts {
-		if name := d.names[n]; name != "" && c > 0 {
-			out = append(out, fengqiao.FacetCount{Value: name, Count: c})
+	for n, count := range c {
+		if name := d.names[n]; name != "" && count > 0 {
+			out = append(out, fengqiao.FacetCount{Value: name, Count: count})
 		}
 	}
 	slices.SortFunc(out, func(a, b fengqiao.FacetCount) int {
