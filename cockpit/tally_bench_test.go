@@ -87,7 +87,7 @@ func BenchmarkFiguresUncached(b *testing.B) {
 				i++
 				var err error
 				if c.span == nil {
-					_, err = s.Trends(context.Background(), c.unit, from.AddDate(1, 0, 0))
+					_, err = s.Trends(context.Background(), c.unit, year.AddDate(1, 0, 0).Add(time.Duration(i)*time.Hour)) // trends are kept by the hour
 				} else {
 					_, err = s.Figures(context.Background(), c.unit, from, c.span(from), c.g)
 				}
