@@ -45,8 +45,10 @@ fuzz:
 vulncheck:
 	bash .ci/vulncheck
 
+# Issue 9's table on this machine (docs/operations.md); BENCHFLAGS=-scale 1 for a year.
+BENCHFLAGS ?=
 bench: build
-	./bin/fengqiao bench
+	./bin/fengqiao bench -json bin/bench.json $(BENCHFLAGS)
 
 clean:
 	rm -rf bin $(WEB)/node_modules
