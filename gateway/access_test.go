@@ -714,3 +714,27 @@ func TestLongSearchTextIsRefusedBeforeSearching(t *testing.T) {
 		t.Errorf("text at the limit refused: %v", r.Errors)
 	}
 }
+
+// The cockpit's lists are worked out once for the screens of one subtree, but
+// every caller's look at the chains they show is audited.
+func TestCachedCockpitListsAreAuditedForEveryCaller(t *testing.T) {
+	t.Parallel()
+	b := setupAccess(t)
+	query := fmt.Sprintf(`{ cockpit(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") {
+		topChains { id } } }`, villageA)
+	for _, role := range []fengqiao.Role{fengqiao.RoleCommander, fengqiao.RoleAnalyst, fengqiao.RoleCommander} {
+		r := b.query(t, role, county, query)
+		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), chainA.ID) {
+			t.Fatalf("%s: %s %v", role, r.Data, r.Errors)
+		}
+	}
+	who := map[any]int{}
+	for _, e := range b.auditEntries(t, `action: "查看串联"`) {
+		if e["subject"] == chainA.ID {
+			who[e["principalId"]]++
+		}
+	}
+	if who["COMMANDER@"+county] != 2 || who["ANALYST@"+county] != 1 {
+		t.Errorf("looks at %s audited %v; want the commander's two and the analyst's one", chainA.ID, who)
+	}
+}

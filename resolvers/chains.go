@@ -68,8 +68,18 @@ func (r *Resolver) buildChainView(ctx context.Context, ch *fengqiao.Chain) (*Cha
 	return v, nil
 }
 
-// chainsOf returns the chains of a set of events, each once, largest first.
+// chainsOf returns the chains of a set of events, each once, largest first;
+// looking at them is audited.
 func (r *Resolver) chainsOf(ctx context.Context, events []*fengqiao.Event) ([]*ChainView, error) {
+	views, err := r.chainViewsOf(ctx, events)
+	if err != nil {
+		return nil, err
+	}
+	return views, r.auditChains(ctx, views)
+}
+
+// chainViewsOf is chainsOf without the audit entries.
+func (r *Resolver) chainViewsOf(ctx context.Context, events []*fengqiao.Event) ([]*ChainView, error) {
 	seen := map[string]bool{}
 	var out []*ChainView
 	for _, e := range events {
@@ -81,7 +91,7 @@ func (r *Resolver) chainsOf(ctx context.Context, events []*fengqiao.Event) ([]*C
 			continue
 		}
 		seen[ch.ID] = true
-		v, err := r.chainView(ctx, ch)
+		v, err := r.buildChainView(ctx, ch)
 		if err != nil {
 			return nil, err
 		}
@@ -93,8 +103,28 @@ func (r *Resolver) chainsOf(ctx context.Context, events []*fengqiao.Event) ([]*C
 	return out, nil
 }
 
-// chainsMatching returns the chains of the events (up to a page) matching f.
+// auditChains records the caller's look at each chain.
+func (r *Resolver) auditChains(ctx context.Context, views []*ChainView) error {
+	for _, v := range views {
+		if err := r.audit(ctx, "查看串联", v.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chainsMatching returns the chains of the events (up to a page) matching f;
+// looking at them is audited.
 func (r *Resolver) chainsMatching(ctx context.Context, f fengqiao.EventFilter) ([]*ChainView, error) {
+	views, err := r.chainViewsMatching(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return views, r.auditChains(ctx, views)
+}
+
+// chainViewsMatching is chainsMatching without the audit entries.
+func (r *Resolver) chainViewsMatching(ctx context.Context, f fengqiao.EventFilter) ([]*ChainView, error) {
 	f, err := r.scopedFilter(ctx, &f)
 	if err != nil {
 		return nil, err
@@ -103,7 +133,7 @@ func (r *Resolver) chainsMatching(ctx context.Context, f fengqiao.EventFilter) (
 	if err != nil {
 		return nil, err
 	}
-	return r.chainsOf(ctx, page.Events)
+	return r.chainViewsOf(ctx, page.Events)
 }
 
 func eventIDs(events []*fengqiao.Event) []string {

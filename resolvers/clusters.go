@@ -72,7 +72,8 @@ func weekOf(t time.Time) time.Time {
 }
 
 // clustersFor returns the views of the most recently active clusters with at
-// least minReporters distinct reporters among the events keep holds, ordered.
+// least minReporters distinct reporters among the events keep holds, ordered;
+// the caller audits the look at them.
 func (r *Resolver) clustersFor(ctx context.Context, since time.Time, minReporters int, keep func(*fengqiao.Event) bool, asOf time.Time, order ClusterOrder, n int) ([]*CaseClusterView, error) {
 	if r.Clusters == nil {
 		return nil, fengqiao.Errorf(fengqiao.EUNAVAILABLE, "类案串联未启用")
@@ -107,13 +108,17 @@ func (r *Resolver) clustersFor(ctx context.Context, since time.Time, minReporter
 		}
 		return b.Size - a.Size
 	})
-	out = out[:min(n, len(out))]
-	for _, v := range out {
+	return out[:min(n, len(out))], nil
+}
+
+// auditClusters records the caller's look at each cluster.
+func (r *Resolver) auditClusters(ctx context.Context, views []*CaseClusterView) error {
+	for _, v := range views {
 		if err := r.audit(ctx, "查看类案", v.ID); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func boolRank(b bool) int {

@@ -45,7 +45,11 @@ func (r *queryResolver) CaseClusters(ctx context.Context, orgCode *string, since
 	if orderBy != nil {
 		order = *orderBy
 	}
-	return r.clustersFor(ctx, from, derefOr(minReporters, 2), keep, time.Now(), order, n)
+	views, err := r.clustersFor(ctx, from, derefOr(minReporters, 2), keep, time.Now(), order, n)
+	if err != nil {
+		return nil, err
+	}
+	return views, r.auditClusters(ctx, views)
 }
 
 // CaseCluster is the resolver for the caseCluster field.

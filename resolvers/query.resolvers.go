@@ -20,7 +20,7 @@ func (r *cockpitFiguresResolver) OrgUnit(ctx context.Context, obj *fengqiao.Cock
 
 // TopChains is the resolver for the topChains field.
 func (r *cockpitFiguresResolver) TopChains(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*ChainView, error) {
-	chains, err := r.chainsMatching(ctx, fengqiao.EventFilter{OrgCode: &obj.OrgCode, From: &obj.From, To: &obj.To})
+	caller, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -28,32 +28,55 @@ func (r *cockpitFiguresResolver) TopChains(ctx context.Context, obj *fengqiao.Co
 	if first != nil {
 		n = max(0, min(*first, fengqiao.MaxPageSize))
 	}
-	return chains[:min(n, len(chains))], nil
+	views, err := cockpitList(r.Resolver, caller, "topChains", obj, n, func() ([]*ChainView, error) {
+		all, err := r.chainViewsMatching(ctx, fengqiao.EventFilter{OrgCode: &obj.OrgCode, From: &obj.From, To: &obj.To})
+		return all[:min(n, len(all))], err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return views, r.auditChains(ctx, views)
 }
 
 // TopClusters is the resolver for the topClusters field.
 func (r *cockpitFiguresResolver) TopClusters(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*CaseClusterView, error) {
+	caller, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
 	n, err := pageSize(first, 5)
 	if err != nil {
 		return nil, err
 	}
-	keep := func(e *fengqiao.Event) bool {
-		return strings.HasPrefix(e.OrgCode, obj.OrgCode) && !e.ReportedAt.Before(obj.From) && e.ReportedAt.Before(obj.To)
+	views, err := cockpitList(r.Resolver, caller, "topClusters", obj, n, func() ([]*CaseClusterView, error) {
+		keep := func(e *fengqiao.Event) bool {
+			return strings.HasPrefix(e.OrgCode, obj.OrgCode) && !e.ReportedAt.Before(obj.From) && e.ReportedAt.Before(obj.To)
+		}
+		asOf := time.Now()
+		if obj.To.Before(asOf) {
+			asOf = obj.To
+		}
+		return r.clustersFor(ctx, obj.From, 2, keep, asOf, ClusterOrderReporters, n)
+	})
+	if err != nil {
+		return nil, err
 	}
-	asOf := time.Now()
-	if obj.To.Before(asOf) {
-		asOf = obj.To
-	}
-	return r.clustersFor(ctx, obj.From, 2, keep, asOf, ClusterOrderReporters, n)
+	return views, r.auditClusters(ctx, views)
 }
 
 // TopRisks is the resolver for the topRisks field.
 func (r *cockpitFiguresResolver) TopRisks(ctx context.Context, obj *fengqiao.CockpitFigures, first *int) ([]*fengqiao.Event, error) {
+	caller, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
 	n := 10
 	if first != nil {
 		n = max(0, min(*first, fengqiao.MaxPageSize))
 	}
-	return r.riskiest(ctx, fengqiao.EventFilter{OrgCode: &obj.OrgCode, From: &obj.From, To: &obj.To}, n)
+	return cockpitList(r.Resolver, caller, "topRisks", obj, n, func() ([]*fengqiao.Event, error) {
+		return r.riskiest(ctx, fengqiao.EventFilter{OrgCode: &obj.OrgCode, From: &obj.From, To: &obj.To}, n)
+	})
 }
 
 // OrgUnit is the resolver for the orgUnit field.

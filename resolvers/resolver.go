@@ -23,6 +23,8 @@ type Resolver struct {
 	Upstreams    fengqiao.LiveReader
 	// Feed returns the events indexed from now until ctx ends.
 	Feed func(ctx context.Context) <-chan *fengqiao.Event
+
+	lists lists
 }
 
 // principal returns the caller, or EUNAUTHORIZED.
