@@ -1,13 +1,15 @@
 // Package alerts connects the perception platform (感知警情: smoke sensors, video
-// analytics). The platform pushes alerts to a webhook, each signed with
-// HMAC-SHA256; the webhook stores them durably and answers at once, so a storm
-// costs the rest of the hub little. Sync then drains the stored alerts in batches
+// analytics). The platform pushes alerts to a webhook, one or a batch per push,
+// each push signed with HMAC-SHA256; the webhook stores them durably, the pushes
+// arriving together in one transaction, and answers at once, so a storm costs the
+// rest of the hub little. Sync then drains the stored alerts in batches
 // and folds repeated alarms of one device and condition within a window into one
 // incident with a count; a recovery signal closes it. Devices come from the
 // platform's registry; an alert from a device it does not list is quarantined.
 package alerts
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -20,6 +22,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -44,8 +47,12 @@ type Config struct {
 	BatchSize int `json:"batchSize"`
 	// DeviceRefresh is how often the device registry is read again. Default 10m.
 	DeviceRefresh time.Duration `json:"deviceRefresh"`
-	// MaxBodyBytes bounds a push; a larger one is answered 413. Default 64 KiB.
+	// MaxBodyBytes bounds a push of one alert; a larger one is answered 413. A
+	// batch may be 16 times as large (1 MiB by default). Default 64 KiB.
 	MaxBodyBytes int64 `json:"maxBodyBytes"`
+	// MaxBatchAlerts bounds the alerts of one batch; a batch of more is answered
+	// 413. Default 1000.
+	MaxBatchAlerts int `json:"maxBatchAlerts"`
 	// DedupWindow is how long an alert id is remembered: a push of an id received
 	// within it is answered 200 and dropped. Default 24h; never less than the 10
 	// minutes a signed push stays acceptable.
@@ -77,7 +84,7 @@ const (
 
 var webhookTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "fengqiao_alert_webhook_total",
-	Help: "Alert pushes received, by outcome (accepted, duplicate, too_large, unsigned, bad_signature, stale, malformed).",
+	Help: "Alerts pushed, by outcome (accepted, duplicate, too_large, unsigned, bad_signature, stale, malformed): each alert of a batch counts once, a push refused whole counts once.",
 }, []string{"outcome"})
 
 // New returns the connector; state stores the inbox and the open incidents.
@@ -93,6 +100,9 @@ func New(cfg Config, state *connectors.State, log *slog.Logger) *Connector {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.MaxBatchAlerts <= 0 {
+		cfg.MaxBatchAlerts = 1000
 	}
 	if cfg.DedupWindow <= 0 {
 		cfg.DedupWindow = 24 * time.Hour
@@ -130,47 +140,23 @@ type device struct {
 // maxClockSkew bounds how old or new a push's timestamp may be (replay defence).
 const maxClockSkew = 5 * time.Minute
 
-// ServeHTTP receives a push: 413 for a body over MaxBodyBytes, 401 without a
-// valid signature, 400 for a body that is not an alert, 202 once it is stored,
-// and 200 for an alert already received (the platform retrying), stored once.
+// ServeHTTP receives a push of one alert (a JSON object) or a batch (a JSON array
+// of them), signed alike: 413 for a body over the bound of its form, 401 without
+// a valid signature. One alert: 400 if the body is not an alert, 202 once it is
+// stored, and 200 for an alert already received (the platform retrying), stored
+// once. A batch: see serveBatch. Nothing is answered 2xx before the transaction
+// holding it is on disk.
 func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "只接受 POST", http.StatusMethodNotAllowed)
 		return
 	}
-	// One byte more than the limit tells a body over it from one exactly at it.
-	body, err := io.ReadAll(io.LimitReader(r.Body, c.cfg.MaxBodyBytes+1))
-	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) || int64(len(body)) > c.cfg.MaxBodyBytes {
-		limit := c.cfg.MaxBodyBytes
-		if tooBig != nil {
-			limit = min(limit, tooBig.Limit) // the server's own bound is lower
-		}
-		webhookTotal.WithLabelValues("too_large").Inc()
-		refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("推送内容过大，上限为 %d 字节", limit))
+	body, now, ok := c.readSigned(w, r)
+	if !ok {
 		return
 	}
-	if err != nil {
-		http.Error(w, "读取请求失败", http.StatusBadRequest)
-		return
-	}
-	ts, sig := r.Header.Get("X-Timestamp"), r.Header.Get("X-Signature")
-	if ts == "" || sig == "" {
-		webhookTotal.WithLabelValues("unsigned").Inc()
-		refuse(w, http.StatusUnauthorized, "推送未签名")
-		return
-	}
-	mac := hmac.New(sha256.New, []byte(c.cfg.WebhookSecret))
-	mac.Write([]byte(ts + "."))
-	mac.Write(body)
-	if !hmac.Equal([]byte(sig), []byte(hex.EncodeToString(mac.Sum(nil)))) {
-		webhookTotal.WithLabelValues("bad_signature").Inc()
-		refuse(w, http.StatusUnauthorized, "推送签名无效")
-		return
-	}
-	now := time.Now()
-	if sec, err := strconv.ParseInt(ts, 10, 64); err != nil || math.Abs(now.Sub(time.Unix(sec, 0)).Seconds()) > maxClockSkew.Seconds() {
-		webhookTotal.WithLabelValues("stale").Inc()
-		refuse(w, http.StatusUnauthorized, "推送时间戳过期")
+	if isBatch(body) {
+		c.serveBatch(w, body, now)
 		return
 	}
 	var a alert
@@ -179,9 +165,7 @@ func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "推送内容不是告警")
 		return
 	}
-	a.ReceivedAt = now.UnixMilli()
-	stored, _ := json.Marshal(a)
-	enqueued, err := c.state.Enqueue(inbox, []connectors.Item{{Key: a.AlertID, Value: stored}}, now)
+	enqueued, err := c.store([]alert{a}, now)
 	switch {
 	case err != nil:
 		refuse(w, http.StatusServiceUnavailable, "暂存告警失败，请重试")
@@ -190,12 +174,173 @@ func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusOK, "message", "该告警已接收，重复推送不再计入")
 	default:
 		webhookTotal.WithLabelValues("accepted").Inc()
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
+// batchBodyScale is how many times MaxBodyBytes a batch's body may be (1 MiB by
+// default, the gateway's own bound).
+const batchBodyScale = 16
+
+// readSigned reads a push's body within the bound of its form and checks its
+// signature and timestamp, answering the push itself when it is refused.
+func (c *Connector) readSigned(w http.ResponseWriter, r *http.Request) (body []byte, now time.Time, ok bool) {
+	// One byte more than the larger bound tells a body over it from one exactly at it.
+	body, err := io.ReadAll(io.LimitReader(r.Body, batchBodyScale*c.cfg.MaxBodyBytes+1))
+	limit := c.cfg.MaxBodyBytes
+	if isBatch(body) {
+		limit *= batchBodyScale
+	}
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) || int64(len(body)) > limit {
+		if tooBig != nil {
+			limit = min(limit, tooBig.Limit) // the server's own bound is lower
+		}
+		webhookTotal.WithLabelValues("too_large").Inc()
+		refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("推送内容过大，上限为 %d 字节", limit))
+		return nil, now, false
+	}
+	if err != nil {
+		http.Error(w, "读取请求失败", http.StatusBadRequest)
+		return nil, now, false
+	}
+	ts, sig := r.Header.Get("X-Timestamp"), r.Header.Get("X-Signature")
+	if ts == "" || sig == "" {
+		webhookTotal.WithLabelValues("unsigned").Inc()
+		refuse(w, http.StatusUnauthorized, "推送未签名")
+		return nil, now, false
+	}
+	mac := hmac.New(sha256.New, []byte(c.cfg.WebhookSecret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	if !hmac.Equal([]byte(sig), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+		webhookTotal.WithLabelValues("bad_signature").Inc()
+		refuse(w, http.StatusUnauthorized, "推送签名无效")
+		return nil, now, false
+	}
+	now = time.Now()
+	if sec, err := strconv.ParseInt(ts, 10, 64); err != nil || math.Abs(now.Sub(time.Unix(sec, 0)).Seconds()) > maxClockSkew.Seconds() {
+		webhookTotal.WithLabelValues("stale").Inc()
+		refuse(w, http.StatusUnauthorized, "推送时间戳过期")
+		return nil, now, false
+	}
+	return body, now, true
+}
+
+// isBatch reports whether a body is a batch: a JSON array.
+func isBatch(body []byte) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '['
+}
+
+// store puts alerts in the inbox, noting their arrival, in one transaction shared
+// with the pushes arriving meanwhile, and reports which were new; it wakes the
+// connector if any was.
+func (c *Connector) store(alerts []alert, now time.Time) ([]bool, error) {
+	items := make([]connectors.Item, len(alerts))
+	for i, a := range alerts {
+		a.ReceivedAt = now.UnixMilli()
+		stored, _ := json.Marshal(a)
+		items[i] = connectors.Item{Key: a.AlertID, Value: stored}
+	}
+	enqueued, err := c.state.Enqueue(inbox, items, now)
+	if err == nil && slices.Contains(enqueued, true) {
 		select {
 		case c.wake <- struct{}{}:
 		default:
 		}
-		w.WriteHeader(http.StatusAccepted)
 	}
+	return enqueued, err
+}
+
+// batchAnswer is the answer to a batch: how many of its alerts were stored,
+// already known, and refused, with the index and reason of each refused one.
+type batchAnswer struct {
+	Message   string        `json:"message,omitempty"`
+	Error     string        `json:"error,omitempty"`
+	Accepted  int           `json:"accepted"`
+	Duplicate int           `json:"duplicate"`
+	Rejected  int           `json:"rejected"`
+	Rejects   []batchReject `json:"rejects,omitempty"`
+}
+
+type batchReject struct {
+	Index   int    `json:"index"` // in the pushed array, from 0
+	AlertID string `json:"alertId,omitempty"`
+	Reason  string `json:"reason"`
+}
+
+// serveBatch stores the alerts of a batch, all in one transaction: 413 for more
+// than MaxBatchAlerts, 400 for a body that is not a JSON array, 503 if the inbox
+// could not be written (nothing of the batch is stored then). Otherwise each alert
+// is accepted, a duplicate (an id received before, or earlier in the batch), or
+// rejected with its reason, and the answer counts them: 200, or 400 if every alert
+// was rejected. An empty batch is answered 200.
+func (c *Connector) serveBatch(w http.ResponseWriter, body []byte, now time.Time) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		webhookTotal.WithLabelValues("malformed").Inc()
+		refuse(w, http.StatusBadRequest, "推送内容不是告警数组")
+		return
+	}
+	if len(raw) > c.cfg.MaxBatchAlerts {
+		webhookTotal.WithLabelValues("too_large").Inc()
+		refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("一次推送最多 %d 条告警，本次 %d 条", c.cfg.MaxBatchAlerts, len(raw)))
+		return
+	}
+	var ans batchAnswer
+	var valid []alert
+	var at []int // the index in the batch of each valid alert
+	for i, m := range raw {
+		var a alert
+		if reason := decodeAlert(m, &a); reason != "" {
+			ans.Rejects = append(ans.Rejects, batchReject{Index: i, AlertID: a.AlertID, Reason: reason})
+			continue
+		}
+		valid, at = append(valid, a), append(at, i)
+	}
+	enqueued, err := c.store(valid, now)
+	if err != nil {
+		refuse(w, http.StatusServiceUnavailable, "暂存告警失败，请重试")
+		return
+	}
+	for _, e := range enqueued {
+		if e {
+			ans.Accepted++
+		} else {
+			ans.Duplicate++
+		}
+	}
+	ans.Rejected = len(ans.Rejects)
+	webhookTotal.WithLabelValues("accepted").Add(float64(ans.Accepted))
+	webhookTotal.WithLabelValues("duplicate").Add(float64(ans.Duplicate))
+	webhookTotal.WithLabelValues("malformed").Add(float64(ans.Rejected))
+	status := http.StatusOK
+	summary := fmt.Sprintf("共 %d 条：接收 %d 条，重复 %d 条，拒收 %d 条", len(raw), ans.Accepted, ans.Duplicate, ans.Rejected)
+	if len(valid) == 0 && len(raw) > 0 {
+		status, ans.Error = http.StatusBadRequest, "推送中没有可接收的告警。"+summary
+	} else {
+		ans.Message = summary
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(ans)
+}
+
+// decodeAlert decodes one alert of a batch, returning why it is refused, or "".
+func decodeAlert(raw json.RawMessage, a *alert) (reason string) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return "不是告警：应为 JSON 对象"
+	}
+	if err := json.Unmarshal(raw, a); err != nil {
+		if typeErr := (*json.UnmarshalTypeError)(nil); errors.As(err, &typeErr) && typeErr.Field != "" {
+			return fmt.Sprintf("不是告警：字段 %s 的类型不对", typeErr.Field)
+		}
+		return "不是告警"
+	}
+	if a.AlertID == "" {
+		return "缺少告警编号 alertId"
+	}
+	return ""
 }
 
 func refuse(w http.ResponseWriter, status int, msg string) { answer(w, status, "error", msg) }

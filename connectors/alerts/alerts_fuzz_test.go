@@ -20,7 +20,8 @@ import (
 // FuzzWebhook sends the webhook any body with any signature headers: it never
 // panics, refuses what is not signed with the secret, and a body signed now is
 // stored exactly once if it is an alert within the size bound (resends are
-// answered 200 and stored no more), and refused otherwise.
+// answered 200 and stored no more), and refused otherwise; a batch (a JSON array)
+// stores each of its alerts once and counts the rest.
 func FuzzWebhook(f *testing.F) {
 	const secret = "fuzz secret"
 	st, err := connectors.OpenState(filepath.Join(f.TempDir(), "state.db"))
@@ -30,13 +31,13 @@ func FuzzWebhook(f *testing.F) {
 	f.Cleanup(func() { st.Close() })
 	c := New(Config{WebhookSecret: secret, MaxBodyBytes: 4 << 10}, st, nil)
 
-	alert := `{"alertId":"AL2026112800000001","deviceId":"YG-331081102245-00002","type":"SMOKE","signal":"ALARM","time":1764300000000,"detail":"烟雾浓度超过阈值"}`
-	ts, sig := sim.Sign(secret, []byte(alert), time.Unix(1764300000, 0)) // long expired
+	sample := `{"alertId":"AL2026112800000001","deviceId":"YG-331081102245-00002","type":"SMOKE","signal":"ALARM","time":1764300000000,"detail":"烟雾浓度超过阈值"}`
+	ts, sig := sim.Sign(secret, []byte(sample), time.Unix(1764300000, 0)) // long expired
 	for _, seed := range []struct{ body, ts, sig string }{
-		{alert, ts, sig},
-		{alert, "", ""},
-		{alert, ts, strings.Repeat("0", 64)},
-		{alert, ts, strings.ToUpper(sig)},
+		{sample, ts, sig},
+		{sample, "", ""},
+		{sample, ts, strings.Repeat("0", 64)},
+		{sample, ts, strings.ToUpper(sig)},
 		{`{"alertId":"AL2","deviceId":"D","type":"DROWNING","signal":"RECOVER","time":1}`, "1764300000", "x"},
 		{`{"alertId":""}`, "", ""},
 		{`{"alertId":7}`, "-1", ""},
@@ -44,6 +45,9 @@ func FuzzWebhook(f *testing.F) {
 		{"not json", "1.5", sig},
 		{`{"alertId":"AL3","detail":"` + strings.Repeat("长", 2000) + `"}`, ts, sig},
 		{"", "", ""},
+		{"[" + sample + `,7,{"alertId":"AL4"},null,` + sample + "]", ts, sig},
+		{` [{"alertId":"AL5","time":"x"},{"alertId":"AL6"}]`, ts, sig},
+		{`[{"alertId":"AL7"},`, ts, sig},
 	} {
 		f.Add([]byte(seed.body), seed.ts, seed.sig)
 	}
@@ -75,10 +79,21 @@ func FuzzWebhook(f *testing.F) {
 			t.Fatalf("badly signed push answered %d, %d stored", status, queued()-before)
 		}
 
-		// Signed now: stored once if it is an alert within the bound.
-		var a struct {
-			AlertID string `json:"alertId"`
+		// Signed now: stored once if it is an alert within the bound; a batch's
+		// alerts each once, the rest of it refused.
+		ts, sig = sim.Sign(secret, body, time.Now())
+		if isBatch(body) {
+			fuzzBatch(t, body, stored, queued, func() (int, []byte) {
+				req := httptest.NewRequest(http.MethodPost, "/webhooks/alerts", bytes.NewReader(body))
+				req.Header.Set("X-Timestamp", ts)
+				req.Header.Set("X-Signature", sig)
+				rec := httptest.NewRecorder()
+				c.ServeHTTP(rec, req)
+				return rec.Code, rec.Body.Bytes()
+			})
+			return
 		}
+		var a alert
 		want, grows := http.StatusAccepted, 1
 		switch {
 		case len(body) > 4<<10:
@@ -88,7 +103,6 @@ func FuzzWebhook(f *testing.F) {
 		case stored[a.AlertID]:
 			want, grows = http.StatusOK, 0
 		}
-		ts, sig = sim.Sign(secret, body, time.Now())
 		before = queued()
 		if status := serve(ts, sig); status != want || queued()-before != grows {
 			t.Fatalf("signed push answered %d (want %d), %d stored (want %d)", status, want, queued()-before, grows)
@@ -100,4 +114,48 @@ func FuzzWebhook(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzBatch checks a signed batch (bound 64 KiB, 1000 alerts): each alert of it
+// not stored before is stored once, the answer counts what it stored, what it
+// knew and what it refused, and sent again it stores nothing more.
+func fuzzBatch(t *testing.T, body []byte, stored map[string]bool, queued func() int, serve func() (int, []byte)) {
+	var entries []json.RawMessage
+	var want batchAnswer
+	wantStatus := http.StatusOK
+	switch {
+	case len(body) > 64<<10:
+		wantStatus = http.StatusRequestEntityTooLarge
+	case json.Unmarshal(body, &entries) != nil:
+		wantStatus = http.StatusBadRequest
+	case len(entries) > 1000:
+		wantStatus = http.StatusRequestEntityTooLarge
+	default:
+		for _, e := range entries {
+			var a alert
+			switch {
+			case json.Unmarshal(e, &a) != nil || a.AlertID == "":
+				want.Rejected++
+			case stored[a.AlertID]:
+				want.Duplicate++ // known before, or earlier in the batch
+			default:
+				want.Accepted++
+				stored[a.AlertID] = true
+			}
+		}
+		if len(entries) > 0 && want.Rejected == len(entries) {
+			wantStatus = http.StatusBadRequest
+		}
+	}
+	for round := range 2 {
+		before := queued()
+		status, raw := serve()
+		var got batchAnswer
+		json.Unmarshal(raw, &got)
+		if status != wantStatus || queued()-before != want.Accepted ||
+			status != http.StatusRequestEntityTooLarge && len(entries) > 0 && (got.Accepted != want.Accepted || got.Duplicate != want.Duplicate || got.Rejected != want.Rejected || len(got.Rejects) != want.Rejected) {
+			t.Fatalf("signed batch (round %d) answered %d %s (want %d %+v), %d stored", round, status, raw, wantStatus, want, queued()-before)
+		}
+		want.Duplicate, want.Accepted = want.Duplicate+want.Accepted, 0
+	}
 }

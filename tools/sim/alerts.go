@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -72,6 +73,9 @@ type Pusher struct {
 	URL    string
 	Secret string
 	Client *http.Client
+	// Batch is how many alerts Storm posts per request, as one JSON array; 0 or 1
+	// posts each alert alone, as a JSON object.
+	Batch int
 }
 
 // Sign returns the signature headers of a body sent at t.
@@ -86,9 +90,38 @@ func Sign(secret string, body []byte, t time.Time) (timestamp, signature string)
 // Push posts one alert and returns the webhook's status.
 func (p *Pusher) Push(ctx context.Context, a world.Alert) (int, error) {
 	body, _ := json.Marshal(a)
+	status, _, err := p.post(ctx, body)
+	return status, err
+}
+
+// BatchAnswer is the webhook's answer to a batch.
+type BatchAnswer struct {
+	Message, Error                string
+	Accepted, Duplicate, Rejected int
+	Rejects                       []struct {
+		Index   int
+		AlertID string
+		Reason  string
+	}
+}
+
+// PushBatch posts alerts as one batch and returns the webhook's status and, when
+// it answered with one, its count of the batch.
+func (p *Pusher) PushBatch(ctx context.Context, alerts []world.Alert) (int, BatchAnswer, error) {
+	body, _ := json.Marshal(alerts)
+	var ans BatchAnswer
+	status, resp, err := p.post(ctx, body)
+	if err == nil {
+		json.Unmarshal(resp, &ans)
+	}
+	return status, ans, err
+}
+
+// post sends a signed body and returns the status and the body of the answer.
+func (p *Pusher) post(ctx context.Context, body []byte) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	ts, sig := Sign(p.Secret, body, time.Now())
 	req.Header.Set("Content-Type", "application/json")
@@ -100,38 +133,55 @@ func (p *Pusher) Push(ctx context.Context, a world.Alert) (int, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, answer, err
 }
 
 // StormResult is what a storm achieved.
 type StormResult struct {
-	Sent, Accepted int
+	Sent, Accepted int // alerts; Accepted counts those stored or already known
 	Elapsed        time.Duration
 }
 
 // Storm pushes n alarms from the given devices as fast as workers can, the way a
-// burst of sensors misfiring does: the same few devices, over and over.
+// burst of sensors misfiring does: the same few devices, over and over; Batch
+// alarms per request.
 func (p *Pusher) Storm(ctx context.Context, a *Alerts, devices []*world.Device, n, workers int) (StormResult, error) {
 	var sent, accepted atomic.Int64
 	var firstErr error
 	var once sync.Once
 	var wg sync.WaitGroup
+	per := max(p.Batch, 1)
 	start := time.Now()
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < n && ctx.Err() == nil; i += workers {
-				d := devices[i%len(devices)]
-				status, err := p.Push(ctx, a.Alert(d, world.AlertTypes[d.Kind][0], "ALARM", time.Now()))
-				sent.Add(1)
+			// Worker w sends the requests w, w+workers, …, each of per alarms.
+			for from := w * per; from < n && ctx.Err() == nil; from += workers * per {
+				batch := make([]world.Alert, 0, per)
+				for i := from; i < min(from+per, n); i++ {
+					d := devices[i%len(devices)]
+					batch = append(batch, a.Alert(d, world.AlertTypes[d.Kind][0], "ALARM", time.Now()))
+				}
+				var status, ok int
+				var err error
+				if p.Batch > 1 {
+					var ans BatchAnswer
+					status, ans, err = p.PushBatch(ctx, batch)
+					ok = ans.Accepted + ans.Duplicate
+				} else {
+					status, err = p.Push(ctx, batch[0])
+					ok = 1
+				}
+				sent.Add(int64(len(batch)))
 				if err != nil {
 					once.Do(func() { firstErr = err })
 					continue
 				}
 				if status == http.StatusAccepted || status == http.StatusOK {
-					accepted.Add(1)
+					accepted.Add(int64(ok))
 				}
 			}
 		})
