@@ -51,8 +51,8 @@ const usage = `fengqiao — 县域社会治理数据枢纽 (GraphQL federation h
   fengqiao connector check FILE [-sample 响应.json] [-var 名=值 …]
                                      按清单读取一页上游数据，打印映射结果和全部问题
   fengqiao connector new NAME        生成带注释的接入清单 NAME.yaml
-  fengqiao bench [-scale S] [-concurrency N] [-requests N] [-storm N]
-                                     在本机测量同步吞吐、查询延迟和告警风暴
+  fengqiao bench [-scale S] [-concurrency N] [-requests N] [-storm N] [-json FILE]
+                                     在本机测量同步、检索、驾驶舱、分页、告警风暴和实时读取，打印目标达成表
   fengqiao chains eval [-scale S]    用模拟世界的真实归属衡量串联的准确率和召回率
   fengqiao chains linkcost           测量十万、百万事件规模下每个事件的串联耗时
 `
