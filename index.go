@@ -93,6 +93,9 @@ type Index interface {
 	// Upsert writes events keyed by ID; writing the same ID again replaces it, so a
 	// replay never duplicates. It returns only after the batch is durable.
 	Upsert(ctx context.Context, events []*Event) error
+	// Delete removes the events with the given ids; ids it does not hold are
+	// ignored. Retention moves old events out with it.
+	Delete(ctx context.Context, ids []string) error
 	// Get returns the event with the given id, or ENOTFOUND.
 	Get(ctx context.Context, id string) (*Event, error)
 	// Lookup returns the events among ids that exist, by id.

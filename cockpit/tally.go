@@ -43,6 +43,9 @@ type row struct {
 	source, kind       uint32
 	status, level      uint32
 	category, outcome  uint32
+	// retired: the index no longer holds the event (retention moved it out);
+	// the figures count it all the same.
+	retired bool
 }
 
 // place is where a row is: its month and its position in the month.
@@ -93,10 +96,25 @@ func (t *Tally) load(ctx context.Context) error {
 		return err
 	}
 	indexed, err := t.Index.Count(ctx, fengqiao.EventFilter{})
-	if err != nil || indexed == len(t.byID) {
+	if err != nil || indexed == t.held() {
 		return err
 	}
 	return t.rebuild(ctx)
+}
+
+// held counts the rows of events the index holds.
+func (t *Tally) held() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	n := 0
+	for _, rows := range t.months {
+		for i := range rows {
+			if rows[i].reported != moved && !rows[i].retired {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // Scanner is an index that can read every event it holds, in any order, a
@@ -105,37 +123,89 @@ type Scanner interface {
 	Scan(ctx context.Context, fn func([]*fengqiao.Event) error) error
 }
 
-// rebuild forgets the rows and tallies every event of the index anew.
+// rebuild tallies every event of the index anew, and marks retired the rows of
+// events it no longer holds (they stay counted).
 func (t *Tally) rebuild(ctx context.Context) error {
-	t.mu.Lock()
-	t.byID, t.months = map[string]place{}, map[int32][]row{}
-	t.mu.Unlock()
-	err := t.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bucketRows); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
-			return err
+	seen := map[string]bool{}
+	tally := func(events []*fengqiao.Event) error {
+		for _, e := range events {
+			seen[e.ID] = true
 		}
-		_, err := tx.CreateBucket(bucketRows)
-		return err
-	})
-	if err != nil {
-		return err
+		return t.tally(events)
 	}
+	err := errors.ErrUnsupported
 	if s, ok := t.Index.(Scanner); ok {
-		return s.Scan(ctx, t.tally)
+		err = s.Scan(ctx, tally)
 	}
-	for after := ""; ; {
+	for after := ""; errors.Is(err, errors.ErrUnsupported); {
 		page, err := t.Index.Search(ctx, fengqiao.EventQuery{First: fengqiao.MaxPageSize, After: after})
 		if err != nil {
 			return err
 		}
-		if err := t.tally(page.Events); err != nil {
+		if err := tally(page.Events); err != nil {
 			return err
 		}
 		if !page.HasNext {
-			return nil
+			break
 		}
 		after = page.Cursors[len(page.Cursors)-1]
 	}
+	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	t.mu.RLock()
+	var gone []string
+	for id := range t.byID {
+		if !seen[id] {
+			gone = append(gone, id)
+		}
+	}
+	t.mu.RUnlock()
+	return t.retire(gone)
+}
+
+// Delete implements fengqiao.Index: the events leave the index, but their rows
+// stay, marked retired, so that the figures of old periods do not change.
+func (t *Tally) Delete(ctx context.Context, ids []string) error {
+	if err := t.retire(ids); err != nil {
+		return err
+	}
+	return t.Index.Delete(ctx, ids)
+}
+
+// retire marks the rows of ids retired, persisted first.
+func (t *Tally) retire(ids []string) error {
+	t.mu.Lock()
+	var keys []string
+	var encoded [][]byte
+	for _, id := range ids {
+		if p, ok := t.byID[id]; ok {
+			r := t.months[p.month][p.i]
+			r.retired = true
+			keys, encoded = append(keys, id), append(encoded, t.encode(r))
+		}
+	}
+	t.mu.Unlock()
+	err := t.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRows)
+		for i, k := range keys {
+			if err := b.Put([]byte(k), encoded[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cockpit tally: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range keys {
+		if p, ok := t.byID[id]; ok {
+			t.months[p.month][p.i].retired = true
+		}
+	}
+	return nil
 }
 
 // Upsert implements fengqiao.Index: the index takes the events, then the tally.
@@ -404,7 +474,7 @@ func (d *dict) add(s string) uint32 {
 }
 
 // encode writes a row for the file: its times, then its strings, each after its
-// length. The caller holds mu.
+// length, then 1 if it is retired. The caller holds mu.
 func (t *Tally) encode(r row) []byte {
 	b := binary.BigEndian.AppendUint64(nil, uint64(r.reported))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.deadline))
@@ -412,6 +482,9 @@ func (t *Tally) encode(r row) []byte {
 		t.words.names[r.level], t.words.names[r.category], t.words.names[r.outcome]} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
+	}
+	if r.retired {
+		b = append(b, 1)
 	}
 	return b
 }
@@ -436,5 +509,7 @@ func (t *Tally) decode(b []byte) (row, error) {
 	r.org = t.org(fields[0])
 	r.source, r.kind, r.status = t.words.add(fields[1]), t.words.add(fields[2]), t.words.add(fields[3])
 	r.level, r.category, r.outcome = t.words.add(fields[4]), t.words.add(fields[5]), t.words.add(fields[6])
+	flag, err := rd.ReadByte()
+	r.retired = err == nil && flag == 1
 	return r, nil
 }

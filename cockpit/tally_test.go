@@ -263,3 +263,95 @@ func TestTallyReadsBackAndRebuilds(t *testing.T) {
 		t.Fatalf("an index holding events the tally missed, read page by page: %d counted, want 1500", paged.Total)
 	}
 }
+
+// Retention moves old events out of the hot index (into the cold one, or
+// nowhere): they stay readable by id from the cold one, and the cockpit's figures
+// of old periods do not change, after a restart too.
+func TestRetentionKeepsTheFiguresOfOldPeriods(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	tree := fengqiao.Wenling()
+	counter := &scanCounter{}
+	open := func() *cockpit.Tally {
+		t.Helper()
+		hot, err := search.OpenBleve(filepath.Join(dir, "events.bleve"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cold, err := search.OpenBleve(filepath.Join(dir, "cold.bleve"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		counter.Bleve = hot
+		tally, err := cockpit.OpenTally(ctx, &search.Tiered{Index: counter, Cold: cold}, filepath.Join(dir, "tally.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tally
+	}
+	figures := func(tally *cockpit.Tally) [2]*fengqiao.CockpitFigures {
+		t.Helper()
+		s, err := cockpit.New(tree, tally, nil, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [2]*fengqiao.CockpitFigures
+		for i, year := range []int{2024, 2025} {
+			from := time.Date(year, 1, 1, 0, 0, 0, 0, fengqiao.CST)
+			if out[i], err = s.Figures(ctx, tree.Root().Code, from, from.AddDate(1, 0, 0), fengqiao.Month); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out
+	}
+	events := randomEvents(4, 1500)
+	tally := open()
+	if err := tally.Upsert(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	before := figures(tally)
+
+	horizon := time.Date(2025, 1, 1, 0, 0, 0, 0, fengqiao.CST)
+	var old, middle *fengqiao.Event
+	want := 0
+	for _, e := range events {
+		switch {
+		case e.ReportedAt.Before(horizon):
+			want++
+			old = e
+		case e.ReportedAt.Before(horizon.AddDate(0, 6, 0)):
+			middle = e
+		}
+	}
+	cold := tally.Index.(*search.Tiered).Cold
+	if moved, err := search.Retain(ctx, tally, cold, horizon, nil); err != nil || moved != want {
+		t.Fatalf("retention moved %d events (%v), want the %d reported before %v", moved, err, want, horizon)
+	}
+	if n, _ := tally.Count(ctx, fengqiao.EventFilter{}); n != len(events)-want {
+		t.Errorf("the hot index holds %d events, want %d", n, len(events)-want)
+	}
+	if got, err := tally.Get(ctx, old.ID); err != nil || got.Title != old.Title {
+		t.Errorf("an event moved out reads back %v, %v", got, err)
+	}
+	if after := figures(tally); !reflect.DeepEqual(after, before) {
+		t.Errorf("figures changed by retention:\n%+v\n%+v", *after[0], *before[0])
+	}
+	tally.Close()
+
+	tally = open()
+	defer tally.Close()
+	if after := figures(tally); !reflect.DeepEqual(after, before) || counter.scans != 0 {
+		t.Errorf("after a restart (%d scans of the index) figures\n%+v\nwant\n%+v", counter.scans, *after[0], *before[0])
+	}
+	// Dropped rather than moved: gone from every index, still counted.
+	if _, err := search.Retain(ctx, tally, nil, horizon.AddDate(0, 6, 0), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tally.Get(ctx, middle.ID); fengqiao.ErrorCode(err) != fengqiao.ENOTFOUND {
+		t.Errorf("a dropped event: %v, want ENOTFOUND", err)
+	}
+	if after := figures(tally); !reflect.DeepEqual(after, before) {
+		t.Errorf("figures changed by dropping events:\n%+v\n%+v", *after[1], *before[1])
+	}
+}

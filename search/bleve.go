@@ -222,6 +222,15 @@ func (b *Bleve) Upsert(ctx context.Context, events []*fengqiao.Event) error {
 	return b.index.Batch(batch)
 }
 
+// Delete implements fengqiao.Index.
+func (b *Bleve) Delete(ctx context.Context, ids []string) error {
+	batch := b.index.NewBatch()
+	for _, id := range ids {
+		batch.Delete(id)
+	}
+	return b.index.Batch(batch)
+}
+
 // Get implements fengqiao.Index.
 func (b *Bleve) Get(ctx context.Context, id string) (*fengqiao.Event, error) {
 	return lookupOne(ctx, b, id)

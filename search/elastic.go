@@ -128,9 +128,6 @@ func properties() map[string]any {
 // Upsert implements fengqiao.Index: one bulk request, refreshed before it returns;
 // items the cluster refuses are reported by id.
 func (e *Elastic) Upsert(ctx context.Context, events []*fengqiao.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
 	var body bytes.Buffer
 	for _, ev := range events {
 		doc, err := newDocument(ev)
@@ -144,6 +141,26 @@ func (e *Elastic) Upsert(ctx context.Context, events []*fengqiao.Event) error {
 		body.Write(source)
 		body.WriteByte('\n')
 	}
+	return e.bulk(ctx, &body, len(events))
+}
+
+// Delete implements fengqiao.Index: one bulk request, refreshed before it returns.
+func (e *Elastic) Delete(ctx context.Context, ids []string) error {
+	var body bytes.Buffer
+	for _, id := range ids {
+		action, _ := json.Marshal(map[string]any{"delete": map[string]any{"_index": e.index, "_id": id}})
+		body.Write(action)
+		body.WriteByte('\n')
+	}
+	return e.bulk(ctx, &body, len(ids))
+}
+
+// bulk sends n actions in one bulk request and reports the items the cluster
+// refused by id; deleting what it does not hold is no refusal.
+func (e *Elastic) bulk(ctx context.Context, body *bytes.Buffer, n int) error {
+	if n == 0 {
+		return nil
+	}
 	var res struct {
 		Errors bool `json:"errors"`
 		Items  []map[string]struct {
@@ -154,7 +171,7 @@ func (e *Elastic) Upsert(ctx context.Context, events []*fengqiao.Event) error {
 			} `json:"error"`
 		} `json:"items"`
 	}
-	if err := e.call(ctx, esapi.BulkRequest{Body: &body, Refresh: "wait_for"}, &res); err != nil {
+	if err := e.call(ctx, esapi.BulkRequest{Body: body, Refresh: "wait_for"}, &res); err != nil {
 		return err
 	}
 	if !res.Errors {
@@ -168,7 +185,7 @@ func (e *Elastic) Upsert(ctx context.Context, events []*fengqiao.Event) error {
 			}
 		}
 	}
-	return fmt.Errorf("elasticsearch bulk: %d of %d events refused: %s", len(failed), len(events), strings.Join(failed, "; "))
+	return fmt.Errorf("elasticsearch bulk: %d of %d items refused: %s", len(failed), n, strings.Join(failed, "; "))
 }
 
 // Get implements fengqiao.Index.

@@ -49,6 +49,18 @@ type Config struct {
 	// weights of each kind of evidence), reloaded when it changes; "" runs the
 	// built-in rules (chains/rules.yaml).
 	LinkRules string `json:"linkRules"`
+	// Retention moves old events out of the hot index once a day.
+	Retention Retention `json:"retention"`
+}
+
+// Retention moves the events reported more than Years years ago out of the hot
+// index: into the cold index (cold.bleve in the data directory), where they stay
+// readable by id (an event's page, a chain's timeline) but no longer searched, or
+// nowhere when Drop is set. The cockpit's figures count them all the same. Zero
+// years keeps every event hot.
+type Retention struct {
+	Years int  `json:"years"`
+	Drop  bool `json:"drop"`
 }
 
 // LoadConfig reads a config file; unknown keys are errors, reported with their line.
@@ -74,5 +86,6 @@ func (c Config) withDefaults() Config {
 	if c.SyncInterval <= 0 {
 		c.SyncInterval = 30 * time.Second
 	}
+	c.Retention.Years = max(c.Retention.Years, 0)
 	return c
 }

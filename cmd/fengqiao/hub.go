@@ -43,11 +43,13 @@ type Hub struct {
 	Risk   *risk.Engine
 	Tokens *gateway.Tokens
 
-	tally    *cockpit.Tally
-	figures  *cockpit.Service
-	listener net.Listener
-	server   *http.Server
-	closers  sync.Once
+	tally     *cockpit.Tally
+	cold      fengqiao.Index // where retention moves old events; nil: they are dropped
+	retention Retention
+	figures   *cockpit.Service
+	listener  net.Listener
+	server    *http.Server
+	closers   sync.Once
 }
 
 // OpenHub opens the hub's data directory and listens on cfg.Addr.
@@ -74,6 +76,13 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if h.retention = cfg.Retention; h.retention.Years > 0 && !h.retention.Drop {
+		if h.cold, err = search.OpenBleve(filepath.Join(cfg.Data, "cold.bleve")); err != nil {
+			h.Index.Close()
+			return nil, err
+		}
+		h.Index = &search.Tiered{Index: h.Index, Cold: h.cold}
 	}
 	if h.tally, err = cockpit.OpenTally(context.Background(), h.Index, filepath.Join(cfg.Data, "tally.db")); err != nil {
 		h.Index.Close()
@@ -179,6 +188,9 @@ func (h *Hub) Serve(ctx context.Context) error {
 	wg.Go(func() { h.Runner.Run(ctx) })
 	wg.Go(func() { h.Risk.Watch(ctx.Done(), 5*time.Second) })
 	wg.Go(func() { h.Chains.Watch(ctx.Done(), 5*time.Second, h.Runner.Log) })
+	if h.retention.Years > 0 {
+		wg.Go(func() { h.retainDaily(ctx) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- h.server.Serve(h.listener) }()
 	var err error
@@ -195,6 +207,32 @@ func (h *Hub) Serve(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// retainDaily moves the events beyond the retention period out of the hot index
+// a minute after the start, then once a day, until ctx ends.
+func (h *Hub) retainDaily(ctx context.Context) {
+	for wait := time.Minute; ; wait = 24 * time.Hour {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if _, err := h.Retain(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			h.Runner.Log.Error("保留期处理失败，明天再试", "err", err)
+		}
+	}
+}
+
+// Retain moves the events reported more than the retention period before now out
+// of the hot index (into the cold one, or nowhere) and returns how many left.
+func (h *Hub) Retain(ctx context.Context, now time.Time) (int, error) {
+	horizon := now.AddDate(-h.retention.Years, 0, 0)
+	n, err := search.Retain(ctx, h.Index, h.cold, horizon, nil)
+	if n > 0 {
+		h.Runner.Log.Info("保留期：已移出热索引", "events", n, "before", horizon, "cold", h.cold != nil)
+	}
+	return n, err
 }
 
 // Close releases the index and the sync state.

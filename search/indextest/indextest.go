@@ -38,6 +38,27 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 	})
 
+	t.Run("DeleteRemovesThoseGiven", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		a := event(fengqiao.SourceHotline12345, "D1", "331081100201", base)
+		b := event(fengqiao.SourceHotline12345, "D2", "331081100201", base.Add(time.Minute))
+		mustUpsert(t, idx, a, b)
+		if err := idx.Delete(ctx, []string{a.ID, "HOTLINE_12345:never"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := idx.Get(ctx, a.ID); fengqiao.ErrorCode(err) != fengqiao.ENOTFOUND {
+			t.Fatalf("Get deleted: err = %v, want ENOTFOUND", err)
+		}
+		text := "测试事件D"
+		if n := mustCount(t, idx, fengqiao.EventFilter{Text: &text}); n != 1 {
+			t.Fatalf("count after deleting one of two = %d, want 1", n)
+		}
+		if err := idx.Delete(ctx, nil); err != nil {
+			t.Fatalf("deleting nothing: %v", err)
+		}
+	})
+
 	t.Run("GetMissingIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		idx := open(t)
