@@ -43,6 +43,7 @@ type benchFlags struct {
 	concurrency int
 	requests    int
 	storm       int
+	stormBatch  int
 	jsonPath    string
 }
 
@@ -59,6 +60,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	fs.IntVar(&f.concurrency, "concurrency", 16, "并发 GraphQL 客户端数（事件分页固定 20 个连接）")
 	fs.IntVar(&f.requests, "requests", 1000, "每项查询测量的请求数")
 	fs.IntVar(&f.storm, "storm", 5000, "告警风暴的告警数")
+	fs.IntVar(&f.stormBatch, "storm-batch", 1, "告警风暴每个请求推送的告警数（大于 1 时用批量形式）")
 	fs.StringVar(&f.jsonPath, "json", "", "把结果表写成 JSON 文件")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -387,9 +389,9 @@ func (m *Main) benchStorm(ctx context.Context, hub *Hub, county *sim.County, gql
 	if err != nil {
 		return err
 	}
-	m.step("测量：告警风暴 %d 条，16 个发送方，同时 4 个客户端查询", f.storm)
+	m.step("测量：告警风暴 %d 条，16 个发送方，每请求 %d 条，同时 4 个客户端查询", f.storm, max(f.stormBatch, 1))
 	devices := county.Alerts.Devices()
-	pusher := &sim.Pusher{URL: base + "/webhooks/alerts", Secret: county.Secret, Client: &http.Client{Timeout: requestTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+	pusher := &sim.Pusher{URL: base + "/webhooks/alerts", Secret: county.Secret, Client: &http.Client{Timeout: requestTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}, Batch: f.stormBatch}
 	var storm sim.StormResult
 	var stormErr error
 	stormDone := make(chan struct{})
