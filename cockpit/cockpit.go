@@ -162,17 +162,13 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 	series := make([]int, len(starts))
 
 	f := &fengqiao.CockpitFigures{OrgCode: unit.Code, From: from, To: to}
-	var sources, categories, towns, kinds, statuses, levels, settledByLevel, alerts, disposed counts
+	var facets facetCounts
+	var settledByLevel, alerts, disposed counts
 	satisfied := 0
 	now := unixNano(s.now())
 	s.tally.scan(from, to, scope, func(at place, r *row, path *[4]uint32) {
 		f.Total++
-		sources.add(r.source)
-		categories.add(r.category)
-		towns.add(path[1])
-		kinds.add(r.kind)
-		statuses.add(r.status)
-		levels.add(r.level)
+		facets.add(r, path)
 		settled := v.settled.has(r.status)
 		switch r.source {
 		case v.mediation:
@@ -216,8 +212,7 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 	})
 
 	t := s.tally
-	f.Facets = &fengqiao.Facets{Sources: t.names(sources, false), Categories: t.names(categories, false), Towns: t.names(towns, true),
-		Kinds: t.names(kinds, false), Statuses: t.names(statuses, false), HandlingLevels: t.names(levels, false)}
+	f.Facets = facets.facets(t)
 	f.SettledByLevel = t.names(settledByLevel, false)
 	onSite := 0
 	for _, l := range f.SettledByLevel {

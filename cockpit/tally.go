@@ -337,9 +337,13 @@ func monthOf(nano int64) int32 {
 // scan calls fn, holding a read lock, with every row reported in [from, to) and,
 // unless unit is "", placed in unit or below it: its place, the row and its path.
 func (t *Tally) scan(from, to time.Time, unit string, fn func(at place, r *row, path *[4]uint32)) {
+	t.scanNanos(unixNano(from), unixNano(to), unit, fn)
+}
+
+// scanNanos is scan over [lo, hi) in Unix nanoseconds.
+func (t *Tally) scanNanos(lo, hi int64, unit string, fn func(at place, r *row, path *[4]uint32)) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	lo, hi := unixNano(from), unixNano(to)
 	level, want := 0, uint32(0)
 	if unit != "" {
 		n, known := t.orgs.number(unit)
@@ -362,6 +366,96 @@ func (t *Tally) scan(from, to time.Time, unit string, fn func(at place, r *row, 
 			fn(place{m, int32(i)}, r, path)
 		}
 	}
+}
+
+// answers reports whether the rows answer counts and facets of f: it names only
+// what a row holds (no text, identifier, party, project or referred event).
+func answers(f fengqiao.EventFilter) bool {
+	return (f.Text == nil || *f.Text == "") && (f.Identifier == nil || *f.Identifier == "") && f.PartyID == nil &&
+		f.ProjectCode == nil && f.RefersTo == nil && (f.OrgCode == nil || len(*f.OrgCode) >= 6)
+}
+
+// match calls fn with the rows of the events the index holds that match f, which
+// the rows answer.
+func (t *Tally) match(f fengqiao.EventFilter, fn func(r *row, path *[4]uint32)) {
+	sets := [][]string{strs(f.Sources), strs(f.Kinds), strs(f.Statuses), f.Categories, strs(f.HandlingLevels), f.Outcomes}
+	var words []string
+	for _, s := range sets {
+		words = append(words, s...)
+	}
+	numbers, _ := t.numbers(words, nil)
+	var in [6]set // nil: not filtered
+	for i, s := range sets {
+		if len(s) > 0 {
+			in[i], numbers = numbers[:len(s)], numbers[len(s):]
+		}
+	}
+	lo, hi, deadline := int64(minNano), int64(maxNano), int64(maxNano)
+	if f.From != nil {
+		lo = unixNano(*f.From)
+	}
+	if f.To != nil {
+		hi = unixNano(*f.To)
+	}
+	if f.DeadlineBefore != nil {
+		deadline = unixNano(*f.DeadlineBefore)
+	}
+	unit := ""
+	if f.OrgCode != nil {
+		unit = *f.OrgCode
+	}
+	allows := func(s set, n uint32) bool { return s == nil || s.has(n) }
+	t.scanNanos(lo, hi, unit, func(_ place, r *row, path *[4]uint32) {
+		if !r.retired && allows(in[0], r.source) && allows(in[1], r.kind) && allows(in[2], r.status) && allows(in[3], r.category) &&
+			allows(in[4], r.level) && allows(in[5], r.outcome) && (f.DeadlineBefore == nil || r.deadline < deadline) {
+			fn(r, path)
+		}
+	})
+}
+
+func strs[S ~string](values []S) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// Count implements fengqiao.Index: from the rows when they answer f, else from the index.
+func (t *Tally) Count(ctx context.Context, f fengqiao.EventFilter) (int, error) {
+	if !answers(f) {
+		return t.Index.Count(ctx, f)
+	}
+	n := 0
+	t.match(f, func(*row, *[4]uint32) { n++ })
+	return n, ctx.Err()
+}
+
+// Facets implements fengqiao.Index: from the rows when they answer f, else from the index.
+func (t *Tally) Facets(ctx context.Context, f fengqiao.EventFilter) (*fengqiao.Facets, error) {
+	if !answers(f) {
+		return t.Index.Facets(ctx, f)
+	}
+	var c facetCounts
+	t.match(f, c.add)
+	return c.facets(t), ctx.Err()
+}
+
+// facetCounts count rows by the fields fengqiao.Facets splits them by.
+type facetCounts struct{ sources, categories, towns, kinds, statuses, levels counts }
+
+func (c *facetCounts) add(r *row, path *[4]uint32) {
+	c.sources.add(r.source)
+	c.categories.add(r.category)
+	c.towns.add(path[1])
+	c.kinds.add(r.kind)
+	c.statuses.add(r.status)
+	c.levels.add(r.level)
+}
+
+func (c *facetCounts) facets(t *Tally) *fengqiao.Facets {
+	return &fengqiao.Facets{Sources: t.names(c.sources, false), Categories: t.names(c.categories, false), Towns: t.names(c.towns, true),
+		Kinds: t.names(c.kinds, false), Statuses: t.names(c.statuses, false), HandlingLevels: t.names(c.levels, false)}
 }
 
 // lookup returns the place and the reporting time of event id's row.

@@ -355,3 +355,43 @@ func TestRetentionKeepsTheFiguresOfOldPeriods(t *testing.T) {
 		t.Errorf("figures changed by dropping events:\n%+v\n%+v", *after[1], *before[1])
 	}
 }
+
+// Counts and facets of a filter the rows answer come from the rows, and are what
+// the index counts; a filter they cannot answer (text, a party) goes to the index.
+func TestTallyAnswersCountsAndFacetsLikeTheIndex(t *testing.T) {
+	t.Parallel()
+	tally := filled(t)
+	ctx := context.Background()
+	tree := fengqiao.Wenling()
+	town := tree.Units(fengqiao.LevelTown)[5].Code
+	village := tree.Unit(town).Children()[1].Code
+	from, to := time.Date(2024, 7, 1, 0, 0, 0, 0, fengqiao.CST), time.Date(2025, 2, 11, 15, 0, 0, 0, fengqiao.CST)
+	now, text, nowhere := time.Now(), "事件", "3310819"
+	filters := map[string]fengqiao.EventFilter{
+		"everything":           {},
+		"the county":           {OrgCode: ptr(tree.Root().Code)},
+		"a town in a period":   {OrgCode: &town, From: &from, To: &to},
+		"a village since":      {OrgCode: &village, From: &from},
+		"until":                {To: &from},
+		"a unit that is none":  {OrgCode: &nowhere},
+		"sources and statuses": {Sources: []fengqiao.Source{fengqiao.SourceAlert, fengqiao.SourceMediation}, Statuses: []fengqiao.EventStatus{fengqiao.StatusClosed}},
+		"kinds, levels":        {Kinds: []fengqiao.EventKind{fengqiao.KindDispute}, HandlingLevels: []fengqiao.HandlingLevel{fengqiao.HandlingGrid, fengqiao.HandlingTown}},
+		"categories, outcomes": {Categories: []string{"拖欠工资", "无此类"}, Outcomes: []string{"满意"}, OrgCode: &town},
+		"overdue":              {Statuses: []fengqiao.EventStatus{fengqiao.StatusReceived, fengqiao.StatusInProgress}, DeadlineBefore: &now},
+		"text (the index)":     {Text: &text, OrgCode: &town},
+	}
+	for name, f := range filters {
+		got, err := tally.Count(ctx, f)
+		want, err2 := tally.Index.Count(ctx, f)
+		if err != nil || err2 != nil || got != want {
+			t.Errorf("%s: count %d (%v), the index %d (%v)", name, got, err, want, err2)
+		}
+		gotFacets, err := tally.Facets(ctx, f)
+		wantFacets, err2 := tally.Index.Facets(ctx, f)
+		if err != nil || err2 != nil || !reflect.DeepEqual(gotFacets, wantFacets) {
+			t.Errorf("%s: facets\n%+v (%v)\nthe index's\n%+v (%v)", name, gotFacets, err, wantFacets, err2)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
