@@ -334,6 +334,9 @@ func TestRetentionKeepsTheFiguresOfOldPeriods(t *testing.T) {
 	if got, err := tally.Get(ctx, old.ID); err != nil || got.Title != old.Title {
 		t.Errorf("an event moved out reads back %v, %v", got, err)
 	}
+	if found, err := tally.Lookup(ctx, []string{old.ID, middle.ID, "HOTLINE_12345:none"}); err != nil || len(found) != 2 || found[old.ID] == nil {
+		t.Errorf("looking up a moved, a hot and an unknown event found %d (%v)", len(found), err)
+	}
 	if after := figures(tally); !reflect.DeepEqual(after, before) {
 		t.Errorf("figures changed by retention:\n%+v\n%+v", *after[0], *before[0])
 	}

@@ -67,6 +67,14 @@ func BenchmarkBleve(b *testing.B) {
 				}
 			}
 		})
+		b.Run(fmt.Sprintf("n=%d/text-word-facets", n), func(b *testing.B) {
+			text := "物业"
+			for b.Loop() {
+				if _, err := idx.Facets(ctx, fengqiao.EventFilter{Text: &text}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		// Text: newest first and ranked, pages of 20 with their highlights.
 		for _, tc := range []struct {
 			name, text string
