@@ -96,7 +96,12 @@ func CheckTimePage(t testing.TB, cur connectors.TimeCursor, batch *fengqiao.Sync
 	if err != nil {
 		t.Fatalf("next cursor %q does not read back: %v", batch.Next, err)
 	}
-	if moved := !next.Since.Equal(cur.Since) || next.Page != cur.Page; moved && next.Since.After(time.Now()) {
+	// Only the time is held to the present: a cursor read within FutureTolerance
+	// ahead of the clock may still turn its page there (TimeCursor.Advance, and
+	// FuzzTimeCursor, allow it). Holding the page too failed such a cursor with a
+	// page dated before it, but only while the clock stood within the tolerance
+	// of the cursor's time, which no saved input can stay.
+	if !next.Since.Equal(cur.Since) && next.Since.After(time.Now()) {
 		t.Fatalf("cursor moved from %s into the future: %s", cur, batch.Next)
 	}
 	if next.Since.Before(cur.Since) || next.Since.Equal(cur.Since) && next.Page < cur.Page {
