@@ -35,6 +35,9 @@ type SyncBatch struct {
 	Next string
 	// More says another batch is ready now; false means caught up.
 	More bool
+	// Remaining is how many records the upstream says are left after this batch,
+	// for progress while catching up; 0 when it does not say (or none are left).
+	Remaining int
 }
 
 // Reject is an upstream record kept out of the index, with the reason.
@@ -60,6 +63,22 @@ type ConnectorState struct {
 	Pending       int // events waiting for the event they refer to
 	BreakerState  string
 	CaughtUp      bool // the last sync reached the end of the upstream's changes
+	// Progress is how far the connector has come while it catches up (since start,
+	// or since it fell behind); nil once it has caught up.
+	Progress *SyncProgress
+}
+
+// SyncProgress is a connector's progress while it catches up with its upstream.
+type SyncProgress struct {
+	Read  int       // records read since it started catching up
+	Since time.Time // when it started catching up
+	Rate  float64   // records read per second since then
+	// Remaining is how many records the upstream says are left, -1 when it does
+	// not say; Total is Read + Remaining, and ETA the time left at Rate, both
+	// unknown (-1, 0) then.
+	Remaining int
+	Total     int
+	ETA       time.Duration
 }
 
 // SyncService reports on the connectors; the runner in connectors/ implements it.

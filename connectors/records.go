@@ -67,3 +67,10 @@ func MapTimePage[R TimeRecord, B ~[]byte](cur TimeCursor, page []B, pageSize int
 	batch.More = full && !stop
 	return batch
 }
+
+// PageRemaining is how many records are left after a page of got records read
+// at cur, pageSize a page, when the upstream says total records changed since
+// cur.Since (its pages counting from 1): for progress; 0 when total says nothing.
+func PageRemaining(cur TimeCursor, total, pageSize, got int) int {
+	return max(0, total-(cur.Page-1)*pageSize-got)
+}

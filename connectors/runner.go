@@ -39,6 +39,16 @@ type liveState struct {
 	lastError  string
 	caughtUp   bool
 	ready      bool // caught up at least once since start
+	catchUp    *catchUp
+}
+
+// catchUp is a connector's run of batches from start (or from falling behind)
+// until it catches up: what progress shows.
+type catchUp struct {
+	since     time.Time
+	read      int
+	remaining int       // -1: the upstream does not say
+	logged    time.Time // when the run's progress was last logged
 }
 
 // Add registers a connector. Names must be unique: they key cursors and quarantine.
@@ -143,6 +153,7 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if err != nil {
 		return false, err
 	}
+	r.noteProgress(name, batch)
 	if r.Indexed != nil && len(res.indexed) > 0 {
 		r.Indexed(res.indexed)
 	}
@@ -167,10 +178,72 @@ func (r *Runner) States() ([]fengqiao.ConnectorState, error) {
 		r.mu.Lock()
 		l := r.live[c.Name()]
 		st.LastSyncAt, st.LastError, st.CaughtUp = l.lastSyncAt, l.lastError, l.caughtUp
+		st.Progress = l.catchUp.progress(time.Now())
 		r.mu.Unlock()
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// noteProgress counts a committed batch into the connector's catching up: a
+// batch with more behind it starts (or continues) a run, the batch that reaches
+// the end closes it.
+func (r *Runner) noteProgress(name string, batch *fengqiao.SyncBatch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.live[name]
+	if !batch.More {
+		l.catchUp = nil
+		return
+	}
+	if l.catchUp == nil {
+		l.catchUp = &catchUp{since: time.Now()}
+	}
+	c := l.catchUp
+	c.read += len(batch.Events) + len(batch.Rejects) + len(batch.Projects)
+	c.remaining = -1
+	if batch.Remaining > 0 {
+		c.remaining = batch.Remaining
+	}
+	if now := time.Now(); r.Log != nil && now.Sub(c.logged) >= 5*time.Second {
+		c.logged = now
+		p := c.progress(now)
+		if p.Remaining < 0 {
+			r.Log.Info("sync progress", "connector", name, "read", p.Read, "total", "unknown", "rate", int(p.Rate))
+		} else {
+			r.Log.Info("sync progress", "connector", name, "read", p.Read, "total", p.Total, "rate", int(p.Rate), "left", p.ETA)
+		}
+	}
+}
+
+// progress is the run's progress at now; nil for no run.
+func (c *catchUp) progress(now time.Time) *fengqiao.SyncProgress {
+	if c == nil {
+		return nil
+	}
+	p := &fengqiao.SyncProgress{Read: c.read, Since: c.since, Remaining: c.remaining, Total: -1}
+	p.Rate = float64(c.read) / max(now.Sub(c.since).Seconds(), 1e-3)
+	if c.remaining >= 0 {
+		p.Total = c.read + c.remaining
+		if p.Rate > 0 {
+			p.ETA = time.Duration(float64(c.remaining) / p.Rate * float64(time.Second)).Round(time.Second)
+		}
+	}
+	return p
+}
+
+// Progress returns the progress of every connector that is catching up, by name.
+func (r *Runner) Progress() map[string]*fengqiao.SyncProgress {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]*fengqiao.SyncProgress{}
+	for name, l := range r.live {
+		if p := l.catchUp.progress(now); p != nil {
+			out[name] = p
+		}
+	}
+	return out
 }
 
 // Ready reports whether every connector has caught up at least once.

@@ -153,3 +153,27 @@ func TestTokensOfUnknownRolesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// While a connector catches up, /healthz shows county operators how far it has
+// come: records read and the rate, and the total and time left when the upstream
+// says how many are left — or that it does not.
+func TestHealthzShowsProgressWhileCatchingUp(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	since := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	b.sync.progress.Store(&fengqiao.SyncProgress{Read: 1200, Since: since, Rate: 600, Remaining: 3800, Total: 5000, ETA: 7 * time.Second})
+	status, body := b.get(t, "/healthz", b.token(t, fengqiao.RoleOperator, county))
+	for _, want := range []string{`"read":1200`, `"ratePerSecond":600`, `"total":5000`, `"remaining":3800`, `"etaSeconds":7`} {
+		if status != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+			t.Errorf("healthz while catching up = %d %s, without %s", status, body, want)
+		}
+	}
+	if _, brief := b.get(t, "/healthz", ""); strings.Contains(brief, "progress") {
+		t.Errorf("healthz without a token shows the progress: %s", brief)
+	}
+	b.sync.progress.Store(&fengqiao.SyncProgress{Read: 900, Since: since, Rate: 450.26, Remaining: -1, Total: -1})
+	_, body = b.get(t, "/healthz", b.token(t, fengqiao.RoleOperator, county))
+	if !strings.Contains(body, `"read":900`) || !strings.Contains(body, `"ratePerSecond":450.2`) || strings.Contains(body, `"total"`) || !strings.Contains(body, "上游未提供总数") {
+		t.Errorf("healthz of an upstream that does not say how many are left: %s", body)
+	}
+}

@@ -122,6 +122,19 @@ type Server struct {
 	log      *slog.Logger
 	assets   *assets
 	webhooks []fengqiao.Webhook
+	admin    []adminRoute
+}
+
+// adminRoute is an operator-only route the hub adds (HandleAdmin).
+type adminRoute struct {
+	pattern, what string
+	handler       http.Handler
+}
+
+// HandleAdmin serves handler at pattern (/admin/…) to county operators and
+// commanders only, like /metrics; what names it in refusals. Call it before Handler.
+func (s *Server) HandleAdmin(pattern, what string, handler http.Handler) {
+	s.admin = append(s.admin, adminRoute{pattern, what, handler})
 }
 
 var startTime = time.Now()
@@ -156,6 +169,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", s.tokens.operatorsOnly("运行指标", promhttp.Handler()))
 	for _, wh := range s.webhooks {
 		mux.Handle("POST "+wh.WebhookPath(), wh)
+	}
+	for _, a := range s.admin {
+		mux.Handle(a.pattern, s.tokens.operatorsOnly(a.what, a.handler))
 	}
 	if s.cfg.Pprof {
 		mux.Handle(pprofPrefix, s.pprofHandler())
@@ -323,6 +339,32 @@ func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
+// progress is a connector's catching up as /healthz shows it: records read, the
+// rate, and the total and time left when the upstream tells how many are left.
+type progress struct {
+	Read       int       `json:"read"`
+	Since      time.Time `json:"since"`
+	Rate       float64   `json:"ratePerSecond"`
+	Total      *int      `json:"total,omitempty"`
+	Remaining  *int      `json:"remaining,omitempty"`
+	ETASeconds *int      `json:"etaSeconds,omitempty"`
+	Note       string    `json:"note,omitempty"`
+}
+
+func progressOf(p *fengqiao.SyncProgress) *progress {
+	if p == nil {
+		return nil
+	}
+	out := &progress{Read: p.Read, Since: p.Since, Rate: float64(int(p.Rate*10)) / 10}
+	if p.Remaining < 0 {
+		out.Note = "上游未提供总数，仅显示已读条数和速率"
+		return out
+	}
+	total, remaining, eta := p.Total, p.Remaining, int(p.ETA.Seconds())
+	out.Total, out.Remaining, out.ETASeconds = &total, &remaining, &eta
+	return out
+}
+
 // healthz answers 200 once every connector has caught up, 503 before. Without a
 // token it says only that and, per connector, its name, whether it has caught up
 // and its breaker: enough for a load balancer. A county operator or commander
@@ -354,12 +396,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		RecordsIn     *int       `json:"recordsIn,omitempty"`
 		Quarantined   *int       `json:"quarantined,omitempty"`
 		LastSuccessAt *time.Time `json:"lastSuccessAt,omitempty"`
+		Progress      *progress  `json:"progress,omitempty"`
 	}
 	cs := []connector{}
 	for _, st := range states {
 		c := connector{Name: st.Name, Breaker: st.BreakerState, CaughtUp: st.CaughtUp}
 		if full {
 			c.Title, c.LastError, c.RecordsIn, c.Quarantined, c.LastSuccessAt = st.Title, st.LastError, &st.RecordsIn, &st.Quarantined, st.LastSuccessAt
+			c.Progress = progressOf(st.Progress)
 		}
 		cs = append(cs, c)
 	}

@@ -99,6 +99,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	if m.Started != nil {
 		m.Started(hub)
 	}
+	go m.showCatchUp(ctx, hub)
 	go m.reportFirstSync(ctx, hub)
 	return hub.Serve(ctx)
 }

@@ -43,6 +43,8 @@ type Hub struct {
 	Risk   *risk.Engine
 	Tokens *gateway.Tokens
 
+	swap      *search.Swap // the embedded index, rebuilt in place by reindex; nil behind Elasticsearch
+	reindex   *reindexer
 	tally     *cockpit.Tally
 	cold      fengqiao.Index // where retention moves old events; nil: they are dropped
 	retention Retention
@@ -72,7 +74,8 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	if cfg.Elasticsearch != nil {
 		h.Index, err = search.OpenElastic(context.Background(), *cfg.Elasticsearch)
 	} else {
-		h.Index, err = search.OpenBleve(filepath.Join(cfg.Data, "events.bleve"))
+		h.swap, err = search.OpenSwap(filepath.Join(cfg.Data, "events.bleve"))
+		h.Index = h.swap
 	}
 	if err != nil {
 		return nil, err
@@ -148,6 +151,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Clusters: h.Chains, Audit: h.Audit,
 		Assessor: h.Risk, Figures: h.figures, Upstreams: live, Feed: broker.Subscribe}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
+	h.addAdmin(srv, log)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
 		h.Close()

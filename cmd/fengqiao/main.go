@@ -54,6 +54,8 @@ const usage = `fengqiao — 县域社会治理数据枢纽 (GraphQL federation h
   fengqiao bench [-scale S] [-concurrency N] [-requests N] [-storm N] [-json FILE]
                                      在本机测量同步、检索、驾驶舱、分页、告警风暴和实时读取，打印目标达成表
   fengqiao chains eval [-scale S]    用模拟世界的真实归属衡量串联的准确率和召回率
+  fengqiao reindex [-addr A] -token T|@FILE
+                                     让运行中的枢纽从已存事件重建索引并显示进度，完成前旧索引照常应答
   fengqiao chains linkcost           测量十万、百万事件规模下每个事件的串联耗时
 `
 
@@ -76,6 +78,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.bench(ctx, args[1:])
 	case "chains":
 		return m.chainsCommand(ctx, args[1:])
+	case "reindex":
+		return m.reindexCommand(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -108,5 +112,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if m.Started != nil {
 		m.Started(hub)
 	}
+	go m.showCatchUp(ctx, hub)
 	return hub.Serve(ctx)
 }

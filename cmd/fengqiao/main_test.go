@@ -116,6 +116,13 @@ func allEventIDs(t *testing.T, base, token string) map[string]string {
 // returns its address and tokens.
 func startDemo(t *testing.T) (string, map[string]string) {
 	t.Helper()
+	base, tokens, _ := startDemoHub(t)
+	return base, tokens
+}
+
+// startDemoHub is startDemo, with the running hub.
+func startDemoHub(t *testing.T) (string, map[string]string, *Hub) {
+	t.Helper()
 	data := t.TempDir()
 	started := make(chan *Hub, 1)
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Started: func(h *Hub) { started <- h }}
@@ -149,7 +156,7 @@ func startDemo(t *testing.T) (string, map[string]string) {
 		t.Fatal(err)
 	}
 	json.Unmarshal(b, &tokens)
-	return "http://" + hub.Addr(), tokens
+	return "http://" + hub.Addr(), tokens, hub
 }
 
 func TestDemoServesBothUpstreamsScopedByToken(t *testing.T) {

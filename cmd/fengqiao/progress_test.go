@@ -59,3 +59,30 @@ func TestProgressOnATerminal(t *testing.T) {
 		t.Fatalf("last progress line %q, want %q", got, want)
 	}
 }
+
+// An upstream that does not say how many records are left: the line shows what
+// is read and the rate, says the total is unknown, and Finish ends it.
+func TestProgressWithoutATotal(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	p, c := newTestProgress(&out)
+	p.what = "首次同步"
+	c.advance(2 * time.Second)
+	p.Report(1000, -1)
+	if got, want := out.String(), "\r首次同步 1000 条 500/秒（总数未知）  "; got != want {
+		t.Fatalf("progress line %q, want %q", got, want)
+	}
+	out.Reset()
+	c.advance(2 * time.Second)
+	p.Finish(1600)
+	if got, want := out.String(), "\r首次同步 1600/1600 (100%) 400/秒 用时 4.0 秒\n"; got != want {
+		t.Fatalf("last progress line %q, want %q", got, want)
+	}
+	out.Reset()
+	p.log = slog.New(slog.NewTextHandler(&out, nil))
+	c.advance(10 * time.Second)
+	p.Report(2000, -1)
+	if !strings.Contains(out.String(), "done=2000 total=unknown") {
+		t.Errorf("logged as %q", out.String())
+	}
+}

@@ -76,6 +76,7 @@ type party struct {
 type reply struct {
 	Code  int    `xml:"code"`
 	Msg   string `xml:"msg"`
+	Total int    `xml:"total"` // cases changed since the asked time
 	Cases []struct {
 		Inner []byte `xml:",innerxml"`
 	} `xml:"cases>case"`
@@ -99,7 +100,9 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	for i, cs := range r.Cases {
 		page[i] = append(append([]byte("<case>"), cs.Inner...), "</case>"...)
 	}
-	return connectors.MapTimePage[filing](cur, page, c.cfg.PageSize, xml.Unmarshal), nil
+	batch := connectors.MapTimePage[filing](cur, page, c.cfg.PageSize, xml.Unmarshal)
+	batch.Remaining = connectors.PageRemaining(cur, r.Total, c.cfg.PageSize, len(page))
+	return batch, nil
 }
 
 // Fetch implements fengqiao.Connector.

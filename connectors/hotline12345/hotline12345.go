@@ -91,7 +91,9 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	if err := c.get(ctx, "/api/v1/gd/list?"+q.Encode(), &r); err != nil {
 		return nil, err
 	}
-	return connectors.MapTimePage[workOrder](cur, r.Result.Records, c.cfg.PageSize, json.Unmarshal), nil
+	batch := connectors.MapTimePage[workOrder](cur, r.Result.Records, c.cfg.PageSize, json.Unmarshal)
+	batch.Remaining = connectors.PageRemaining(cur, r.Result.Total, c.cfg.PageSize, len(r.Result.Records))
+	return batch, nil
 }
 
 // Fetch implements fengqiao.Connector.

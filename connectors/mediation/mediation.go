@@ -97,7 +97,9 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	if err := c.post(ctx, "/openapi/mediation/case/page", req, &r); err != nil {
 		return nil, err
 	}
-	return connectors.MapTimePage[caseRecord](cur, r.Data.List, c.cfg.PageSize, json.Unmarshal), nil
+	batch := connectors.MapTimePage[caseRecord](cur, r.Data.List, c.cfg.PageSize, json.Unmarshal)
+	batch.Remaining = connectors.PageRemaining(cur, r.Data.Total, c.cfg.PageSize, len(r.Data.List))
+	return batch, nil
 }
 
 // Fetch implements fengqiao.Connector.

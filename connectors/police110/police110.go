@@ -97,6 +97,7 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 		next = max(next, i.Seq)
 	}
 	batch.Next, batch.More = strconv.FormatInt(next, 10), next < r.LastSeq
+	batch.Remaining = int(max(0, r.LastSeq-next)) // changes, numbered one by one
 	return batch, nil
 }
 
