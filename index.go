@@ -2,6 +2,8 @@ package fengqiao
 
 import (
 	"context"
+	"encoding/base64"
+	"strings"
 	"time"
 )
 
@@ -108,4 +110,39 @@ type Index interface {
 	Facets(ctx context.Context, f EventFilter) (*Facets, error)
 	// Close releases the index.
 	Close() error
+}
+
+// A newest-first page's cursor is the sort key of its last event, encoded; every
+// Index, and the cockpit's tally that pages filters it can answer, write and read
+// it alike, so that pages from either continue each other.
+
+// SortKey orders events newest reported first, ties broken by id: the greater
+// key is the newer event.
+func SortKey(reportedAt time.Time, id string) string {
+	return reportedAt.UTC().Format(sortKeyLayout) + "|" + id
+}
+
+const sortKeyLayout = "20060102T150405.000000000"
+
+// ParseSortKey splits a sort key into its reporting time and id; ok is false when
+// key is not one.
+func ParseSortKey(key string) (reportedAt time.Time, id string, ok bool) {
+	at, id, found := strings.Cut(key, "|")
+	t, err := time.Parse(sortKeyLayout, at)
+	return t, id, found && err == nil
+}
+
+// EncodeCursor encodes a cursor's content (a sort key, or a ranked page's offset).
+func EncodeCursor(content string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(content))
+}
+
+// DecodeCursor decodes what EncodeCursor encoded; "" is the first page; anything
+// else is EINVALID.
+func DecodeCursor(c string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", Errorf(EINVALID, "分页游标无效：%q", c)
+	}
+	return string(b), nil
 }

@@ -29,10 +29,11 @@ type Tally struct {
 
 	mu     sync.RWMutex
 	byID   map[string]place
-	months map[int32][]row // month number → the rows reported in it, in the order they came
-	words  dict            // sources, kinds, statuses, tiers, categories, outcomes
-	orgs   dict            // org codes
-	paths  [][4]uint32     // paths[org] = the org's code at each level (county, town, village, grid); 0 for none
+	months map[int32][]row    // month number → the rows reported in it, in the order they came
+	ids    map[int32][]string // month number → the ids of its rows, in the same order
+	words  dict               // sources, kinds, statuses, tiers, categories, outcomes
+	orgs   dict               // org codes
+	paths  [][4]uint32        // paths[org] = the org's code at each level (county, town, village, grid); 0 for none
 }
 
 // row is one event as the cockpit counts it. Strings are numbers in the tally's
@@ -64,7 +65,7 @@ func OpenTally(ctx context.Context, index fengqiao.Index, path string) (*Tally, 
 	if err != nil {
 		return nil, fmt.Errorf("open cockpit tally %s: %w", path, err)
 	}
-	t := &Tally{Index: index, db: db, byID: map[string]place{}, months: map[int32][]row{}}
+	t := &Tally{Index: index, db: db, byID: map[string]place{}, months: map[int32][]row{}, ids: map[int32][]string{}}
 	t.words.add("")
 	t.orgs.add("")
 	t.paths = append(t.paths, [4]uint32{})
@@ -293,6 +294,7 @@ func (t *Tally) put(id string, r row) {
 	}
 	t.byID[id] = place{month: m, i: int32(len(t.months[m]))}
 	t.months[m] = append(t.months[m], r)
+	t.ids[m] = append(t.ids[m], id)
 }
 
 // org numbers an org code, learning its path; the caller holds mu.
@@ -396,6 +398,17 @@ func answers(f fengqiao.EventFilter) bool {
 // match calls fn with the rows of the events the index holds that match f, which
 // the rows answer.
 func (t *Tally) match(f fengqiao.EventFilter, fn func(r *row, path *[4]uint32)) {
+	lo, hi, unit, matches := t.predicate(f)
+	t.scanNanos(lo, hi, unit, func(_ place, r *row, path *[4]uint32) {
+		if matches(r) {
+			fn(r, path)
+		}
+	})
+}
+
+// predicate turns f, which the rows answer, into the span and unit to scan and a
+// test of the rest; rows of events the index no longer holds fail it.
+func (t *Tally) predicate(f fengqiao.EventFilter) (lo, hi int64, unit string, matches func(*row) bool) {
 	sets := [][]string{strs(f.Sources), strs(f.Kinds), strs(f.Statuses), f.Categories, strs(f.HandlingLevels), f.Outcomes}
 	var words []string
 	for _, s := range sets {
@@ -408,27 +421,126 @@ func (t *Tally) match(f fengqiao.EventFilter, fn func(r *row, path *[4]uint32)) 
 			in[i], numbers = numbers[:len(s)], numbers[len(s):]
 		}
 	}
-	lo, hi, deadline := int64(minNano), int64(maxNano), int64(maxNano)
+	lo, hi = minNano, maxNano
 	if f.From != nil {
 		lo = unixNano(*f.From)
 	}
 	if f.To != nil {
 		hi = unixNano(*f.To)
 	}
+	deadline := int64(maxNano)
 	if f.DeadlineBefore != nil {
 		deadline = unixNano(*f.DeadlineBefore)
 	}
-	unit := ""
 	if f.OrgCode != nil {
 		unit = *f.OrgCode
 	}
 	allows := func(s set, n uint32) bool { return s == nil || s.has(n) }
-	t.scanNanos(lo, hi, unit, func(_ place, r *row, path *[4]uint32) {
-		if !r.retired && allows(in[0], r.source) && allows(in[1], r.kind) && allows(in[2], r.status) && allows(in[3], r.category) &&
-			allows(in[4], r.level) && allows(in[5], r.outcome) && (f.DeadlineBefore == nil || r.deadline < deadline) {
-			fn(r, path)
+	return lo, hi, unit, func(r *row) bool {
+		return !r.retired && allows(in[0], r.source) && allows(in[1], r.kind) && allows(in[2], r.status) && allows(in[3], r.category) &&
+			allows(in[4], r.level) && allows(in[5], r.outcome) && (f.DeadlineBefore == nil || r.deadline < deadline)
+	}
+}
+
+// key is a row's place in newest-first order: its reporting time, then its id.
+type key struct {
+	at int64
+	id string
+}
+
+func (k key) before(o key) bool { return k.at < o.at || k.at == o.at && k.id < o.id }
+
+// newest returns the keys of the n newest rows matching f older than after (all,
+// when after is nil), newest first.
+func (t *Tally) newest(f fengqiao.EventFilter, after *key, n int) []key {
+	lo, hi, unit, matches := t.predicate(f)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	level, want := 0, uint32(0)
+	if unit != "" {
+		u, known := t.orgs.number(unit)
+		if !known {
+			return nil
 		}
-	})
+		level, want = unitLevel(unit), u
+	}
+	if after != nil && after.at < hi {
+		hi = after.at + 1 // rows at the cursor's time may still follow it, by id
+	}
+	var out []key
+	for m := monthOf(hi); m >= monthOf(lo) && len(out) < n; m-- {
+		// The months before hold only older rows: the page is full once one is.
+		var best []key // the month's newest, at most n-len(out), newest first
+		rows, ids := t.months[m], t.ids[m]
+		for i := range rows {
+			r := &rows[i]
+			if r.reported < lo || r.reported >= hi || want != 0 && t.paths[r.org][level] != want || !matches(r) {
+				continue
+			}
+			k := key{r.reported, ids[i]}
+			if after != nil && !k.before(*after) || len(best) == n-len(out) && !best[len(best)-1].before(k) {
+				continue
+			}
+			j, _ := slices.BinarySearchFunc(best, k, func(a, b key) int {
+				if b.before(a) {
+					return -1
+				}
+				return 1
+			})
+			best = slices.Insert(best, j, k)
+			if len(best) > n-len(out) {
+				best = best[:n-len(out)]
+			}
+		}
+		out = append(out, best...)
+	}
+	return out
+}
+
+// Search implements fengqiao.Index: newest-first pages of filters the rows answer
+// come from the rows (the page's ids in order, then their events from the index,
+// and the total), the rest from the index. Cursors are the index's own.
+func (t *Tally) Search(ctx context.Context, q fengqiao.EventQuery) (*fengqiao.EventPage, error) {
+	if q.ByRelevance || !answers(q.Filter) {
+		return t.Index.Search(ctx, q)
+	}
+	cursor, err := fengqiao.DecodeCursor(q.After)
+	if err != nil {
+		return nil, err
+	}
+	var after *key
+	if cursor != "" {
+		at, id, ok := fengqiao.ParseSortKey(cursor)
+		if !ok {
+			return t.Index.Search(ctx, q) // not a cursor the rows know; the index judges it
+		}
+		after = &key{unixNano(at), id}
+	}
+	page := &fengqiao.EventPage{}
+	t.match(q.Filter, func(*row, *[4]uint32) { page.Total++ })
+	size := max(0, min(q.First, fengqiao.MaxPageSize))
+	if size == 0 {
+		return page, ctx.Err()
+	}
+	keys := t.newest(q.Filter, after, size+1)
+	page.HasNext = len(keys) > size
+	keys = keys[:min(size, len(keys))]
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.id
+	}
+	found, err := t.Index.Lookup(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if e := found[id]; e != nil {
+			page.Events = append(page.Events, e)
+			page.Cursors = append(page.Cursors, fengqiao.EncodeCursor(fengqiao.SortKey(e.ReportedAt, e.ID)))
+			page.Highlights = append(page.Highlights, nil)
+		}
+	}
+	return page, ctx.Err()
 }
 
 func strs[S ~string](values []S) []string {

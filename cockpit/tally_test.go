@@ -398,3 +398,67 @@ func TestTallyAnswersCountsAndFacetsLikeTheIndex(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Newest-first pages of filters the rows answer come from the rows and are the
+// index's pages: the same events in the same order, totals, ends and cursors,
+// each side's cursor continuing the other's.
+func TestTallyPagesLikeTheIndex(t *testing.T) {
+	t.Parallel()
+	tally := filled(t)
+	ctx := context.Background()
+	tree := fengqiao.Wenling()
+	town := tree.Units(fengqiao.LevelTown)[2].Code
+	from, to := time.Date(2024, 11, 1, 0, 0, 0, 0, fengqiao.CST), time.Date(2025, 3, 1, 0, 0, 0, 0, fengqiao.CST)
+	// Ties: events reported at one instant, so that ids order them.
+	at := time.Date(2025, 2, 1, 9, 0, 0, 0, fengqiao.CST)
+	var ties []*fengqiao.Event
+	for i := range 7 {
+		id := fmt.Sprintf("T%d", i)
+		ties = append(ties, &fengqiao.Event{ID: "MEDIATION:" + id, Source: fengqiao.SourceMediation, SourceID: id, Title: "同时",
+			Status: fengqiao.StatusReceived, OrgCode: tree.Unit(town).Children()[0].Code, ReportedAt: at, UpdatedAt: at})
+	}
+	if err := tally.Upsert(ctx, ties); err != nil {
+		t.Fatal(err)
+	}
+	filters := map[string]fengqiao.EventFilter{
+		"everything":         {},
+		"a town in a period": {OrgCode: &town, From: &from, To: &to},
+		"mediation closed":   {Sources: []fengqiao.Source{fengqiao.SourceMediation}, Statuses: []fengqiao.EventStatus{fengqiao.StatusClosed, fengqiao.StatusReceived}},
+		"nothing matches":    {Categories: []string{"无此类"}},
+	}
+	ids := func(p *fengqiao.EventPage) []string {
+		var out []string
+		for _, e := range p.Events {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for name, f := range filters {
+		for _, size := range []int{0, 7, 100} {
+			after, pages := "", 0
+			for ; pages < 6; pages++ {
+				q := fengqiao.EventQuery{Filter: f, First: size, After: after}
+				got, err := tally.Search(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := tally.Index.Search(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(ids(got), ids(want)) || got.Total != want.Total || got.HasNext != want.HasNext ||
+					!reflect.DeepEqual(got.Cursors, want.Cursors) || len(got.Highlights) != len(want.Highlights) {
+					t.Fatalf("%s, %d a page, page %d: the rows give %v (total %d, more %v), the index %v (total %d, more %v)",
+						name, size, pages+1, ids(got), got.Total, got.HasNext, ids(want), want.Total, want.HasNext)
+				}
+				if !got.HasNext {
+					break
+				}
+				after = got.Cursors[len(got.Cursors)-1]
+			}
+		}
+	}
+	if _, err := tally.Search(ctx, fengqiao.EventQuery{First: 5, After: "%%%"}); fengqiao.ErrorCode(err) != fengqiao.EINVALID {
+		t.Errorf("a malformed cursor: %v, want EINVALID", err)
+	}
+}

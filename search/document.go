@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"sort"
 	"strconv"
@@ -122,21 +121,11 @@ func orgPath(code string) []string {
 }
 
 // sortKey orders events newest reported first, ties broken by id.
-func sortKey(e *fengqiao.Event) string {
-	return e.ReportedAt.UTC().Format(sortKeyTimeLayout) + "|" + e.ID
-}
+func sortKey(e *fengqiao.Event) string { return fengqiao.SortKey(e.ReportedAt, e.ID) }
 
-const sortKeyTimeLayout = "20060102T150405.000000000"
+func encodeCursor(key string) string { return fengqiao.EncodeCursor(key) }
 
-func encodeCursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
-
-func decodeCursor(c string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return "", fengqiao.Errorf(fengqiao.EINVALID, "分页游标无效：%q", c)
-	}
-	return string(b), nil
-}
+func decodeCursor(c string) (string, error) { return fengqiao.DecodeCursor(c) }
 
 // pageSize caps a requested page size to [0, MaxPageSize].
 func pageSize(first int) int { return max(0, min(first, fengqiao.MaxPageSize)) }
@@ -144,10 +133,8 @@ func pageSize(first int) int { return max(0, min(first, fengqiao.MaxPageSize)) }
 // pageUpperBound is the newest reporting time a page can hold: the cursor's,
 // else the filter's end, else now.
 func pageUpperBound(f fengqiao.EventFilter, after string) time.Time {
-	if at, _, ok := strings.Cut(after, "|"); ok {
-		if t, err := time.Parse(sortKeyTimeLayout, at); err == nil {
-			return t
-		}
+	if t, _, ok := fengqiao.ParseSortKey(after); ok {
+		return t
 	}
 	if f.To != nil {
 		return *f.To
