@@ -27,6 +27,16 @@ func (c *countingOnly) Upsert(_ context.Context, events []*fengqiao.Event) error
 }
 
 func (c *countingOnly) Count(context.Context, fengqiao.EventFilter) (int, error) { return c.n, nil }
+
+// Lookup answers every id with an event of that id: the benchmarks measure the
+// rows' part of a page.
+func (c *countingOnly) Lookup(_ context.Context, ids []string) (map[string]*fengqiao.Event, error) {
+	out := map[string]*fengqiao.Event{}
+	for _, id := range ids {
+		out[id] = &fengqiao.Event{ID: id}
+	}
+	return out, nil
+}
 func (c *countingOnly) Close() error                                             { return nil }
 
 // benchTally fills a tally with -tally.events random events over two years and
@@ -92,6 +102,42 @@ func BenchmarkFiguresUncached(b *testing.B) {
 					_, err = s.Figures(context.Background(), c.unit, from, c.span(from), c.g)
 				}
 				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPagesAndCounts pages newest first, and counts with facets, filters the
+// rows answer: a town's events, and the county's in a month.
+func BenchmarkPagesAndCounts(b *testing.B) {
+	tally := benchTally(b)
+	tree := fengqiao.Wenling()
+	town := tree.Units(fengqiao.LevelTown)[0].Code
+	from := time.Date(2025, 6, 1, 0, 0, 0, 0, fengqiao.CST)
+	to := from.AddDate(0, 1, 0)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		f    fengqiao.EventFilter
+	}{
+		{"town", fengqiao.EventFilter{OrgCode: &town}},
+		{"county-month", fengqiao.EventFilter{From: &from, To: &to}},
+	} {
+		b.Run(c.name+"/page-50", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := tally.Search(ctx, fengqiao.EventQuery{Filter: c.f, First: 50}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"/count-facets", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := tally.Count(ctx, c.f); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := tally.Facets(ctx, c.f); err != nil {
 					b.Fatal(err)
 				}
 			}
