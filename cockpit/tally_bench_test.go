@@ -37,7 +37,7 @@ func (c *countingOnly) Lookup(_ context.Context, ids []string) (map[string]*feng
 	}
 	return out, nil
 }
-func (c *countingOnly) Close() error                                             { return nil }
+func (c *countingOnly) Close() error { return nil }
 
 // benchTally fills a tally with -tally.events random events over two years and
 // reports what filling it cost and the memory its rows take.
