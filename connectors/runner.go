@@ -25,6 +25,11 @@ type Runner struct {
 	Linker fengqiao.Linker
 	// Indexed, when set, is told of every committed batch's events (live feeds).
 	Indexed func(events []*fengqiao.Event)
+	// BatchRecords is how many records a sync gathers, page after page of a
+	// connector that has more ready, before it indexes them as one batch: an index
+	// takes a thousand documents at once several times faster than ten batches of
+	// a hundred. Default 1000; 1 indexes every page alone.
+	BatchRecords int
 
 	connectors []fengqiao.Connector
 	mu         sync.Mutex
@@ -145,9 +150,9 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if err != nil {
 		return false, err
 	}
-	batch, err := c.Sync(ctx, cursor)
-	if err != nil {
-		return false, err
+	batch, readErr := r.gather(ctx, c, cursor)
+	if batch == nil {
+		return false, readErr
 	}
 	res, err := r.ingest(ctx, name, batch)
 	if err != nil {
@@ -161,7 +166,36 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	recordsTotal.WithLabelValues(name, "quarantined").Add(float64(len(res.rejected)))
 	recordsTotal.WithLabelValues(name, "stale").Add(float64(res.stale))
 	recordsTotal.WithLabelValues(name, "pending").Add(float64(len(res.parked)))
-	return !batch.More, nil
+	return !batch.More && readErr == nil, readErr
+}
+
+// gather reads c's pages from cursor until BatchRecords records or the end, as one
+// batch resuming after the last page. A page that fails to read ends the gathering:
+// the pages read before it are returned with the error, nil if there are none.
+func (r *Runner) gather(ctx context.Context, c fengqiao.Connector, cursor string) (*fengqiao.SyncBatch, error) {
+	var all *fengqiao.SyncBatch
+	for {
+		batch, err := c.Sync(ctx, cursor)
+		if err != nil {
+			return all, err
+		}
+		if all == nil {
+			all = batch
+		} else {
+			all.Events = append(all.Events, batch.Events...)
+			all.Projects = append(all.Projects, batch.Projects...)
+			all.Rejects = append(all.Rejects, batch.Rejects...)
+			all.Next, all.More, all.Remaining = batch.Next, batch.More, batch.Remaining
+		}
+		enough := r.BatchRecords
+		if enough <= 0 {
+			enough = 1000
+		}
+		if !all.More || len(all.Events)+len(all.Projects)+len(all.Rejects) >= enough || ctx.Err() != nil {
+			return all, nil
+		}
+		cursor = all.Next
+	}
 }
 
 // States returns the state of every connector, in registration order.

@@ -84,7 +84,9 @@ func (b *testBundle) open(t *testing.T, wrap func(fengqiao.Index) fengqiao.Index
 	if wrap != nil {
 		index = wrap(idx)
 	}
-	r := &connectors.Runner{Tree: b.world.Tree, Index: index, State: st}
+	// One page a batch, so that tests count pages; TestPagesAreGatheredIntoBatches
+	// gathers them.
+	r := &connectors.Runner{Tree: b.world.Tree, Index: index, State: st, BatchRecords: 1}
 	for _, c := range cs {
 		r.Add(c)
 	}
@@ -214,6 +216,42 @@ func (c *crashingIndex) Upsert(ctx context.Context, events []*fengqiao.Event) er
 		return errors.New("killed")
 	}
 	return nil
+}
+
+// countingUpserts counts the batches written to the index.
+type countingUpserts struct {
+	fengqiao.Index
+	upserts atomic.Int32
+}
+
+func (c *countingUpserts) Upsert(ctx context.Context, events []*fengqiao.Event) error {
+	c.upserts.Add(1)
+	return c.Index.Upsert(ctx, events)
+}
+
+// A sync gathers pages into batches of about BatchRecords records before it
+// indexes them, and loses nothing by it.
+func TestPagesAreGatheredIntoBatches(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0.02)
+	counter := &countingUpserts{}
+	h := b.open(t, func(i fengqiao.Index) fengqiao.Index { counter.Index = i; return counter }, b.hotlineConnector(60))
+	h.runner.BatchRecords = 600
+	if err := h.runner.SyncUntilCaughtUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pages := (len(b.world.Hotline) + 59) / 60
+	if n := int(counter.upserts.Load()); n > pages/10+1 || n < 1 {
+		t.Errorf("%d pages of 60 indexed in %d batches, want them gathered ten pages a batch", pages, n)
+	}
+	sound, _ := b.expected()
+	hotline := map[string]bool{}
+	for id := range sound {
+		if strings.HasPrefix(id, string(fengqiao.SourceHotline12345)) {
+			hotline[id] = true
+		}
+	}
+	assertSameSet(t, indexedIDs(t, h.index), hotline)
 }
 
 func TestCrashBetweenIndexAndCursorLosesAndDuplicatesNothing(t *testing.T) {
