@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -27,6 +28,9 @@ type Service struct {
 	ttl    time.Duration
 	cache  *ristretto.Cache[string, any]
 	flight singleflight.Group
+
+	spans      atomic.Pointer[chainSpans]
+	refreshing atomic.Bool
 }
 
 var _ fengqiao.CockpitService = (*Service)(nil)
@@ -258,37 +262,68 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 
 // chainSpans maps the row of every event in a chain to the earliest and latest
 // report of its chain (an event is a first report when none in its chain came
-// before it), cached like the figures.
+// before it). Reading every chain's members takes a while at a million events,
+// so no request waits for it but the first: spans older than spansFor are
+// served while one refresh reads them again in the background.
 func (s *Service) chainSpans() (map[place]*[2]int64, error) {
 	if s.chains == nil {
 		return nil, nil
 	}
-	v, err := s.cached("chainSpans|", func() (any, error) {
-		members, err := s.chains.Membership()
-		if err != nil {
-			return nil, err
+	if cur := s.spans.Load(); cur != nil {
+		if time.Since(cur.at) > spansFor && s.refreshing.CompareAndSwap(false, true) {
+			go func() {
+				defer s.refreshing.Store(false)
+				if spans, err := s.readSpans(); err == nil {
+					s.spans.Store(spans)
+				}
+			}()
 		}
-		byChain := map[string]*[2]int64{}
-		spans := make(map[place]*[2]int64, len(members))
-		for id, chain := range members {
-			at, reported, ok := s.tally.lookup(id)
-			if !ok {
-				continue
-			}
-			span := byChain[chain]
-			if span == nil {
-				span = &[2]int64{reported, reported}
-				byChain[chain] = span
-			}
-			span[0], span[1] = min(span[0], reported), max(span[1], reported)
-			spans[at] = span
+		return cur.byRow, nil
+	}
+	v, err, _ := s.flight.Do("chainSpans|", func() (any, error) {
+		spans, err := s.readSpans()
+		if err == nil {
+			s.spans.Store(spans)
 		}
-		return spans, nil
+		return spans, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(map[place]*[2]int64), nil
+	return v.(*chainSpans).byRow, nil
+}
+
+// spansFor is how long chain spans are served before they are read again.
+const spansFor = time.Minute
+
+// chainSpans are the spans of the chained events' chains, as read at a time.
+type chainSpans struct {
+	byRow map[place]*[2]int64
+	at    time.Time
+}
+
+func (s *Service) readSpans() (*chainSpans, error) {
+	Computations.WithLabelValues("chainSpans").Inc()
+	members, err := s.chains.Membership()
+	if err != nil {
+		return nil, err
+	}
+	byChain := map[string]*[2]int64{}
+	spans := &chainSpans{byRow: make(map[place]*[2]int64, len(members)), at: time.Now()}
+	for id, chain := range members {
+		at, reported, ok := s.tally.lookup(id)
+		if !ok {
+			continue
+		}
+		span := byChain[chain]
+		if span == nil {
+			span = &[2]int64{reported, reported}
+			byChain[chain] = span
+		}
+		span[0], span[1] = min(span[0], reported), max(span[1], reported)
+		spans.byRow[at] = span
+	}
+	return spans, nil
 }
 
 func rate(part, whole int) *float64 {
