@@ -150,6 +150,7 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if err != nil {
 		return false, err
 	}
+	started := time.Now()
 	batch, readErr := r.gather(ctx, c, cursor)
 	if batch == nil {
 		return false, readErr
@@ -158,7 +159,7 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if err != nil {
 		return false, err
 	}
-	r.noteProgress(name, batch)
+	r.noteProgress(name, batch, started)
 	if r.Indexed != nil && len(res.indexed) > 0 {
 		r.Indexed(res.indexed)
 	}
@@ -219,10 +220,10 @@ func (r *Runner) States() ([]fengqiao.ConnectorState, error) {
 	return out, nil
 }
 
-// noteProgress counts a committed batch into the connector's catching up: a
-// batch with more behind it starts (or continues) a run, the batch that reaches
-// the end closes it.
-func (r *Runner) noteProgress(name string, batch *fengqiao.SyncBatch) {
+// noteProgress counts a committed batch, whose reading started at started, into
+// the connector's catching up: a batch with more behind it starts (or continues)
+// a run, the batch that reaches the end closes it.
+func (r *Runner) noteProgress(name string, batch *fengqiao.SyncBatch, started time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	l := r.live[name]
@@ -231,7 +232,7 @@ func (r *Runner) noteProgress(name string, batch *fengqiao.SyncBatch) {
 		return
 	}
 	if l.catchUp == nil {
-		l.catchUp = &catchUp{since: time.Now()}
+		l.catchUp = &catchUp{since: started}
 	}
 	c := l.catchUp
 	c.read += len(batch.Events) + len(batch.Rejects) + len(batch.Projects)
