@@ -293,6 +293,13 @@ func (s *Service) chainSpans() (map[place]*[2]int64, error) {
 	return v.(*chainSpans).byRow, nil
 }
 
+// Warm reads the chain spans, so that not even the first figures wait for them;
+// the hub calls it as it starts serving.
+func (s *Service) Warm() error {
+	_, err := s.chainSpans()
+	return err
+}
+
 // spansFor is how long chain spans are served before they are read again.
 const spansFor = time.Minute
 

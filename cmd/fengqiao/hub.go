@@ -195,6 +195,11 @@ func (h *Hub) Serve(ctx context.Context) error {
 	if h.retention.Years > 0 {
 		wg.Go(func() { h.retainDaily(ctx) })
 	}
+	wg.Go(func() {
+		if err := h.figures.Warm(); err != nil {
+			h.Runner.Log.Warn("驾驶舱预热失败", "err", err)
+		}
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- h.server.Serve(h.listener) }()
 	var err error
