@@ -29,8 +29,8 @@ type Service struct {
 	cache  *ristretto.Cache[string, any]
 	flight singleflight.Group
 
-	spans      atomic.Pointer[chainSpans]
-	refreshing atomic.Bool
+	spans atomic.Pointer[chainSpans]
+	kept  atomic.Bool // KeepSpans is running
 }
 
 var _ fengqiao.CockpitService = (*Service)(nil)
@@ -262,24 +262,43 @@ func (s *Service) compute(ctx context.Context, orgCode string, from, to time.Tim
 
 // chainSpans maps the row of every event in a chain to the earliest and latest
 // report of its chain (an event is a first report when none in its chain came
-// before it). Reading every chain's members takes a while at a million events,
-// so no request waits for it but the first: spans older than spansFor are
-// served while one refresh reads them again in the background.
+// before it). Reading every chain's members takes a while at a million events:
+// while KeepSpans runs, figures use the spans it last read; otherwise spans older
+// than spansFor are read again by the request that finds them so.
 func (s *Service) chainSpans() (map[place]*[2]int64, error) {
 	if s.chains == nil {
 		return nil, nil
 	}
-	if cur := s.spans.Load(); cur != nil {
-		if time.Since(cur.at) > spansFor && s.refreshing.CompareAndSwap(false, true) {
-			go func() {
-				defer s.refreshing.Store(false)
-				if spans, err := s.readSpans(); err == nil {
-					s.spans.Store(spans)
-				}
-			}()
-		}
+	if cur := s.spans.Load(); cur != nil && (s.kept.Load() || time.Since(cur.at) <= spansFor) {
 		return cur.byRow, nil
 	}
+	spans, err := s.refreshSpans()
+	if err != nil {
+		return nil, err
+	}
+	return spans.byRow, nil
+}
+
+// KeepSpans reads the chain spans now and every spansFor until ctx ends, so that
+// no figures wait for them; the hub runs it while it serves.
+func (s *Service) KeepSpans(ctx context.Context) {
+	if s.chains == nil {
+		return
+	}
+	s.kept.Store(true)
+	defer s.kept.Store(false)
+	for {
+		s.refreshSpans() // on failure the last spans stay, and the next read tries again
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(spansFor):
+		}
+	}
+}
+
+// refreshSpans reads the spans, once for concurrent callers.
+func (s *Service) refreshSpans() (*chainSpans, error) {
 	v, err, _ := s.flight.Do("chainSpans|", func() (any, error) {
 		spans, err := s.readSpans()
 		if err == nil {
@@ -290,17 +309,10 @@ func (s *Service) chainSpans() (map[place]*[2]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.(*chainSpans).byRow, nil
+	return v.(*chainSpans), nil
 }
 
-// Warm reads the chain spans, so that not even the first figures wait for them;
-// the hub calls it as it starts serving.
-func (s *Service) Warm() error {
-	_, err := s.chainSpans()
-	return err
-}
-
-// spansFor is how long chain spans are served before they are read again.
+// spansFor is how long chain spans are used before they are read again.
 const spansFor = time.Minute
 
 // chainSpans are the spans of the chained events' chains, as read at a time.

@@ -195,11 +195,7 @@ func (h *Hub) Serve(ctx context.Context) error {
 	if h.retention.Years > 0 {
 		wg.Go(func() { h.retainDaily(ctx) })
 	}
-	wg.Go(func() {
-		if err := h.figures.Warm(); err != nil {
-			h.Runner.Log.Warn("驾驶舱预热失败", "err", err)
-		}
-	})
+	wg.Go(func() { h.figures.KeepSpans(ctx) })
 	errc := make(chan error, 1)
 	go func() { errc <- h.server.Serve(h.listener) }()
 	var err error
