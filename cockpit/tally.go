@@ -19,10 +19,11 @@ import (
 // Tally is an index that also keeps, in memory, one small row per event with the
 // fields the cockpit counts (when, where, source, kind, status, tier, category,
 // outcome, deadline). A cockpit figure is then one pass over the rows of its
-// period, not dozens of searches, and costs the same whichever index serves the
-// text. The rows are kept current by Upsert, after the index took the events,
-// and persisted in a bbolt file beside it, so a restart reads them back instead
-// of scanning the index.
+// period, not dozens of searches, and so are the counts, facets and newest-first
+// pages of any filter that names only what a row holds, whichever index serves
+// the text. The rows are kept current by Upsert, after the index took the
+// events, and persisted in a bbolt file beside it, so a restart reads them back
+// instead of scanning the index.
 type Tally struct {
 	fengqiao.Index
 	db *bolt.DB
