@@ -79,6 +79,9 @@ func (s *Service) cached(key string, compute func() (any, error)) (any, error) {
 		return v, nil
 	}
 	v, err, _ := s.flight.Do(key, func() (any, error) {
+		if v, ok := s.cache.Get(key); ok {
+			return v, nil // computed by a flight that ended after this caller missed the cache
+		}
 		Computations.WithLabelValues(key[:strings.IndexByte(key, '|')]).Inc()
 		v, err := compute()
 		if err == nil {

@@ -37,6 +37,9 @@ func cockpitList[T any](r *Resolver, caller *fengqiao.Principal, kind string, ob
 		return v.(T), nil
 	}
 	v, err, _ := l.flight.Do(key, func() (any, error) {
+		if v, ok := l.cache.Get(key); ok {
+			return v, nil // computed by a flight that ended after this caller missed the cache
+		}
 		v, err := compute()
 		if err == nil {
 			l.cache.SetWithTTL(key, v, 1, listTTL)
