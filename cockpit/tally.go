@@ -196,36 +196,17 @@ func (t *Tally) Delete(ctx context.Context, ids []string) error {
 // retire marks the rows of ids retired, persisted first.
 func (t *Tally) retire(ids []string) error {
 	t.mu.Lock()
-	var keys []string
-	var encoded [][]byte
+	var known []string
+	var rows []row
 	for _, id := range ids {
 		if p, ok := t.byID[id]; ok {
 			r := t.months[p.month][p.i]
 			r.retired = true
-			keys, encoded = append(keys, id), append(encoded, t.encode(r))
+			known, rows = append(known, id), append(rows, r)
 		}
 	}
 	t.mu.Unlock()
-	err := t.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRows)
-		for i, k := range keys {
-			if err := b.Put([]byte(k), encoded[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("cockpit tally: %w", err)
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, id := range keys {
-		if p, ok := t.byID[id]; ok {
-			t.months[p.month][p.i].retired = true
-		}
-	}
-	return nil
+	return t.save(known, rows)
 }
 
 // Upsert implements fengqiao.Index: the index takes the events, then the tally.
@@ -238,23 +219,30 @@ func (t *Tally) Upsert(ctx context.Context, events []*fengqiao.Event) error {
 
 // tally persists the events' rows, then shows them to the figures.
 func (t *Tally) tally(events []*fengqiao.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	rows := make([]row, len(events))
+	ids, rows := make([]string, len(events)), make([]row, len(events))
 	t.mu.Lock()
 	for i, e := range events {
-		rows[i] = t.rowOf(e)
+		ids[i], rows[i] = e.ID, t.rowOf(e)
 	}
-	encoded := make([][]byte, len(events))
+	t.mu.Unlock()
+	return t.save(ids, rows)
+}
+
+// save persists the rows of ids in one transaction, then shows them to the figures.
+func (t *Tally) save(ids []string, rows []row) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	encoded := make([][]byte, len(rows))
+	t.mu.RLock()
 	for i := range rows {
 		encoded[i] = t.encode(rows[i])
 	}
-	t.mu.Unlock()
+	t.mu.RUnlock()
 	err := t.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRows)
-		for i, e := range events {
-			if err := b.Put([]byte(e.ID), encoded[i]); err != nil {
+		for i, id := range ids {
+			if err := b.Put([]byte(id), encoded[i]); err != nil {
 				return err
 			}
 		}
@@ -265,8 +253,8 @@ func (t *Tally) tally(events []*fengqiao.Event) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i, e := range events {
-		t.put(e.ID, rows[i])
+	for i, id := range ids {
+		t.put(id, rows[i])
 	}
 	return nil
 }
