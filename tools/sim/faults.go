@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
@@ -21,6 +22,12 @@ type Faults struct {
 	HangRate     float64       `json:"hangRate"`     // hold the request until the client gives up
 	Down         bool          `json:"down"`         // answer 503 to everything
 
+	// Answer faults strike after the request was handled: the work is done (a
+	// dispatch made, a task created) but its acknowledgement is late or lost, so
+	// a client that gives up or retries must not do the work twice.
+	AckDelay time.Duration `json:"ackDelay"` // hold the answer this long (a client that gives up meanwhile gets none)
+	DropRate float64       `json:"dropRate"` // handle the request, then close the connection without answering
+
 	// Record faults damage what a page says, as real feeds do.
 	DuplicateRate float64 `json:"duplicateRate"` // serve a record twice in its page
 	StaleRate     float64 `json:"staleRate"`     // serve an older version of a record after it
@@ -34,6 +41,7 @@ type faultSwitch struct {
 	current  atomic.Pointer[Faults]
 	requests atomic.Uint64
 	records  atomic.Uint64
+	answers  atomic.Uint64 // requests handled, for DropRate
 }
 
 // Set replaces the injected faults.
@@ -78,11 +86,52 @@ func (s *faultSwitch) wrap(next http.Handler) http.Handler {
 			http.Error(w, "too many requests", http.StatusTooManyRequests)
 		case hit(f.HangRate):
 			<-r.Context().Done()
+		case f.AckDelay > 0 || f.DropRate > 0:
+			s.answerLate(w, r, next, f)
 		default:
 			next.ServeHTTP(w, r)
 		}
 	})
 }
+
+// answerLate handles the request in full, then holds its answer for AckDelay and
+// drops it at DropRate, as a gateway or a slow acknowledgement does.
+func (s *faultSwitch) answerLate(w http.ResponseWriter, r *http.Request, next http.Handler, f Faults) {
+	held := &heldAnswer{header: http.Header{}, status: http.StatusOK}
+	next.ServeHTTP(held, r)
+	if f.AckDelay > 0 {
+		select {
+		case <-time.After(f.AckDelay):
+		case <-r.Context().Done():
+			return // the client gave up: the work is done, the answer lost
+		}
+	}
+	if spread(s.answers.Add(1), f.DropRate) {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler) // no hijacking (HTTP/2): abort the answer instead
+	}
+	for k, v := range held.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(held.status)
+	w.Write(held.body.Bytes())
+}
+
+// heldAnswer is a response kept back from the client.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *heldAnswer) Header() http.Header         { return a.header }
+func (a *heldAnswer) WriteHeader(status int)      { a.status = status }
+func (a *heldAnswer) Write(b []byte) (int, error) { return a.body.Write(b) }
 
 func (s *faultSwitch) serveSwitch(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPut {

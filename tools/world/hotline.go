@@ -21,11 +21,15 @@ type HotlineOrder struct {
 	SFDZ  string `json:"sfdz"`           // 事发地址
 	QHDM  string `json:"qhdm"`           // 区划代码（村社）
 	BLDW  string `json:"bldw"`           // 办理单位
-	BLZT  string `json:"blzt"`           // 办理状态
+	BLZT  string `json:"blzt"`           // 办理状态：待受理/已派单/办理中/已办结/已归档
 	BLQX  string `json:"blqx"`           // 办理期限
 	BJSJ  string `json:"bjsj,omitempty"` // 办结时间
 	HFJG  string `json:"hfjg,omitempty"` // 回访结果
 	GXSJ  string `json:"gxsj"`           // 更新时间
+	// Set when the platform dispatches the order on a hub's request (交办/督办).
+	CBDW string `json:"cbdw,omitempty"` // 承办单位代码
+	JFM  string `json:"jfm,omitempty"`  // 解纷码 of the matter, as the hub gave it
+	BLJG string `json:"bljg,omitempty"` // 办理结果
 
 	// Updated is GXSJ as a time, for the simulator's ordering.
 	Updated time.Time `json:"-"`

@@ -19,11 +19,14 @@ type MediationCase struct {
 	GridCode       string           `json:"gridCode"`
 	Address        string           `json:"address"`
 	HandleLevel    string           `json:"handleLevel"` // 村级/镇级/县级
-	CaseStatus     string           `json:"caseStatus"`  // 已受理/调解中/调解成功/调解不成功/已归档
+	CaseStatus     string           `json:"caseStatus"`  // 已受理/已交办/调解中/调解成功/调解不成功/已归档
 	MediateResult  string           `json:"mediateResult,omitempty"`
 	FinishTime     *int64           `json:"finishTime,omitempty"`
 	LastModifyTime int64            `json:"lastModifyTime"`
 	Parties        []MediationParty `json:"parties"`
+	// Set when a task (交办/督办) is created on the case on a hub's request.
+	UndertakeOrgCode string `json:"undertakeOrgCode,omitempty"` // 承办单位编码
+	DisputeCode      string `json:"disputeCode,omitempty"`      // 解纷码 of the matter, as the hub gave it
 	// Malformed says how the record was broken on purpose, for tests; "" if it is sound.
 	Malformed string `json:"-"`
 }
