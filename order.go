@@ -121,46 +121,31 @@ type Delivery struct {
 	State     DeliveryState
 	Attempts  int
 	LastError string // the upstream's reason, in Chinese, while it keeps failing
+	EventID   string // the event of the upstream the work was delivered for
 	Ref       string // the upstream's own id for the delivered work
 	At        time.Time
+	// Upstream is the upstream's last word on the work, as its sync read it
+	// (status and outcome), so that only changes become steps.
+	Upstream string `json:",omitempty"`
 }
 
-// DeliveryState is how far a delivery has come.
-type DeliveryState string
+// Open reports whether the order waits for work of the addressee.
+func (o *Order) Open() bool { return o.State == OrderOpen || o.State == OrderReturned }
 
-const (
-	DeliveryPending   DeliveryState = "PENDING"   // 待推送
-	DeliveryDelivered DeliveryState = "DELIVERED" // 已推送
-	DeliveryFailed    DeliveryState = "FAILED"    // 推送失败（上游拒绝，不再重试）
-)
+// Overdue reports whether the order is past its deadline at now without the
+// addressee's feedback.
+func (o *Order) Overdue(now time.Time) bool { return o.Open() && now.After(o.Deadline) }
 
-// Dispatch is one piece of work delivered to an upstream system.
-type Dispatch struct {
-	// Key is unique per delivery and the same on every retry of it: upstreams
-	// that honour idempotency keys get it as one; the others are asked for it
-	// before a retry.
-	Key          string
-	Action       OrderAction // ActionIssue (交办), or a later step the upstream takes
-	OrderCode    string      // the matter's 解纷码
-	OrderKind    OrderKind
-	SourceID     string // the event's id in the upstream
-	OrgCode      string // the addressee unit
-	Department   string
-	Deadline     time.Time
-	Priority     OrderPriority
-	Instructions string
-}
-
-// Receipt is an upstream's acknowledgement of a Dispatch.
-type Receipt struct {
-	Ref       string // the upstream's own id for the work
-	Duplicate bool   // the upstream had it already (a retry of a delivered dispatch)
-}
-
-// Dispatcher is implemented by connectors whose upstream accepts work. Errors:
-// EUNAVAILABLE when the upstream cannot answer now (the outbox retries), EINVALID
-// when it refused the dispatch (the outbox stops and shows the reason).
-type Dispatcher interface {
-	Connector
-	Dispatch(ctx context.Context, d Dispatch) (Receipt, error)
+// OnTime reports whether the feedback the issuer accepted came by the deadline.
+func (o *Order) OnTime() bool {
+	var fedBack time.Time
+	for _, s := range o.Steps {
+		switch s.Action {
+		case ActionFeedback:
+			fedBack = s.At
+		case ActionAccept:
+			return !fedBack.IsZero() && !fedBack.After(o.Deadline)
+		}
+	}
+	return false
 }
