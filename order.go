@@ -149,3 +149,43 @@ func (o *Order) OnTime() bool {
 	}
 	return false
 }
+
+// DeliveryState is how far a delivery has come.
+type DeliveryState string
+
+const (
+	DeliveryPending   DeliveryState = "PENDING"   // 待推送
+	DeliveryDelivered DeliveryState = "DELIVERED" // 已推送
+	DeliveryFailed    DeliveryState = "FAILED"    // 推送失败（上游拒绝，不再重试）
+)
+
+// Dispatch is one piece of work delivered to an upstream system.
+type Dispatch struct {
+	// Key is unique per delivery and the same on every retry of it: upstreams
+	// that honour idempotency keys get it as one; the others are asked for it
+	// before a retry.
+	Key          string
+	Action       OrderAction // ActionIssue (交办), or a later step the upstream takes
+	OrderCode    string      // the matter's 解纷码
+	OrderKind    OrderKind
+	SourceID     string // the event's id in the upstream
+	OrgCode      string // the addressee unit
+	Department   string
+	Deadline     time.Time
+	Priority     OrderPriority
+	Instructions string
+}
+
+// Receipt is an upstream's acknowledgement of a Dispatch.
+type Receipt struct {
+	Ref       string // the upstream's own id for the work
+	Duplicate bool   // the upstream had it already (a retry of a delivered dispatch)
+}
+
+// Dispatcher is implemented by connectors whose upstream accepts work. Errors:
+// EUNAVAILABLE when the upstream cannot answer now (the outbox retries), EINVALID
+// when it refused the dispatch (the outbox stops and shows the reason).
+type Dispatcher interface {
+	Connector
+	Dispatch(ctx context.Context, d Dispatch) (Receipt, error)
+}
