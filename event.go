@@ -119,6 +119,11 @@ type Event struct {
 	// RefersTo is the id of the event this one is about (a survey of a work order);
 	// such an event takes its place in the tree from the event it refers to.
 	RefersTo string `json:",omitempty"`
+	// OrderCode is the 解纷码 of the matter the event belongs to, as its upstream
+	// shows it: the hub gives it with every order delivered to the system that owns
+	// the work (交办/督办, see Dispatcher), and the connector's sync carries it back
+	// on the record, with the status the work reached (DISPATCHED, RESOLVED).
+	OrderCode string `json:",omitempty"`
 	// Occurrences counts the raw reports merged into this event (repeated alerts
 	// of one device become one incident). Zero means one.
 	Occurrences int        `json:",omitempty"`

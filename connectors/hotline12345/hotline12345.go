@@ -1,5 +1,6 @@
 // Package hotline12345 connects the 12345 government service hotline's work-order
-// system (12345政务服务热线): API-key auth, page/pageSize paging, updatedSince cursor.
+// system (12345政务服务热线): API-key auth, page/pageSize paging, updatedSince cursor;
+// and its 派单/督办 API, which receives the hub's orders (see Dispatch).
 package hotline12345
 
 import (
@@ -63,6 +64,9 @@ type workOrder struct {
 	BJSJ  string `json:"bjsj"`
 	HFJG  string `json:"hfjg"`
 	GXSJ  string `json:"gxsj"`
+	CBDW  string `json:"cbdw"` // 承办单位代码, once dispatched
+	JFM   string `json:"jfm"`  // 解纷码, once dispatched on a hub's order
+	BLJG  string `json:"bljg"` // 办理结果
 }
 
 type reply[T any] struct {
@@ -160,7 +164,7 @@ func (o workOrder) Event() (*fengqiao.Event, error) {
 		ID: fengqiao.EventID(fengqiao.SourceHotline12345, o.GDBH), Source: fengqiao.SourceHotline12345, SourceID: o.GDBH,
 		Kind: kind, Title: o.SQBT, Content: o.SQNR, Category: o.SQLB,
 		OccurredAt: called, ReportedAt: called, Status: status, HandlingLevel: handlingLevel(o.BLDW),
-		OrgCode: o.QHDM, Address: o.SFDZ, UpdatedAt: updated,
+		OrgCode: o.QHDM, Address: o.SFDZ, Outcome: o.BLJG, OrderCode: o.JFM, UpdatedAt: updated,
 	}
 	if o.LDRXM != "" {
 		e.Parties = []fengqiao.Party{{Role: "来电人", Person: fengqiao.NewPerson(o.LDRXM, "", o.LXDH, o.QHDM)}}

@@ -1,7 +1,8 @@
 // Package mediation connects the grid mediation ledger (矛盾纠纷调处台账) of
 // 基层智治综合应用: signed JSON POSTs, business error codes inside HTTP 200, epoch
 // millisecond times, and a lastModifyTimeStart cursor. It is the source of the
-// resolution-by-level figures (村级、镇级、县级化解).
+// resolution-by-level figures (村级、镇级、县级化解). Its task API receives the hub's
+// orders (see Dispatch).
 package mediation
 
 import (
@@ -61,6 +62,7 @@ type caseRecord struct {
 	FinishTime     *int64  `json:"finishTime"`
 	LastModifyTime int64   `json:"lastModifyTime"`
 	Parties        []party `json:"parties"`
+	DisputeCode    string  `json:"disputeCode"` // 解纷码, once a task was made on a hub's order
 }
 
 type party struct {
@@ -111,12 +113,17 @@ func (c *Connector) Fetch(ctx context.Context, sourceID string) (*fengqiao.Event
 	return r.Data.Event()
 }
 
-// post signs and sends a request and checks the business code of the reply.
-func (c *Connector) post(ctx context.Context, path string, body, out any) error {
+// send signs and sends a request and returns the reply's body.
+func (c *Connector) send(ctx context.Context, path string, body any) ([]byte, error) {
 	ts := strconv.FormatInt(c.now().UnixMilli(), 10)
 	sum := md5.Sum([]byte(c.cfg.AppID + ts + c.cfg.Secret))
-	b, err := c.Upstream.Do(ctx, connectors.Call{Method: http.MethodPost, URL: c.cfg.BaseURL + path, Body: body,
+	return c.Upstream.Do(ctx, connectors.Call{Method: http.MethodPost, URL: c.cfg.BaseURL + path, Body: body,
 		Header: http.Header{"X-App-Id": {c.cfg.AppID}, "X-Timestamp": {ts}, "X-Sign": {hex.EncodeToString(sum[:])}}})
+}
+
+// post signs and sends a request and checks the business code of the reply.
+func (c *Connector) post(ctx context.Context, path string, body, out any) error {
+	b, err := c.send(ctx, path, body)
 	if err != nil {
 		return err
 	}
@@ -135,7 +142,7 @@ func (c *Connector) post(ctx context.Context, path string, body, out any) error 
 }
 
 var statuses = map[string]fengqiao.EventStatus{
-	"已受理": fengqiao.StatusReceived, "调解中": fengqiao.StatusInProgress,
+	"已受理": fengqiao.StatusReceived, "已交办": fengqiao.StatusDispatched, "调解中": fengqiao.StatusInProgress,
 	"调解成功": fengqiao.StatusResolved, "调解不成功": fengqiao.StatusResolved, "已归档": fengqiao.StatusClosed,
 }
 
@@ -172,7 +179,7 @@ func (r caseRecord) Event() (*fengqiao.Event, error) {
 		ID: fengqiao.EventID(fengqiao.SourceMediation, r.CaseNo), Source: fengqiao.SourceMediation, SourceID: r.CaseNo,
 		Kind: fengqiao.KindDispute, Title: r.CaseTitle, Content: r.CaseDesc, Category: r.DisputeType,
 		OccurredAt: occur, ReportedAt: accept, Status: status, HandlingLevel: levels[r.HandleLevel],
-		OrgCode: r.GridCode, Address: r.Address, UpdatedAt: time.UnixMilli(r.LastModifyTime),
+		OrgCode: r.GridCode, Address: r.Address, OrderCode: r.DisputeCode, UpdatedAt: time.UnixMilli(r.LastModifyTime),
 	}
 	if r.FinishTime != nil && *r.FinishTime > 0 {
 		t := time.UnixMilli(*r.FinishTime)
