@@ -2,7 +2,6 @@ package chains
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"strings"
 
@@ -143,8 +142,8 @@ func (s *Store) match(r pebble.Reader, rules *Rules, e *fengqiao.Event, self *me
 	// compared once.
 	if rule := rules.Rules[RuleNearDuplicate]; !rule.Off && self.sketch.Size > 0 && self.chars >= uint32(rule.MinChars) {
 		seen := make([]uint32, 0, SketchBands*candidatesPerBand)
-		for _, band := range self.sketch.bandKeys() {
-			w.walk(band, candidatesPerBand, math.MinInt64, func(ord uint32, m *memo) bool {
+		for band := range SketchBands {
+			w.walkBand(&self.sketch, band, candidatesPerBand, func(ord uint32, m *memo) bool {
 				if slices.Contains(seen, ord) {
 					return true
 				}

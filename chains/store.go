@@ -162,7 +162,7 @@ func (s *Store) loadWindow() error {
 		if l.sig.Keys != nil {
 			keys = l.sig.Keys
 		}
-		w.add(l.id, l.sig.memo(), l.sig.Subject, l.sig.Named, keys, l.sig.bands())
+		w.add(l.id, l.sig.memo(), l.sig.Subject, l.sig.Named, keys)
 	}
 	s.win = w
 	return nil
@@ -343,16 +343,6 @@ func (s *signature) memo() memo {
 		village: s.Village, targets: s.Targets, orgs: s.Orgs}
 }
 
-// bands are the sketch's LSH buckets the event is posted under, none for an
-// empty text.
-func (s *signature) bands() []uint64 {
-	if s.Sketch.Size == 0 {
-		return nil
-	}
-	b := s.Sketch.bandKeys()
-	return b[:]
-}
-
 type chainRecord struct {
 	ID      string    `json:"id"`
 	Size    int       `json:"size"`
@@ -522,7 +512,7 @@ func (s *Store) link(b *pebble.Batch, rules *Rules, e *fengqiao.Event, r report)
 			}
 		}
 	}
-	s.win.add(e.ID, self, sig.Subject, sig.Named, sig.Keys, sig.bands())
+	s.win.add(e.ID, self, sig.Subject, sig.Named, sig.Keys)
 	if len(found) == 0 {
 		return nil
 	}

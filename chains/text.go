@@ -156,20 +156,6 @@ func (s *Sketch) Containment(o *Sketch) float64 {
 	return min(1, j*(a+b)/(1+j)/min(a, b))
 }
 
-// bandKeys returns the LSH bucket of each band of the sketch: texts that share
-// a bucket are candidates to compare.
-func (s *Sketch) bandKeys() [SketchBands]uint64 {
-	var out [SketchBands]uint64
-	for b := range out {
-		var v uint64
-		for r := range SketchRows {
-			v = v<<16 | uint64(s.Values[b*SketchRows+r])
-		}
-		out[b] = mix64(v^uint64(b+1)*0x9e3779b97f4a7c15) | 1<<63 // band keys have the top bit set
-	}
-	return out
-}
-
 // mix64 is SplitMix64's finalizer: a fast, well-spread hash of a 64-bit value.
 func mix64(x uint64) uint64 {
 	x ^= x >> 30

@@ -9,10 +9,17 @@ import (
 
 // window is what linking remembers of the events within the horizon: for each
 // event its time, source, subject, sketch and chain, and for each evidence key
-// and each sketch band the events under it, newest first. Finding the candidates
-// of an event is a few map reads whatever the size of the store. Events are kept
-// in arrival order in flat arrays without pointers, which the garbage collector
-// need not scan, and leave from the front as the horizon moves on.
+// and each sketch band's bucket the events under it, newest first. Finding the
+// candidates of an event is a few table reads whatever the size of the store.
+// Events are kept in arrival order in flat arrays without pointers, which the
+// garbage collector need not scan, and leave from the front as the horizon
+// moves on.
+//
+// It is sized for a million events and more: per event, a memo (216 bytes, the
+// sketch 130 of them), its id and subject, a node per evidence key, and for the
+// sixteen sketch bands, where nearly every bucket holds one event, four bytes
+// each of chain (earlier) and about eight of table (buckets) instead of a map
+// entry and a node (~35 bytes) each.
 type window struct {
 	eventBase uint32 // ordinal of events[0]
 	events    []memo
@@ -20,19 +27,26 @@ type window struct {
 	ids       []byte   // event ids, memo.idOff
 	subjBase  int      // offset of subjects[0]
 	subjects  []uint32 // subject and named bigrams, memo.subjOff
-	byID      map[uint64]uint32
+	byID      ordSet   // each id's latest event, keyed by the id
 
 	nodeBase uint32 // ordinal of nodes[0]
 	nodes    []node
-	heads    map[uint64]uint32 // evidence key or band bucket → its newest node's ordinal + 1
+	heads    map[uint64]uint32 // evidence key → its newest node's ordinal + 1
 	swept    uint32            // nodeBase at the last sweep of heads and chains
+
+	// buckets[b] holds the newest arrival of each bucket of band b, keyed by the
+	// band's values in the arrival's own sketch; earlier holds, for each event
+	// and band (SketchBands per event, parallel to events), the arrival before
+	// it in its bucket (ordinal + 1, 0 for none).
+	buckets [SketchBands]ordSet
+	earlier []uint32
 
 	chains map[uint64]chainMemo // chains of the window's events
 	newest int64                // the latest report seen, Unix seconds
 }
 
-// node is one event under one key; next is the node after it in the key's list,
-// an event reported before it (its ordinal + 1, 0 for none).
+// node is one event under one evidence key; next is the node after it in the
+// key's list, an event reported before it (its ordinal + 1, 0 for none).
 type node struct{ event, next uint32 }
 
 // memo is what linking knows of one event.
@@ -67,7 +81,7 @@ type chainMemo struct {
 }
 
 func newWindow() *window {
-	return &window{byID: map[uint64]uint32{}, heads: map[uint64]uint32{}, chains: map[uint64]chainMemo{}}
+	return &window{heads: map[uint64]uint32{}, chains: map[uint64]chainMemo{}}
 }
 
 // sourceIndex numbers a source for a memo.
@@ -106,22 +120,50 @@ func (w *window) subject(m *memo) (subject, named []uint32) {
 	return w.subjects[off:mid], w.subjects[mid : mid+int(m.namedLen)]
 }
 
+// idHash is where an id lies in byID.
+func idHash(id string) uint64 { return mix64(keyHash(id)) }
+
+// bandValue is band b of a sketch: its SketchRows values, one after another.
+func bandValue(s *Sketch, b int) uint64 {
+	var v uint64
+	for _, x := range s.Values[b*SketchRows : (b+1)*SketchRows] {
+		v = v<<16 | uint64(x)
+	}
+	return v
+}
+
+// bandHash is where a bucket of band b lies in buckets[b].
+func bandHash(v uint64, b int) uint64 { return mix64(v ^ uint64(b+1)*0x9e3779b97f4a7c15) }
+
 // lookup returns the remembered event of an id and its ordinal.
 func (w *window) lookup(id string) (*memo, uint32) {
-	ord, ok := w.byID[keyHash(id)]
-	if !ok {
+	slot := w.byID.find(idHash(id), w.eventBase, func(ord uint32) bool { return w.hasID(&w.events[ord-w.eventBase], id) })
+	if slot < 0 {
 		return nil, 0
 	}
-	if m := w.memoAt(ord); m != nil && !m.dead && w.hasID(m, id) {
+	ord := w.byID.slots[slot] - 1
+	if m := &w.events[ord-w.eventBase]; !m.dead {
 		return m, ord
 	}
 	return nil, 0
 }
 
-// add remembers an event under its evidence keys and sketch bands and returns its
-// ordinal. A version of the event remembered before gives way to it and hands it
-// its chain.
-func (w *window) add(id string, m memo, subject, named []uint32, keys, bands []uint64) uint32 {
+// bucket returns the newest arrival in the bucket of band b of a sketch
+// (ordinal + 1, 0 for none).
+func (w *window) bucket(s *Sketch, b int) uint32 {
+	v := bandValue(s, b)
+	slot := w.buckets[b].find(bandHash(v, b), w.eventBase, func(ord uint32) bool { return bandValue(&w.events[ord-w.eventBase].sketch, b) == v })
+	if slot < 0 {
+		return 0
+	}
+	return w.buckets[b].slots[slot]
+}
+
+// add remembers an event under its evidence keys and, unless its text is
+// empty, in the buckets of its sketch's bands, and returns its ordinal. A
+// version of the event remembered before gives way to it and hands it its
+// chain.
+func (w *window) add(id string, m memo, subject, named []uint32, keys []uint64) uint32 {
 	if old, _ := w.lookup(id); old != nil {
 		old.dead = true
 		if m.chain == chainUnknown {
@@ -134,7 +176,9 @@ func (w *window) add(id string, m memo, subject, named []uint32, keys, bands []u
 	m.subjOff, m.subjLen, m.namedLen = w.subjBase+len(w.subjects), uint16(min(len(subject), 0xffff)), uint16(min(len(named), 0xffff))
 	w.subjects = append(append(w.subjects, subject[:m.subjLen]...), named[:m.namedLen]...)
 	w.events = append(w.events, m)
-	w.byID[keyHash(id)] = ord
+	w.byID.put(idHash(id), ord, w.eventBase,
+		func(o uint32) bool { return w.hasID(&w.events[o-w.eventBase], id) },
+		func(o uint32) uint64 { return idHash(w.id(&w.events[o-w.eventBase])) })
 	for _, k := range keys {
 		// A key's list is kept newest report first: an event reported before the
 		// head goes further down, at most candidatesPerKey nodes (one that arrives
@@ -158,16 +202,23 @@ func (w *window) add(id string, m memo, subject, named []uint32, keys, bands []u
 	}
 	// Band buckets are only read to the candidatesPerBand newest arrivals,
 	// within a window longer than most: they keep arrival order.
-	for _, k := range bands {
-		w.nodes = append(w.nodes, node{event: ord, next: w.heads[k]})
-		w.heads[k] = w.nodeBase + uint32(len(w.nodes))
+	var earlier [SketchBands]uint32
+	if m.sketch.Size > 0 {
+		for b := range SketchBands {
+			v := bandValue(&m.sketch, b)
+			earlier[b] = w.buckets[b].put(bandHash(v, b), ord, w.eventBase,
+				func(o uint32) bool { return bandValue(&w.events[o-w.eventBase].sketch, b) == v },
+				func(o uint32) uint64 { return bandHash(bandValue(&w.events[o-w.eventBase].sketch, b), b) })
+		}
 	}
+	w.earlier = append(w.earlier, earlier[:]...)
 	w.newest = max(w.newest, m.at)
 	return ord
 }
 
-// walk calls fn for the live events under a key, newest report first, at most
-// limit of them, until one was reported before oldest or fn returns false.
+// walk calls fn for the live events under an evidence key, newest report
+// first, at most limit of them, until one was reported before oldest or fn
+// returns false.
 func (w *window) walk(key uint64, limit int, oldest int64, fn func(ord uint32, m *memo) bool) {
 	for n := w.heads[key]; n != 0 && limit > 0; {
 		ord := n - 1
@@ -190,16 +241,34 @@ func (w *window) walk(key uint64, limit int, oldest int64, fn func(ord uint32, m
 	}
 }
 
+// walkBand calls fn for the live events in the bucket of band b of a sketch,
+// newest arrival first, at most limit of them, until fn returns false.
+func (w *window) walkBand(s *Sketch, b, limit int, fn func(ord uint32, m *memo) bool) {
+	for n := w.bucket(s, b); n != 0 && limit > 0; {
+		ord := n - 1
+		m := w.memoAt(ord)
+		if m == nil {
+			return // the rest has left the window
+		}
+		n = w.earlier[int(ord-w.eventBase)*SketchBands+b]
+		if m.dead {
+			continue
+		}
+		limit--
+		if !fn(ord, m) {
+			return
+		}
+	}
+}
+
 // evict forgets the events reported before cutoff at the front of the window
 // (events are kept in arrival order: an old event that arrived late waits for
 // those before it), then, now and then, the keys and chains that only they held.
+// Their entries in byID and the buckets become tombstones, dropped as those
+// tables grow.
 func (w *window) evict(cutoff int64) {
 	i := 0
 	for i < len(w.events) && w.events[i].at < cutoff {
-		m := &w.events[i]
-		if ord := w.eventBase + uint32(i); w.byID[keyHash(w.id(m))] == ord {
-			delete(w.byID, keyHash(w.id(m)))
-		}
 		i++
 	}
 	if i == 0 {
@@ -207,6 +276,7 @@ func (w *window) evict(cutoff int64) {
 	}
 	w.eventBase += uint32(i)
 	w.events = w.events[i:]
+	w.earlier = w.earlier[i*SketchBands:]
 	j := 0
 	for j < len(w.nodes) && w.nodes[j].event < w.eventBase {
 		j++
@@ -235,6 +305,92 @@ func (w *window) evict(cutoff int64) {
 			}
 		}
 		w.swept = w.nodeBase
+	}
+}
+
+// ordSet is a hash table of the window's events: a slot holds an event's
+// ordinal + 1 (0 when empty) and no key — the key is read back from the event
+// (its id, its sketch's band), so a slot costs four bytes where a Go map entry
+// from a 64-bit key costs twenty and more. Linear probing; a slot whose event
+// has left the window (ordinal below base) is a tombstone, taken again by an
+// insert and dropped when the table is rebuilt.
+type ordSet struct {
+	slots []uint32
+	used  int // slots not empty, tombstones included
+}
+
+// find returns the slot of the live event that matches a key of the given
+// hash, -1 if there is none.
+func (t *ordSet) find(hash uint64, base uint32, match func(ord uint32) bool) int {
+	if len(t.slots) == 0 {
+		return -1
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := hash & mask; ; i = (i + 1) & mask {
+		switch n := t.slots[i]; {
+		case n == 0:
+			return -1
+		case n-1 >= base && match(n-1):
+			return int(i)
+		}
+	}
+}
+
+// put makes ord the event of its key (match tells the key's events, hashOf
+// the hash of any live event's key when the table is rebuilt) and returns the
+// event it replaces (ordinal + 1, 0 for none).
+func (t *ordSet) put(hash uint64, ord, base uint32, match func(ord uint32) bool, hashOf func(ord uint32) uint64) uint32 {
+	if (t.used+1)*4 > len(t.slots)*3 {
+		t.rebuild(base, hashOf)
+	}
+	mask := uint64(len(t.slots) - 1)
+	free := -1
+	for i := hash & mask; ; i = (i + 1) & mask {
+		n := t.slots[i]
+		if n == 0 {
+			if free < 0 {
+				free = int(i)
+				t.used++
+			}
+			t.slots[free] = ord + 1
+			return 0
+		}
+		if n-1 < base {
+			if free < 0 {
+				free = int(i) // a tombstone, taken unless the key lies further on
+			}
+		} else if match(n - 1) {
+			t.slots[i] = ord + 1
+			return n
+		}
+	}
+}
+
+// rebuild puts the live events into a table twice their number (at least 64
+// slots), dropping the tombstones.
+func (t *ordSet) rebuild(base uint32, hashOf func(ord uint32) uint64) {
+	live := 0
+	for _, n := range t.slots {
+		if n != 0 && n-1 >= base {
+			live++
+		}
+	}
+	size := 64
+	for size < 2*(live+1) {
+		size *= 2
+	}
+	old := t.slots
+	t.slots, t.used = make([]uint32, size), live
+	mask := uint64(size - 1)
+	for _, n := range old {
+		if n == 0 || n-1 < base {
+			continue
+		}
+		i := hashOf(n-1) & mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = n
 	}
 }
 
