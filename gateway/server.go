@@ -123,6 +123,19 @@ type Server struct {
 	assets   *assets
 	webhooks []fengqiao.Webhook
 	admin    []adminRoute
+	details  []healthDetail
+}
+
+// healthDetail is a part of /healthz's detailed view the hub adds (HealthDetail).
+type healthDetail struct {
+	name string
+	fn   func() any
+}
+
+// HealthDetail adds name, with what fn returns then, to the view of /healthz that
+// county operators and commanders see (the reindex status). Call it before Handler.
+func (s *Server) HealthDetail(name string, fn func() any) {
+	s.details = append(s.details, healthDetail{name, fn})
 }
 
 // adminRoute is an operator-only route the hub adds (HandleAdmin).
@@ -368,7 +381,8 @@ func progressOf(p *fengqiao.SyncProgress) *progress {
 // healthz answers 200 once every connector has caught up, 503 before. Without a
 // token it says only that and, per connector, its name, whether it has caught up
 // and its breaker: enough for a load balancer. A county operator or commander
-// sees the counts, the last success and the last error too.
+// sees the counts, the last success and the last error too, and the details the
+// hub adds (HealthDetail: the reindex status).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	full := false
 	if _, sent := bearer(r); sent {
@@ -411,5 +425,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if !s.ready() {
 		status, code = "starting", http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]any{"status": status, "connectors": cs})
+	body := map[string]any{"status": status, "connectors": cs}
+	if full {
+		for _, d := range s.details {
+			body[d.name] = d.fn()
+		}
+	}
+	writeJSON(w, code, body)
 }

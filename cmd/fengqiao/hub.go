@@ -38,7 +38,7 @@ type Hub struct {
 	Index  fengqiao.Index
 	State  *connectors.State
 	Runner *connectors.Runner
-	Chains *chains.Store
+	Chains *chains.Swap // rebuilt in place by reindex
 	Audit  *audit.Log
 	Risk   *risk.Engine
 	Tokens *gateway.Tokens
@@ -96,7 +96,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Index.Close()
 		return nil, err
 	}
-	if h.Chains, err = chains.Open(filepath.Join(cfg.Data, "chains"), h.Tree); err != nil {
+	if h.Chains, err = chains.OpenSwap(filepath.Join(cfg.Data, "chains"), h.Tree); err != nil {
 		h.Close()
 		return nil, err
 	}
