@@ -49,6 +49,9 @@ type Config struct {
 	// weights of each kind of evidence), reloaded when it changes; "" runs the
 	// built-in rules (chains/rules.yaml).
 	LinkRules string `json:"linkRules"`
+	// Calendar is a working-day calendar file (data/calendar.csv's format) whose
+	// years replace or add to the official calendar built in; "" uses that alone.
+	Calendar string `json:"calendar"`
 	// Retention moves old events out of the hot index once a day.
 	Retention Retention `json:"retention"`
 }
