@@ -27,6 +27,7 @@ import (
 	"fengqiao/connectors/mediation"
 	"fengqiao/connectors/police110"
 	"fengqiao/gateway"
+	"fengqiao/orders"
 	"fengqiao/resolvers"
 	"fengqiao/risk"
 	"fengqiao/search"
@@ -42,6 +43,7 @@ type Hub struct {
 	Audit  *audit.Log
 	Risk   *risk.Engine
 	Tokens *gateway.Tokens
+	Orders *orders.Service
 
 	swap      *search.Swap // the embedded index, rebuilt in place by reindex; nil behind Elasticsearch
 	reindex   *reindexer
@@ -137,6 +139,10 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, err
 	}
+	if err := h.openOrders(cfg, log); err != nil {
+		h.Close()
+		return nil, err
+	}
 	if h.figures, err = cockpit.New(h.Tree, h.tally, h.Chains, 30*time.Second); err != nil {
 		h.Close()
 		return nil, err
@@ -147,7 +153,10 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		return nil, err
 	}
 	broker := cockpit.NewBroker()
-	h.Runner.Indexed = broker.Publish
+	h.Runner.Indexed = func(events []*fengqiao.Event) {
+		broker.Publish(events)
+		h.Orders.Observe(events)
+	}
 	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Clusters: h.Chains, Audit: h.Audit,
 		Assessor: h.Risk, Figures: h.figures, Upstreams: live, Feed: broker.Subscribe}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
@@ -196,6 +205,8 @@ func (h *Hub) Serve(ctx context.Context) error {
 		wg.Go(func() { h.retainDaily(ctx) })
 	}
 	wg.Go(func() { h.figures.KeepSpans(ctx) })
+	wg.Go(func() { h.Orders.Deliver(ctx) })
+	wg.Go(func() { h.Orders.KeepEscalating(ctx, time.Minute) })
 	errc := make(chan error, 1)
 	go func() { errc <- h.server.Serve(h.listener) }()
 	var err error
@@ -251,6 +262,9 @@ func (h *Hub) Close() {
 		}
 		if h.Chains != nil {
 			h.Chains.Close()
+		}
+		if h.Orders != nil {
+			h.Orders.Close()
 		}
 		if h.Audit != nil {
 			h.Audit.Close()
