@@ -27,13 +27,14 @@ type Connector struct {
 	m       *Manifest
 	tokens  *connectors.TokenSource // for bearer auth
 	limiter *rate.Limiter           // nil when unlimited
+	log     *slog.Logger
 }
 
 var _ fengqiao.Connector = (*Connector)(nil)
 
 // New returns the connector a parsed manifest describes.
 func New(m *Manifest, log *slog.Logger) *Connector {
-	c := &Connector{m: m, Base: connectors.NewBase(m.Name, m.Title, m.Source, m.Upstream, log)}
+	c := &Connector{m: m, Base: connectors.NewBase(m.Name, m.Title, m.Source, m.Upstream, log), log: log}
 	if b := m.Auth.Bearer; b != nil {
 		c.tokens = &connectors.TokenSource{Upstream: c.Upstream, URL: m.BaseURL + b.TokenURL, ClientID: b.ClientID, ClientSecret: b.ClientSecret}
 	}
@@ -400,22 +401,29 @@ func (c *Connector) get(ctx context.Context, uri string) ([]byte, error) {
 		}
 	}
 	call := connectors.Call{Method: http.MethodGet, URL: c.m.BaseURL + uri, Header: http.Header{}}
+	c.authorize(&call, uri, nil, time.Now())
+	if c.m.Auth.Bearer != nil {
+		return c.tokens.Do(ctx, call)
+	}
+	return c.Upstream.Do(ctx, call)
+}
+
+// authorize adds the API key or the HMAC signature (over the body, if any) to a
+// call of uri (path and query); bearer tokens are added as the call is sent.
+func (c *Connector) authorize(call *connectors.Call, uri string, body []byte, now time.Time) {
 	a := c.m.Auth
 	switch {
 	case a.APIKey != nil:
 		call.Header.Set(a.APIKey.Header, a.APIKey.Value)
 	case a.HMAC != nil:
-		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		text := strings.NewReplacer("{method}", call.Method, "{uri}", uri, "{ts}", ts, "{body}", "", `\n`, "\n").Replace(a.HMAC.Sign)
+		ts := strconv.FormatInt(now.Unix(), 10)
+		text := strings.NewReplacer("{method}", call.Method, "{uri}", uri, "{ts}", ts, "{body}", string(body), `\n`, "\n").Replace(a.HMAC.Sign)
 		mac := hmac.New(sha256.New, []byte(a.HMAC.Secret))
 		mac.Write([]byte(text))
 		call.Header.Set(a.HMAC.KeyHeader, a.HMAC.Key)
 		call.Header.Set(a.HMAC.TimestampHeader, ts)
 		call.Header.Set(a.HMAC.SignatureHeader, hex.EncodeToString(mac.Sum(nil)))
-	case a.Bearer != nil:
-		return c.tokens.Do(ctx, call)
 	}
-	return c.Upstream.Do(ctx, call)
 }
 
 // lookup follows a dotted path ("data.items") into decoded JSON; "" is v itself.

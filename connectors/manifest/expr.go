@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"reflect"
@@ -23,6 +24,9 @@ import (
 type program struct {
 	field string // where it is in the manifest, for messages: event.title
 	prg   cel.Program
+	// of names what a missing key was missing from, for messages: 记录 (the
+	// default), 响应, 交办.
+	of string
 }
 
 // compiled holds every compiled expression of a manifest.
@@ -30,6 +34,7 @@ type compiled struct {
 	id      program
 	fields  map[string]program // event or project fields
 	parties []compiledParty
+	actions map[string]*compiledAction
 }
 
 type compiledParty struct {
@@ -48,13 +53,18 @@ const (
 	maxTextBytes = 1 << 20
 )
 
-// newEnv is the CEL environment of a manifest: the record r, a party element p,
-// the extended string functions (replace and join bounded), parseTime(value,
-// format) and code(table, value).
+// newEnv is the CEL environment of a manifest's mappings: the record r and a
+// party element p, with the functions of every expression.
 func (m *Manifest) newEnv() (*cel.Env, error) {
-	return cel.NewEnv(
-		cel.Variable("r", cel.DynType),
-		cel.Variable("p", cel.DynType),
+	return m.newEnvWith(cel.Variable("r", cel.DynType), cel.Variable("p", cel.DynType))
+}
+
+// newEnvWith is a CEL environment of a manifest with the given variables: the
+// extended string functions (replace and join bounded), parseTime(value,
+// format), formatTime(time, format), get(value, path, default) and code(table,
+// value).
+func (m *Manifest) newEnvWith(vars ...cel.EnvOption) (*cel.Env, error) {
+	return cel.NewEnv(append(vars,
 		ext.Strings(),
 		// Same overloads as ext.Strings, which these redefine.
 		cel.Function("replace",
@@ -102,7 +112,30 @@ func (m *Manifest) newEnv() (*cel.Env, error) {
 				}
 				return types.String(out)
 			}))),
-	)
+		// formatTime(time, format): the time as unix, unixms (numbers), rfc3339 or a
+		// Go layout in China Standard Time; null for null.
+		cel.Function("formatTime", cel.Overload("formatTime_dyn_string", []*cel.Type{cel.DynType, cel.StringType}, cel.DynType,
+			cel.BinaryBinding(func(v, format ref.Val) ref.Val {
+				if v == types.NullValue {
+					return types.NullValue
+				}
+				t, ok := v.Value().(time.Time)
+				if !ok {
+					return types.NewErr("formatTime 的对象应为时间，得到 %v", v.Value())
+				}
+				f := string(format.(types.String))
+				switch f {
+				case "unix":
+					return types.Int(t.Unix())
+				case "unixms":
+					return types.Int(t.UnixMilli())
+				}
+				if !validTimeFormat(f) {
+					return types.NewErr("formatTime 的格式须为 unix、unixms、rfc3339 或 Go 时间格式，得到 %q", f)
+				}
+				return types.String(formatTime(t, f))
+			}))),
+	)...)
 }
 
 // replace is ext.Strings' s.replace(old, new, n) (n < 0 for all), refusing a
@@ -214,6 +247,7 @@ func (m *Manifest) compileAll(file string, at func(string) int) Problems {
 		}
 		c.parties = append(c.parties, cp)
 	}
+	ps = append(ps, m.compileActions(file, at, c)...)
 	m.compiled = c
 	return ps
 }
@@ -253,11 +287,28 @@ var hasChinese = regexp.MustCompile(`\p{Han}`)
 // eval runs a program over a record and an optional party element. Its errors
 // are quarantine reasons: in Chinese, with CEL's own words kept after them.
 func (p program) eval(r, el any) (any, error) {
-	out, _, err := p.prg.Eval(map[string]any{"r": r, "p": el})
+	return p.evalVars(map[string]any{"r": r, "p": el})
+}
+
+// evalVars runs a program over its variables.
+func (p program) evalVars(vars map[string]any) (any, error) {
+	out, err := p.evalVal(vars)
+	if err != nil {
+		return nil, err
+	}
+	if out == types.NullValue {
+		return nil, nil
+	}
+	return out.Value(), nil
+}
+
+// evalVal runs a program over its variables and returns CEL's value.
+func (p program) evalVal(vars map[string]any) (ref.Val, error) {
+	out, _, err := p.prg.Eval(vars)
 	if err != nil {
 		msg := err.Error()
 		if key, ok := strings.CutPrefix(msg, "no such key: "); ok {
-			return nil, fmt.Errorf("%s：记录中没有字段 %s", p.field, key)
+			return nil, fmt.Errorf("%s：%s中没有字段 %s", p.field, cmp.Or(p.of, "记录"), key)
 		}
 		switch {
 		case strings.Contains(msg, "cost limit exceeded"):
@@ -267,26 +318,28 @@ func (p program) eval(r, el any) (any, error) {
 		}
 		return nil, fmt.Errorf("%s：%s", p.field, msg)
 	}
-	if out == types.NullValue {
-		return nil, nil
-	}
-	return out.Value(), nil
+	return out, nil
 }
 
 // str evaluates to a string; numbers are written out, null is "".
 func (p program) str(r, el any) (string, error) {
 	v, err := p.eval(r, el)
+	return text(v), err
+}
+
+// text writes a value out: numbers in full, times in RFC 3339, null as "".
+func text(v any) string {
 	switch x := v.(type) {
 	case nil:
-		return "", err
+		return ""
 	case string:
-		return x, nil
+		return x
 	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), nil
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	case time.Time:
-		return x.Format(time.RFC3339), nil
+		return x.Format(time.RFC3339)
 	}
-	return fmt.Sprint(v), nil
+	return fmt.Sprint(v)
 }
 
 // time evaluates to a time.

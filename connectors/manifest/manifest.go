@@ -41,6 +41,9 @@ type Manifest struct {
 	Detail     *Detail                      `json:"detail"`
 	RateLimit  float64                      `json:"rateLimit"` // requests per second, 0 = unlimited
 	Upstream   connectors.UpstreamConfig    `json:"upstream"`
+	// Actions is the write side: the requests that deliver work to the app
+	// (dispatch 交办, supervise 督办). See actions.go.
+	Actions map[string]*Action `json:"actions"`
 
 	compiled *compiled
 }

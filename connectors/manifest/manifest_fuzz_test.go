@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"fengqiao"
+	"fengqiao/connectors"
 	"fengqiao/connectors/connectorstest"
 	"fengqiao/connectors/manifest"
 	"fengqiao/connectors/manifests"
@@ -54,6 +56,11 @@ func FuzzManifest(f *testing.F) {
 		}
 		f.Add(text)
 	}
+	if text, err := manifests.Examples.ReadFile("examples/messageboard.yaml"); err == nil {
+		f.Add(text)
+	} else {
+		f.Fatal(err)
+	}
 	for _, seed := range []string{
 		good,
 		good + "parties:\n  - each: r.people\n    when: p.role != \"\"\n    role: p.role\n    person: {name: p.name, phone: get(p, \"tel\", \"\")}\n",
@@ -65,6 +72,12 @@ func FuzzManifest(f *testing.F) {
 		"a: &a [1, 1, 1, 1]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\nd: [*c, *c, *c, *c]\n",
 		"event: {kind: '\"REQUEST\"', title: '" + strings.Repeat("(", 300) + "'}\n",
 		"--- \n...\n---\nname: x\n", "{", "- - -", "\t", "",
+		withActions,
+		withLookup(withActions),
+		strings.Replace(withActions, "path: /items/{d.sourceId}/tasks", "path: /items/{d.sourceId/{tasks}}", 1),
+		strings.Replace(withActions, "success: status == 200 && body.ok", "success: '{\"a\": d}'", 1),
+		good + "actions:\n  dispatch:\n  supervise: {path: /x, success: \"true\", ref: d.key, body: {a: '[d.deadline, 1.5, {\"k\": null}]'}}\n",
+		good + "actions: []\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -93,6 +106,23 @@ func FuzzManifest(f *testing.F) {
 			}
 			c := manifest.New(m, discard)
 			within(t, time.Minute, "Map", func() { c.Map([]byte(`{"id":"1","title":"路灯不亮","t":1775000000}`)) })
+			// The write side renders a request and judges answers without sending.
+			for _, name := range m.ActionNames() {
+				within(t, time.Minute, "actions", func() {
+					d := sampleDispatch("K", "1")
+					if _, err := c.PreviewAction(name, d); err != nil {
+						connectorstest.CheckReason(t, "action "+name, err)
+					}
+					c.PreviewLookup(name, d)
+					for _, body := range []string{`{"ok":true,"id":"T1","list":[{"id":"T1"}]}`, `not json`, ``} {
+						resp := &connectors.Response{Status: 200, Header: http.Header{"X-Id": {"1"}}, Body: []byte(body)}
+						if v, err := c.JudgeAction(name, d, resp); err == nil && !v.Accepted && v.Reason == "" {
+							t.Fatalf("refused without a reason: %+v", v)
+						}
+						c.JudgeLookup(name, d, resp)
+					}
+				})
+			}
 		}
 
 		_, err = manifest.Load(fstest.MapFS{"a.yaml": {Data: text}, "b.yaml": {Data: text}}, vars)

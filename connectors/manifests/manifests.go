@@ -9,3 +9,9 @@ import "embed"
 //
 //go:embed *.yaml
 var FS embed.FS
+
+// Examples holds examples/*.yaml: manifests that show a feature (the write side
+// of messageboard.yaml) for an app the hub does not load by itself.
+//
+//go:embed examples/*.yaml
+var Examples embed.FS
