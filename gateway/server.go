@@ -123,6 +123,7 @@ type Server struct {
 	assets   *assets
 	webhooks []fengqiao.Webhook
 	admin    []adminRoute
+	routes   []route
 	details  []healthDetail
 }
 
@@ -185,6 +186,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	for _, a := range s.admin {
 		mux.Handle(a.pattern, s.tokens.operatorsOnly(a.what, a.handler))
+	}
+	for _, rt := range s.routes {
+		mux.Handle(rt.pattern, s.tokens.withRoles(rt.what, rt.roles, rt.handler))
 	}
 	if s.cfg.Pprof {
 		mux.Handle(pprofPrefix, s.pprofHandler())
