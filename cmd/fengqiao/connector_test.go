@@ -88,3 +88,99 @@ func TestConnectorCheckReadsTheLiveUpstream(t *testing.T) {
 		t.Fatalf("output lacks %q:\n%s", want, out[:min(len(out), 2000)])
 	}
 }
+
+// TestConnectorCheckDryRunsAnAction dry-runs the example message board's write
+// side against saved answers: the request it would send (the key masked), and
+// whether each answer would be accepted.
+func TestConnectorCheckDryRunsAnAction(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	example := filepath.Join(wd, "..", "..", "connectors", "manifests", "examples", "messageboard.yaml")
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ok.json", `{"code":0,"message":"转办成功","data":{"transferId":"ZB000007","messageId":"LY001"}}`)
+	write("dup.json", `{"code":409,"message":"重复的请求，已返回原转办","data":{"transferId":"ZB000003"}}`)
+	write("refused.json", `{"code":1004,"message":"留言已办结，不能转办"}`)
+	write("html.json", `<html>502 Bad Gateway</html>`)
+	write("d.json", `{"sourceId":"LY001","deadline":"2026-11-06T23:59:59+08:00","priority":"CRITICAL"}`)
+	vars := []string{"-var", "MESSAGEBOARD_URL=http://board.example.gov", "-var", "MESSAGEBOARD_KEY=board-secret-key"}
+	check := func(args ...string) (string, error) {
+		return run(t, dir, append(append([]string{"connector", "check", example}, args...), vars...)...)
+	}
+
+	out, err := check("-action", "dispatch", "-dispatch", "d.json", "-response", "ok.json")
+	if err != nil {
+		t.Fatalf("accepted: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"试运行 actions.dispatch（交办）",
+		"  POST http://board.example.gov/api/messages/LY001/transfers\n",
+		"  X-Board-Key: bo****\n",
+		"  X-Request-Id: ORD-000123-1\n",
+		`"deadline": "2026-11-06 23:59:59"`, `"level": "特急"`, `"outerNo": "ORD-000123-1"`,
+		`"opinion": "请司法所办理：请核实情况，依法依规处理，并于期限内反馈。"`,
+		"✓ 按保存的答复（HTTP 200）：上游受理了交办，编号 ZB000007",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "board-secret-key") || strings.Contains(out, "⚠") {
+		t.Errorf("secret shown or warned:\n%s", out)
+	}
+
+	out, err = check("-action", "dispatch", "-response", "dup.json", "-status", "409")
+	if err != nil || !strings.Contains(out, "✓ 按保存的答复（HTTP 409）：上游已有该交办（重复），编号 ZB000003") {
+		t.Fatalf("duplicate: %v\n%s", err, out)
+	}
+	out, err = check("-action", "supervise", "-response", "refused.json")
+	if err == nil || !strings.Contains(out, "✗ 按保存的答复（HTTP 200）：上游拒绝了督办：留言已办结，不能转办") ||
+		!strings.Contains(out, "/api/messages/SAMPLE-001/urges") || !strings.Contains(out, `"opinion": "【督办】`) {
+		t.Fatalf("refused: %v\n%s", err, out)
+	}
+	out, err = check("-action", "dispatch", "-response", "html.json")
+	if err == nil || !strings.Contains(out, "✗ 按保存的答复（HTTP 200）无法判断是否受理") {
+		t.Fatalf("unjudgeable: %v\n%s", err, out)
+	}
+	out, err = check("-action", "assign", "-response", "ok.json")
+	if err == nil || !strings.Contains(err.Error(), "没有动作 assign，已声明：dispatch、supervise") {
+		t.Fatalf("unknown action: %v\n%s", err, out)
+	}
+
+	// A mapping that fails for the sample: non-zero, with the field.
+	write("odd.json", `{"priority":"SOMEDAY"}`)
+	out, err = check("-action", "dispatch", "-dispatch", "odd.json", "-response", "ok.json")
+	if err == nil || !strings.Contains(out, `✗ 交办请求无法生成：actions.dispatch.body.level：代码表 level 中没有 "SOMEDAY"`) {
+		t.Fatalf("unmappable: %v\n%s", err, out)
+	}
+
+	// Without idempotency: warned; with a lookup, it is shown and judged.
+	text, _ := os.ReadFile(example)
+	noKey := strings.Replace(string(text), "    idempotencyHeader: X-Request-Id             # 投递的 Key：重试时留言板认出重复\n", "", 1)
+	write("nokey.yaml", noKey)
+	out, err = run(t, dir, append([]string{"connector", "check", "nokey.yaml", "-action", "dispatch", "-response", "ok.json"}, vars...)...)
+	if err != nil || !strings.Contains(out, "⚠ actions.dispatch 既没有 idempotencyHeader 也没有 lookup") || strings.Contains(out, "X-Request-Id") {
+		t.Fatalf("no key: %v\n%s", err, out)
+	}
+	write("lookup.yaml", strings.Replace(noKey, "    reason: get(body, \"message\", \"\")\n", `    reason: get(body, "message", "")
+    lookup:
+      path: /api/transfers
+      query: {outerNo: "{d.key}"}
+      found: body.code == 0 && size(body.data.list) > 0
+      ref: body.data.list[0].transferId
+`, 1))
+	write("found.json", `{"code":0,"data":{"list":[{"transferId":"ZB000001"}],"total":1}}`)
+	out, err = run(t, dir, append([]string{"connector", "check", "lookup.yaml", "-action", "dispatch", "-lookup-response", "found.json", "-response", "ok.json"}, vars...)...)
+	for _, want := range []string{"查重请求（lookup，每次发送前先执行", "  GET http://board.example.gov/api/transfers?outerNo=ORD-000123-1\n",
+		"✓ 按保存的查重答复（HTTP 200）：上游已有该工作，编号 ZB000001"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Fatalf("lookup: %v, output lacks %q:\n%s", err, want, out)
+		}
+	}
+	if strings.Contains(out, "⚠") {
+		t.Fatalf("warned with a lookup:\n%s", out)
+	}
+}
