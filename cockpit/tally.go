@@ -29,12 +29,117 @@ type Tally struct {
 	db *bolt.DB
 
 	mu     sync.RWMutex
-	byID   map[string]place
+	byID   places             // each event's row, by id
 	months map[int32][]row    // month number → the rows reported in it, in the order they came
-	ids    map[int32][]string // month number → the ids of its rows, in the same order
+	ids    map[int32]*idArena // month number → the ids of its rows, in the same order
 	words  dict               // sources, kinds, statuses, tiers, categories, outcomes
 	orgs   dict               // org codes
 	paths  [][4]uint32        // paths[org] = the org's code at each level (county, town, village, grid); 0 for none
+}
+
+// idArena holds the ids of a month's rows one after another, ends[i] where the
+// id of row i ends: two allocations a month instead of a string an event, and
+// nothing for the garbage collector to scan.
+type idArena struct {
+	bytes []byte
+	ends  []uint32
+}
+
+func (a *idArena) add(id string) {
+	a.bytes = append(a.bytes, id...)
+	a.ends = append(a.ends, uint32(len(a.bytes)))
+}
+
+// at returns the id of row i, its bytes in the arena (valid until the next add).
+func (a *idArena) at(i int32) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = a.ends[i-1]
+	}
+	return a.bytes[start:a.ends[i]]
+}
+
+// places finds the row of an id: an open-addressing table of places (month,
+// and row + 1 so that 0 is an empty slot), the ids read back from the months'
+// arenas — 8 bytes a slot where a map from the id string cost ~40 and a string.
+type places struct {
+	slots []place
+	n     int
+}
+
+// idHash is where an id lies in places.
+func idHash(id []byte) uint64 {
+	h := uint64(14695981039346656037) // FNV-1a, then mixed: the slot is its low bits
+	for _, c := range id {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	h ^= h >> 31
+	h *= 0x7fb5d329728ea185
+	return h ^ h>>27
+}
+
+// find returns the slot of id, or the empty slot where it would go.
+func (p *places) find(t *Tally, id string) (slot int, found bool) {
+	mask := len(p.slots) - 1
+	for i := int(idHash([]byte(id))) & mask; ; i = (i + 1) & mask {
+		at := p.slots[i]
+		if at.i == 0 {
+			return i, false
+		}
+		if string(t.ids[at.month].at(at.i-1)) == id {
+			return i, true
+		}
+	}
+}
+
+// get returns the place of id's row.
+func (p *places) get(t *Tally, id string) (place, bool) {
+	if len(p.slots) == 0 {
+		return place{}, false
+	}
+	if i, ok := p.find(t, id); ok {
+		at := p.slots[i]
+		return place{at.month, at.i - 1}, true
+	}
+	return place{}, false
+}
+
+// set makes at the place of id's row.
+func (p *places) set(t *Tally, id string, at place) {
+	if (p.n+1)*4 > len(p.slots)*3 {
+		p.grow(t)
+	}
+	i, found := p.find(t, id)
+	if !found {
+		p.n++
+	}
+	p.slots[i] = place{at.month, at.i + 1}
+}
+
+// grow doubles the table (at least 1024 slots).
+func (p *places) grow(t *Tally) {
+	old := p.slots
+	p.slots = make([]place, max(1024, 2*len(old)))
+	mask := len(p.slots) - 1
+	for _, at := range old {
+		if at.i == 0 {
+			continue
+		}
+		i := int(idHash(t.ids[at.month].at(at.i-1))) & mask
+		for p.slots[i].i != 0 {
+			i = (i + 1) & mask
+		}
+		p.slots[i] = at
+	}
+}
+
+// each calls fn with the id of every row the table places.
+func (p *places) each(t *Tally, fn func(id string)) {
+	for _, at := range p.slots {
+		if at.i != 0 {
+			fn(string(t.ids[at.month].at(at.i - 1)))
+		}
+	}
 }
 
 // row is one event as the cockpit counts it. Strings are numbers in the tally's
@@ -66,7 +171,7 @@ func OpenTally(ctx context.Context, index fengqiao.Index, path string) (*Tally, 
 	if err != nil {
 		return nil, fmt.Errorf("open cockpit tally %s: %w", path, err)
 	}
-	t := &Tally{Index: index, db: db, byID: map[string]place{}, months: map[int32][]row{}, ids: map[int32][]string{}}
+	t := &Tally{Index: index, db: db, months: map[int32][]row{}, ids: map[int32]*idArena{}}
 	t.words.add("")
 	t.orgs.add("")
 	t.paths = append(t.paths, [4]uint32{})
@@ -157,11 +262,11 @@ func (t *Tally) rebuild(ctx context.Context) error {
 	}
 	t.mu.RLock()
 	var gone []string
-	for id := range t.byID {
+	t.byID.each(t, func(id string) {
 		if !seen[id] {
 			gone = append(gone, id)
 		}
-	}
+	})
 	t.mu.RUnlock()
 	return t.retire(gone)
 }
@@ -173,7 +278,7 @@ func (t *Tally) Lookup(ctx context.Context, ids []string) (map[string]*fengqiao.
 	t.mu.RLock()
 	known := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if _, ok := t.byID[id]; ok {
+		if _, ok := t.byID.get(t, id); ok {
 			known = append(known, id)
 		}
 	}
@@ -199,7 +304,7 @@ func (t *Tally) retire(ids []string) error {
 	var known []string
 	var rows []row
 	for _, id := range ids {
-		if p, ok := t.byID[id]; ok {
+		if p, ok := t.byID.get(t, id); ok {
 			r := t.months[p.month][p.i]
 			r.retired = true
 			known, rows = append(known, id), append(rows, r)
@@ -275,15 +380,20 @@ func (t *Tally) rowOf(e *fengqiao.Event) row {
 // month; the caller holds mu.
 func (t *Tally) put(id string, r row) {
 	m := monthOf(r.reported)
-	if p, ok := t.byID[id]; ok && p.month == m {
+	if p, ok := t.byID.get(t, id); ok && p.month == m {
 		t.months[m][p.i] = r
 		return
 	} else if ok {
 		t.months[p.month][p.i].reported = moved
 	}
-	t.byID[id] = place{month: m, i: int32(len(t.months[m]))}
+	ids := t.ids[m]
+	if ids == nil {
+		ids = &idArena{}
+		t.ids[m] = ids
+	}
 	t.months[m] = append(t.months[m], r)
-	t.ids[m] = append(t.ids[m], id)
+	ids.add(id)
+	t.byID.set(t, id, place{month: m, i: int32(len(t.months[m]) - 1)})
 }
 
 // org numbers an org code, learning its path; the caller holds mu.
@@ -439,6 +549,16 @@ type key struct {
 
 func (k key) before(o key) bool { return k.at < o.at || k.at == o.at && k.id < o.id }
 
+// beforeRow is before with the row's key given as its time and id's bytes.
+func (k key) beforeRow(at int64, id []byte) bool {
+	return k.at < at || k.at == at && k.id < string(id)
+}
+
+// rowBefore reports whether the row of time at and id comes before k.
+func rowBefore(at int64, id []byte, k key) bool {
+	return at < k.at || at == k.at && string(id) < k.id
+}
+
 // newest returns the keys of the n newest rows matching f older than after (all,
 // when after is nil), newest first.
 func (t *Tally) newest(f fengqiao.EventFilter, after *key, n int) []key {
@@ -466,10 +586,11 @@ func (t *Tally) newest(f fengqiao.EventFilter, after *key, n int) []key {
 			if r.reported < lo || r.reported >= hi || want != 0 && t.paths[r.org][level] != want || !matches(r) {
 				continue
 			}
-			k := key{r.reported, ids[i]}
-			if after != nil && !k.before(*after) || len(best) == n-len(out) && !best[len(best)-1].before(k) {
+			id := ids.at(int32(i))
+			if after != nil && !rowBefore(r.reported, id, *after) || len(best) == n-len(out) && !best[len(best)-1].beforeRow(r.reported, id) {
 				continue
 			}
+			k := key{r.reported, string(id)}
 			j, _ := slices.BinarySearchFunc(best, k, func(a, b key) int {
 				if b.before(a) {
 					return -1
@@ -581,7 +702,7 @@ func (c *facetCounts) facets(t *Tally) *fengqiao.Facets {
 func (t *Tally) lookup(id string) (at place, reported int64, ok bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if at, ok = t.byID[id]; ok {
+	if at, ok = t.byID.get(t, id); ok {
 		reported = t.months[at.month][at.i].reported
 	}
 	return at, reported, ok
