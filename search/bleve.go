@@ -164,21 +164,25 @@ func (b *Bleve) Scan(ctx context.Context, fn func([]*fengqiao.Event) error) erro
 }
 
 // eventMapping indexes the searchable fields of an event document; the event
-// itself is stored whole as JSON in "raw".
+// itself is stored whole as JSON in "raw". Only the fields that are faceted or
+// sorted on keep doc values (each document's terms, column-wise): the text
+// fields' grams would be the largest part of the index, of every segment built
+// in memory during a sync and of every merge, for nothing.
 func eventMapping() mapping.IndexMapping {
-	kw := func() *mapping.FieldMapping {
+	kw := func(docValues bool) *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
-		f.Store, f.IncludeInAll, f.DocValues = false, false, true
+		f.Store, f.IncludeInAll, f.DocValues = false, false, docValues
 		return f
 	}
 	text := func() *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer, f.Store, f.IncludeInAll, f.IncludeTermVectors = gramsAnalyzer, false, false, true // phrases need term vectors
+		f.DocValues = false
 		return f
 	}
 	date := func() *mapping.FieldMapping {
 		f := bleve.NewDateTimeFieldMapping()
-		f.Store, f.IncludeInAll = false, false
+		f.Store, f.IncludeInAll, f.DocValues = false, false, false
 		return f
 	}
 	raw := bleve.NewTextFieldMapping()
@@ -186,7 +190,7 @@ func eventMapping() mapping.IndexMapping {
 
 	doc := bleve.NewDocumentStaticMapping()
 	for _, name := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown, fieldLevel, fieldOutcome} {
-		doc.AddFieldMappingsAt(name, kw())
+		doc.AddFieldMappingsAt(name, kw(name == fieldSortKey || slices.Contains(facetFields, name)))
 	}
 	for _, name := range textFields {
 		doc.AddFieldMappingsAt(name, text())
