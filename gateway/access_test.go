@@ -19,6 +19,7 @@ import (
 	"fengqiao/audit"
 	"fengqiao/cockpit"
 	"fengqiao/gateway"
+	"fengqiao/orders"
 	"fengqiao/resolvers"
 	"fengqiao/search"
 )
@@ -46,6 +47,13 @@ var fieldAccess = map[string]access{
 	"Query.chains": inScope, "Query.cockpit": inScope, "Query.trends": inScope,
 	"Query.auditLog": auditorOnly, "Query.connectors": countyOnly,
 	"Query.caseClusters": inScope, "Query.caseCluster": inScope,
+	"Query.order": inScope, "Query.orders": inScope, "Query.matter": inScope, "Query.orderFigures": inScope,
+
+	"Order.id": inScope, "Order.code": inScope, "Order.parent": inScope, "Order.children": inScope, "Order.kind": inScope,
+	"Order.subject": inScope, "Order.issuer": inScope, "Order.addressee": inScope, "Order.department": inScope,
+	"Order.priority": inScope, "Order.listed": inScope, "Order.instructions": personal, "Order.deadline": inScope,
+	"Order.state": inScope, "Order.overdue": inScope, "Order.escalatedTo": inScope, "Order.createdAt": inScope,
+	"Order.updatedAt": inScope, "Order.closedAt": inScope, "Order.steps": inScope, "Order.deliveries": inScope,
 
 	"Person.id": inScope, "Person.name": inScope, "Person.idNumber": personal, "Person.phone": personal, "Person.identifiers": personal,
 	"Person.events": inScope, "Person.chains": inScope, "Person.risk": inScope,
@@ -64,6 +72,7 @@ var fieldAccess = map[string]access{
 	"Chain.id": inScope, "Chain.title": inScope, "Chain.size": inScope, "Chain.timeline": inScope, "Chain.sources": inScope,
 	"Chain.from": inScope, "Chain.to": inScope, "Chain.spanDays": inScope, "Chain.people": inScope,
 	"Chain.organizations": inScope, "Chain.complainants": inScope, "Chain.links": inScope, "Chain.risk": inScope,
+	"Chain.matterCode": inScope,
 
 	"CaseCluster.id": inScope, "CaseCluster.title": inScope, "CaseCluster.target": inScope, "CaseCluster.targetKind": inScope,
 	"CaseCluster.subject": inScope, "CaseCluster.size": inScope, "CaseCluster.reporters": inScope, "CaseCluster.sources": inScope,
@@ -90,7 +99,10 @@ var fieldAccess = map[string]access{
 
 // mayBeEmpty are fields with nothing to show on the fixture even to callers who may
 // see them: a grid has no children (TestAnAncestorShowsOnlyTheCallersBranch covers them).
-var mayBeEmpty = map[string]bool{"OrgUnit.children": true, "CaseCluster.rising": true}
+// The fixture's order is a first order, open, unlisted and not delivered anywhere.
+var mayBeEmpty = map[string]bool{"OrgUnit.children": true, "CaseCluster.rising": true,
+	"Order.parent": true, "Order.children": true, "Order.department": true, "Order.escalatedTo": true, "Order.closedAt": true,
+	"Order.deliveries": true, "Order.overdue": true}
 
 // Fixture of the matrix: everything sensitive lies in villageA of 泽国镇.
 const (
@@ -98,6 +110,10 @@ const (
 	fixtureID     = "331081198001019012"
 	fixtureCredit = "91331081MA2AAAAA1X"
 	fixtureCode   = "XM-001"
+	// The order 泽国镇 issued to villageA on its first event, with the phone in its
+	// instructions.
+	fixtureMatter = "JF20260501-000001"
+	fixtureOrder  = fixtureMatter + "-1"
 )
 
 // reach is how the matrix reaches an instance of each sensitive type; %s is the
@@ -116,6 +132,7 @@ func reaches(personID, orgID string) map[string]string {
 		"ConnectorState":    `connectors { %s }`,
 		"QuarantinedRecord": `connectors { quarantine { %s } }`,
 		"AuditEntry":        `auditLog { edges { node { %s } } }`,
+		"Order":             fmt.Sprintf(`order(id: %q) { %%s }`, fixtureOrder),
 	}
 }
 
@@ -128,6 +145,9 @@ func rootArgs(personID, orgID string) map[string]string {
 		"event": `(id: "MEDIATION:A")`, "project": fmt.Sprintf(`(code: %q)`, fixtureCode), "place": `(address: "泽国镇")`,
 		"chain": `(id: "CH-A")`, "caseCluster": `(id: "KC-A")`, "cockpit": fmt.Sprintf(`(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z")`, villageA),
 		"trends": fmt.Sprintf(`(orgCode: %q)`, villageA),
+		"order": fmt.Sprintf(`(id: %q)`, fixtureOrder), "matter": fmt.Sprintf(`(code: %q)`, fixtureMatter),
+		"orders": fmt.Sprintf(`(filter: {orgCode: %q})`, villageA),
+		"orderFigures": fmt.Sprintf(`(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z")`, villageA),
 	}
 }
 
@@ -212,6 +232,17 @@ func (accessChains) Cluster(_ context.Context, id string) (*fengqiao.CaseCluster
 	return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "类案不存在")
 }
 
+// accessSubjects finds the events of an order's subject in the fixture.
+type accessSubjects struct{ idx fengqiao.Index }
+
+func (s accessSubjects) Events(ctx context.Context, subj fengqiao.OrderSubject) ([]*fengqiao.Event, string, error) {
+	e, err := s.idx.Get(ctx, subj.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	return []*fengqiao.Event{e}, chainA.ID, nil
+}
+
 type lowRisk struct{}
 
 func (lowRisk) AssessEvent(*fengqiao.Event, *fengqiao.ChainFacts, time.Time) fengqiao.Risk {
@@ -274,13 +305,32 @@ func setupAccess(t *testing.T) *accessBundle {
 		Role: fengqiao.RoleCommander, OrgCode: villageA, Remote: "127.0.0.1:1", Action: "查看人员", Subject: person.ID}); err != nil {
 		t.Fatal(err)
 	}
+	// Issuing the fixture's order is audited in a log of its own: the matrix
+	// counts the entries of the other.
+	ordersLog, err := audit.Open(filepath.Join(dir, "orders-audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ordersLog.Close() })
+	ords, err := orders.Open(filepath.Join(dir, "orders.db"), orders.Config{Tree: tree, Calendar: fengqiao.OfficialCalendar(),
+		Subjects: accessSubjects{idx}, Audit: ordersLog, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ords.Close() })
+	townCommander := fengqiao.WithPrincipal(context.Background(), &fengqiao.Principal{ID: "z", Name: "镇指挥长", Role: fengqiao.RoleCommander, OrgCode: zeguo})
+	issued, err := ords.Issue(townCommander, orders.IssueInput{RequestID: "1", Subject: fengqiao.OrderSubject{Kind: fengqiao.SubjectEvent, ID: "MEDIATION:A"},
+		Kind: fengqiao.OrderAssign, AddresseeOrg: villageA, WorkingDays: 5, Listed: fengqiao.ListedTown, Instructions: "请联系申请人（" + fixturePhone + "）核实"})
+	if err != nil || issued.ID != fixtureOrder {
+		t.Fatalf("the fixture's order: %+v, %v", issued, err)
+	}
 	figures, err := cockpit.New(tree, idx, accessChains{}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw := `{"id":"GDBAD","phone":"` + fixturePhone + `","idNumber":"` + fixtureID + `","time":"昨天"}`
 	r := &resolvers.Resolver{Tree: tree, Index: idx, Sync: accessSync{raw: raw}, ChainService: accessChains{}, Clusters: accessChains{}, Audit: log,
-		Assessor: lowRisk{}, Figures: figures, Upstreams: asIndexed{}}
+		Assessor: lowRisk{}, Figures: figures, Upstreams: asIndexed{}, OrderService: ords}
 	tokens := gateway.NewTokens([]byte("0123456789abcdef0123456789abcdef"), tree)
 	s := gateway.NewServer(gateway.Config{}, r, tokens, func() bool { return true }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	b := &accessBundle{srv: httptest.NewServer(s.Handler()), tokens: tokens, audit: log, personID: person.ID, orgID: company.ID,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fengqiao"
+	"fengqiao/orders"
 	"fmt"
 	"math"
 	"strconv"
@@ -38,6 +39,11 @@ type ResolverRoot interface {
 	EventConnection() EventConnectionResolver
 	FacetCount() FacetCountResolver
 	LiveEvent() LiveEventResolver
+	Matter() MatterResolver
+	Mutation() MutationResolver
+	Order() OrderResolver
+	OrderStep() OrderStepResolver
+	OrderSubject() OrderSubjectResolver
 	OrgUnit() OrgUnitResolver
 	Organization() OrganizationResolver
 	Person() PersonResolver
@@ -104,6 +110,7 @@ type ComplexityRoot struct {
 		From          func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Links         func(childComplexity int) int
+		MatterCode    func(childComplexity int) int
 		Organizations func(childComplexity int) int
 		People        func(childComplexity int) int
 		Risk          func(childComplexity int) int
@@ -164,6 +171,16 @@ type ComplexityRoot struct {
 		Title         func(childComplexity int) int
 	}
 
+	Delivery struct {
+		At        func(childComplexity int) int
+		Attempts  func(childComplexity int) int
+		Connector func(childComplexity int) int
+		EventID   func(childComplexity int) int
+		LastError func(childComplexity int) int
+		Ref       func(childComplexity int) int
+		State     func(childComplexity int) int
+	}
+
 	Event struct {
 		Address       func(childComplexity int) int
 		Category      func(childComplexity int) int
@@ -175,6 +192,7 @@ type ComplexityRoot struct {
 		Kind          func(childComplexity int) int
 		Live          func(childComplexity int) int
 		Location      func(childComplexity int) int
+		MatterCode    func(childComplexity int) int
 		OccurredAt    func(childComplexity int) int
 		Occurrences   func(childComplexity int) int
 		OrgUnit       func(childComplexity int) int
@@ -243,6 +261,77 @@ type ComplexityRoot struct {
 		ReadAt   func(childComplexity int) int
 		Stale    func(childComplexity int) int
 		Upstream func(childComplexity int) int
+	}
+
+	Matter struct {
+		Code   func(childComplexity int) int
+		Events func(childComplexity int) int
+		Orders func(childComplexity int) int
+	}
+
+	Mutation struct {
+		AcceptOrder   func(childComplexity int, input OrderStepInput) int
+		CloseOrder    func(childComplexity int, input OrderStepInput) int
+		FeedbackOrder func(childComplexity int, input OrderStepInput) int
+		IssueOrder    func(childComplexity int, input IssueOrderInput) int
+		PassDownOrder func(childComplexity int, input PassDownOrderInput) int
+		ReturnOrder   func(childComplexity int, input OrderStepInput) int
+	}
+
+	Order struct {
+		Addressee    func(childComplexity int) int
+		Children     func(childComplexity int) int
+		ClosedAt     func(childComplexity int) int
+		Code         func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Deadline     func(childComplexity int) int
+		Deliveries   func(childComplexity int) int
+		Department   func(childComplexity int) int
+		EscalatedTo  func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Instructions func(childComplexity int) int
+		Issuer       func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Listed       func(childComplexity int) int
+		Overdue      func(childComplexity int) int
+		Parent       func(childComplexity int) int
+		Priority     func(childComplexity int) int
+		State        func(childComplexity int) int
+		Steps        func(childComplexity int) int
+		Subject      func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	OrderFigures struct {
+		Closed   func(childComplexity int) int
+		Issued   func(childComplexity int) int
+		Listed   func(childComplexity int) int
+		OnTime   func(childComplexity int) int
+		Open     func(childComplexity int) int
+		Overdue  func(childComplexity int) int
+		Returned func(childComplexity int) int
+	}
+
+	OrderNotice struct {
+		Action func(childComplexity int) int
+		Order  func(childComplexity int) int
+	}
+
+	OrderStep struct {
+		Action func(childComplexity int) int
+		At     func(childComplexity int) int
+		By     func(childComplexity int) int
+		Links  func(childComplexity int) int
+		Note   func(childComplexity int) int
+		Org    func(childComplexity int) int
+		Seq    func(childComplexity int) int
+	}
+
+	OrderSubject struct {
+		Chain func(childComplexity int) int
+		Event func(childComplexity int) int
+		ID    func(childComplexity int) int
+		Kind  func(childComplexity int) int
 	}
 
 	OrgUnit struct {
@@ -332,7 +421,11 @@ type ComplexityRoot struct {
 		Connectors   func(childComplexity int) int
 		Event        func(childComplexity int, id string) int
 		Events       func(childComplexity int, filter *fengqiao.EventFilter, first *int, after *string, orderBy *EventOrder) int
+		Matter       func(childComplexity int, code string) int
 		Me           func(childComplexity int) int
+		Order        func(childComplexity int, id string) int
+		OrderFigures func(childComplexity int, orgCode *string, from time.Time, to time.Time) int
+		Orders       func(childComplexity int, filter *orders.OrderFilter, first *int) int
 		OrgUnit      func(childComplexity int, code *string) int
 		Organization func(childComplexity int, id string) int
 		Person       func(childComplexity int, id string) int
@@ -366,6 +459,7 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		Alerts       func(childComplexity int, orgCode *string) int
+		Orders       func(childComplexity int, orgCode *string) int
 		RiskWarnings func(childComplexity int, orgCode *string) int
 	}
 
@@ -400,6 +494,7 @@ type CaseClusterResolver interface {
 type ChainResolver interface {
 	Links(ctx context.Context, obj *ChainView) ([]*fengqiao.Link, error)
 	Risk(ctx context.Context, obj *ChainView) (*fengqiao.Risk, error)
+	MatterCode(ctx context.Context, obj *ChainView) (*string, error)
 }
 type ChainLinkResolver interface {
 	From(ctx context.Context, obj *fengqiao.Link) (*fengqiao.Event, error)
@@ -428,6 +523,8 @@ type EventResolver interface {
 	Risk(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Risk, error)
 	Live(ctx context.Context, obj *fengqiao.Event) (*fengqiao.LiveRecord, error)
 	Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error)
+
+	MatterCode(ctx context.Context, obj *fengqiao.Event) (*string, error)
 }
 type EventConnectionResolver interface {
 	Facets(ctx context.Context, obj *EventConnection) (*fengqiao.Facets, error)
@@ -437,6 +534,36 @@ type FacetCountResolver interface {
 }
 type LiveEventResolver interface {
 	ReadAt(ctx context.Context, obj *fengqiao.LiveRecord) (*time.Time, error)
+}
+type MatterResolver interface {
+	Events(ctx context.Context, obj *Matter) ([]*fengqiao.Event, error)
+}
+type MutationResolver interface {
+	IssueOrder(ctx context.Context, input IssueOrderInput) (*fengqiao.Order, error)
+	PassDownOrder(ctx context.Context, input PassDownOrderInput) (*fengqiao.Order, error)
+	FeedbackOrder(ctx context.Context, input OrderStepInput) (*fengqiao.Order, error)
+	ReturnOrder(ctx context.Context, input OrderStepInput) (*fengqiao.Order, error)
+	AcceptOrder(ctx context.Context, input OrderStepInput) (*fengqiao.Order, error)
+	CloseOrder(ctx context.Context, input OrderStepInput) (*fengqiao.Order, error)
+}
+type OrderResolver interface {
+	Parent(ctx context.Context, obj *fengqiao.Order) (*fengqiao.Order, error)
+	Children(ctx context.Context, obj *fengqiao.Order) ([]*fengqiao.Order, error)
+
+	Issuer(ctx context.Context, obj *fengqiao.Order) (*fengqiao.OrgUnit, error)
+	Addressee(ctx context.Context, obj *fengqiao.Order) (*fengqiao.OrgUnit, error)
+
+	Listed(ctx context.Context, obj *fengqiao.Order) (*fengqiao.ListedLevel, error)
+
+	Overdue(ctx context.Context, obj *fengqiao.Order) (bool, error)
+	EscalatedTo(ctx context.Context, obj *fengqiao.Order) (*fengqiao.OrgUnit, error)
+}
+type OrderStepResolver interface {
+	Org(ctx context.Context, obj *fengqiao.OrderStep) (*fengqiao.OrgUnit, error)
+}
+type OrderSubjectResolver interface {
+	Event(ctx context.Context, obj *fengqiao.OrderSubject) (*fengqiao.Event, error)
+	Chain(ctx context.Context, obj *fengqiao.OrderSubject) (*ChainView, error)
 }
 type OrgUnitResolver interface {
 	Parent(ctx context.Context, obj *fengqiao.OrgUnit) (*fengqiao.OrgUnit, error)
@@ -488,10 +615,15 @@ type QueryResolver interface {
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
 	CaseClusters(ctx context.Context, orgCode *string, since *time.Time, minReporters *int, orderBy *ClusterOrder, first *int) ([]*CaseClusterView, error)
 	CaseCluster(ctx context.Context, id string) (*CaseClusterView, error)
+	Order(ctx context.Context, id string) (*fengqiao.Order, error)
+	Orders(ctx context.Context, filter *orders.OrderFilter, first *int) ([]*fengqiao.Order, error)
+	Matter(ctx context.Context, code string) (*Matter, error)
+	OrderFigures(ctx context.Context, orgCode *string, from time.Time, to time.Time) (*orders.Figures, error)
 }
 type SubscriptionResolver interface {
 	Alerts(ctx context.Context, orgCode *string) (<-chan *fengqiao.Event, error)
 	RiskWarnings(ctx context.Context, orgCode *string) (<-chan *RiskWarning, error)
+	Orders(ctx context.Context, orgCode *string) (<-chan *orders.Notice, error)
 }
 type TrendWarningResolver interface {
 	OrgUnit(ctx context.Context, obj *fengqiao.TrendWarning) (*fengqiao.OrgUnit, error)
@@ -732,6 +864,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Chain.Links(childComplexity), true
+	case "Chain.matterCode":
+		if e.ComplexityRoot.Chain.MatterCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chain.MatterCode(childComplexity), true
 	case "Chain.organizations":
 		if e.ComplexityRoot.Chain.Organizations == nil {
 			break
@@ -1050,6 +1188,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConnectorState.Title(childComplexity), true
 
+	case "Delivery.at":
+		if e.ComplexityRoot.Delivery.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.At(childComplexity), true
+	case "Delivery.attempts":
+		if e.ComplexityRoot.Delivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Attempts(childComplexity), true
+	case "Delivery.connector":
+		if e.ComplexityRoot.Delivery.Connector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Connector(childComplexity), true
+	case "Delivery.eventId":
+		if e.ComplexityRoot.Delivery.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.EventID(childComplexity), true
+	case "Delivery.lastError":
+		if e.ComplexityRoot.Delivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.LastError(childComplexity), true
+	case "Delivery.ref":
+		if e.ComplexityRoot.Delivery.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Ref(childComplexity), true
+	case "Delivery.state":
+		if e.ComplexityRoot.Delivery.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.State(childComplexity), true
+
 	case "Event.address":
 		if e.ComplexityRoot.Event.Address == nil {
 			break
@@ -1110,6 +1291,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Location(childComplexity), true
+	case "Event.matterCode":
+		if e.ComplexityRoot.Event.MatterCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.MatterCode(childComplexity), true
 	case "Event.occurredAt":
 		if e.ComplexityRoot.Event.OccurredAt == nil {
 			break
@@ -1382,6 +1569,343 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LiveEvent.Upstream(childComplexity), true
+
+	case "Matter.code":
+		if e.ComplexityRoot.Matter.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.Code(childComplexity), true
+	case "Matter.events":
+		if e.ComplexityRoot.Matter.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.Events(childComplexity), true
+	case "Matter.orders":
+		if e.ComplexityRoot.Matter.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.Orders(childComplexity), true
+
+	case "Mutation.acceptOrder":
+		if e.ComplexityRoot.Mutation.AcceptOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptOrder(childComplexity, args["input"].(OrderStepInput)), true
+	case "Mutation.closeOrder":
+		if e.ComplexityRoot.Mutation.CloseOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseOrder(childComplexity, args["input"].(OrderStepInput)), true
+	case "Mutation.feedbackOrder":
+		if e.ComplexityRoot.Mutation.FeedbackOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_feedbackOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FeedbackOrder(childComplexity, args["input"].(OrderStepInput)), true
+	case "Mutation.issueOrder":
+		if e.ComplexityRoot.Mutation.IssueOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issueOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssueOrder(childComplexity, args["input"].(IssueOrderInput)), true
+	case "Mutation.passDownOrder":
+		if e.ComplexityRoot.Mutation.PassDownOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_passDownOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PassDownOrder(childComplexity, args["input"].(PassDownOrderInput)), true
+	case "Mutation.returnOrder":
+		if e.ComplexityRoot.Mutation.ReturnOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnOrder(childComplexity, args["input"].(OrderStepInput)), true
+
+	case "Order.addressee":
+		if e.ComplexityRoot.Order.Addressee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Addressee(childComplexity), true
+	case "Order.children":
+		if e.ComplexityRoot.Order.Children == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Children(childComplexity), true
+	case "Order.closedAt":
+		if e.ComplexityRoot.Order.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ClosedAt(childComplexity), true
+	case "Order.code":
+		if e.ComplexityRoot.Order.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Code(childComplexity), true
+	case "Order.createdAt":
+		if e.ComplexityRoot.Order.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CreatedAt(childComplexity), true
+	case "Order.deadline":
+		if e.ComplexityRoot.Order.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Deadline(childComplexity), true
+	case "Order.deliveries":
+		if e.ComplexityRoot.Order.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Deliveries(childComplexity), true
+	case "Order.department":
+		if e.ComplexityRoot.Order.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Department(childComplexity), true
+	case "Order.escalatedTo":
+		if e.ComplexityRoot.Order.EscalatedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.EscalatedTo(childComplexity), true
+	case "Order.id":
+		if e.ComplexityRoot.Order.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ID(childComplexity), true
+	case "Order.instructions":
+		if e.ComplexityRoot.Order.Instructions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Instructions(childComplexity), true
+	case "Order.issuer":
+		if e.ComplexityRoot.Order.Issuer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Issuer(childComplexity), true
+	case "Order.kind":
+		if e.ComplexityRoot.Order.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Kind(childComplexity), true
+	case "Order.listed":
+		if e.ComplexityRoot.Order.Listed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Listed(childComplexity), true
+	case "Order.overdue":
+		if e.ComplexityRoot.Order.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Overdue(childComplexity), true
+	case "Order.parent":
+		if e.ComplexityRoot.Order.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Parent(childComplexity), true
+	case "Order.priority":
+		if e.ComplexityRoot.Order.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Priority(childComplexity), true
+	case "Order.state":
+		if e.ComplexityRoot.Order.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.State(childComplexity), true
+	case "Order.steps":
+		if e.ComplexityRoot.Order.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Steps(childComplexity), true
+	case "Order.subject":
+		if e.ComplexityRoot.Order.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Subject(childComplexity), true
+	case "Order.updatedAt":
+		if e.ComplexityRoot.Order.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.UpdatedAt(childComplexity), true
+
+	case "OrderFigures.closed":
+		if e.ComplexityRoot.OrderFigures.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderFigures.Closed(childComplexity), true
+	case "OrderFigures.issued":
+		if e.ComplexityRoot.OrderFigures.Issued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderFigures.Issued(childComplexity), true
+	case "OrderFigures.listed":
+		if e.ComplexityRoot.OrderFigures.Listed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderFigures.Listed(childComplexity), true
+	case "OrderFigures.onTime":
+		if e.ComplexityRoot.OrderFigures.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderFigures.OnTime(childComplexity), true
+	case "OrderFigures.open":
+		if e.ComplexityRoot.OrderFigures.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderFigures.Open(childComplexity), true
+	case "OrderFigures.overdue":
+		if e.ComplexityRoot.OrderFigures.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderFigures.Overdue(childComplexity), true
+	case "OrderFigures.returned":
+		if e.ComplexityRoot.OrderFigures.Returned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderFigures.Returned(childComplexity), true
+
+	case "OrderNotice.action":
+		if e.ComplexityRoot.OrderNotice.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderNotice.Action(childComplexity), true
+	case "OrderNotice.order":
+		if e.ComplexityRoot.OrderNotice.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderNotice.Order(childComplexity), true
+
+	case "OrderStep.action":
+		if e.ComplexityRoot.OrderStep.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStep.Action(childComplexity), true
+	case "OrderStep.at":
+		if e.ComplexityRoot.OrderStep.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStep.At(childComplexity), true
+	case "OrderStep.by":
+		if e.ComplexityRoot.OrderStep.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStep.By(childComplexity), true
+	case "OrderStep.links":
+		if e.ComplexityRoot.OrderStep.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStep.Links(childComplexity), true
+	case "OrderStep.note":
+		if e.ComplexityRoot.OrderStep.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStep.Note(childComplexity), true
+	case "OrderStep.org":
+		if e.ComplexityRoot.OrderStep.Org == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStep.Org(childComplexity), true
+	case "OrderStep.seq":
+		if e.ComplexityRoot.OrderStep.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStep.Seq(childComplexity), true
+
+	case "OrderSubject.chain":
+		if e.ComplexityRoot.OrderSubject.Chain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSubject.Chain(childComplexity), true
+	case "OrderSubject.event":
+		if e.ComplexityRoot.OrderSubject.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSubject.Event(childComplexity), true
+	case "OrderSubject.id":
+		if e.ComplexityRoot.OrderSubject.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSubject.ID(childComplexity), true
+	case "OrderSubject.kind":
+		if e.ComplexityRoot.OrderSubject.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSubject.Kind(childComplexity), true
 
 	case "OrgUnit.children":
 		if e.ComplexityRoot.OrgUnit.Children == nil {
@@ -1812,12 +2336,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Events(childComplexity, args["filter"].(*fengqiao.EventFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*EventOrder)), true
 
+	case "Query.matter":
+		if e.ComplexityRoot.Query.Matter == nil {
+			break
+		}
+
+		args, err := ec.field_Query_matter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Matter(childComplexity, args["code"].(string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.order":
+		if e.ComplexityRoot.Query.Order == nil {
+			break
+		}
+
+		args, err := ec.field_Query_order_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Order(childComplexity, args["id"].(string)), true
+	case "Query.orderFigures":
+		if e.ComplexityRoot.Query.OrderFigures == nil {
+			break
+		}
+
+		args, err := ec.field_Query_orderFigures_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OrderFigures(childComplexity, args["orgCode"].(*string), args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Query.orders":
+		if e.ComplexityRoot.Query.Orders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_orders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Orders(childComplexity, args["filter"].(*orders.OrderFilter), args["first"].(*int)), true
 	case "Query.orgUnit":
 		if e.ComplexityRoot.Query.OrgUnit == nil {
 			break
@@ -1966,6 +2534,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.Alerts(childComplexity, args["orgCode"].(*string)), true
+	case "Subscription.orders":
+		if e.ComplexityRoot.Subscription.Orders == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_orders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.Orders(childComplexity, args["orgCode"].(*string)), true
 	case "Subscription.riskWarnings":
 		if e.ComplexityRoot.Subscription.RiskWarnings == nil {
 			break
@@ -2069,6 +2648,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
+			graphql.NewInputUnmarshaler("IssueOrderInput", ec.unmarshalInputIssueOrderInput),
+			graphql.NewInputUnmarshaler("OrderFilter", ec.unmarshalInputOrderFilter),
+			graphql.NewInputUnmarshaler("OrderStepInput", ec.unmarshalInputOrderStepInput),
+			graphql.NewInputUnmarshaler("PassDownOrderInput", ec.unmarshalInputPassDownOrderInput),
 		)
 	}
 	first := true
@@ -2103,6 +2686,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 	case ast.Subscription:
 		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
@@ -2475,6 +3073,295 @@ type LiveEvent {
   readAt: Time
   "The upstream's Chinese name."
   upstream: String!
+}
+`, BuiltIn: false},
+	{Name: "../schema/orders.graphqls", Input: `"""
+An order (工单): work a unit sends down the tree (交办) or presses on (督办). It is
+issued by a unit on a matter in its subtree and addressed to a unit strictly below
+it; the addressee feeds back, the issuer reviews (accepts or returns) and alone
+closes it (销号). An addressee passes work further down by a child order on the
+same matter. Every order of one matter shares the matter's code (解纷码). Callers see
+the orders whose issuer, addressee or escalation unit lies in their subtree.
+"""
+type Order {
+  "This order: the matter's code and its number in the matter, e.g. JF20261129-000012-2."
+  id: ID!
+  "The matter's 解纷码, shown on every order, event and chain of the matter."
+  code: String!
+  "The order this one passes down (转办), if any."
+  parent: Order
+  "The orders that pass this one further down."
+  children: [Order!]!
+  kind: OrderKind!
+  subject: OrderSubject!
+  "The unit that issued the order and alone reviews and closes it."
+  issuer: OrgUnit!
+  "The unit the order is addressed to."
+  addressee: OrgUnit!
+  "A department of the addressee (e.g. 司法所), if named."
+  department: String
+  priority: OrderPriority!
+  "The level of 挂牌督办, if the order is listed."
+  listed: ListedLevel
+  instructions: String!
+  "The end of the last working day allowed (official calendar, holidays and 调休 counted)."
+  deadline: Time!
+  state: OrderState!
+  "Open (waiting for the addressee) and past its deadline."
+  overdue: Boolean!
+  "The unit an overdue order was raised to (the addressee's parent), if it was."
+  escalatedTo: OrgUnit
+  createdAt: Time!
+  updatedAt: Time!
+  closedAt: Time
+  "The timeline, first step first."
+  steps: [OrderStep!]!
+  "Deliveries to the upstream systems that own the work."
+  deliveries: [Delivery!]!
+}
+
+enum OrderKind {
+  "交办"
+  ASSIGN
+  "督办"
+  SUPERVISE
+}
+
+enum OrderPriority {
+  "一般"
+  NORMAL
+  "紧急"
+  URGENT
+  "特急"
+  CRITICAL
+}
+
+enum ListedLevel {
+  "县级挂牌督办"
+  COUNTY
+  "镇级挂牌督办"
+  TOWN
+}
+
+enum OrderState {
+  "办理中：等待受理单位反馈"
+  OPEN
+  "已反馈：等待交办单位审核"
+  FED_BACK
+  "退回重办"
+  RETURNED
+  "审核通过：等待销号"
+  ACCEPTED
+  "已销号"
+  CLOSED
+}
+
+enum OrderAction {
+  "交办/督办"
+  ISSUE
+  "转办"
+  PASS_DOWN
+  "反馈"
+  FEEDBACK
+  "退回"
+  RETURN
+  "审核通过"
+  ACCEPT
+  "销号"
+  CLOSE
+  "逾期升级"
+  ESCALATE
+  "已推送至上游系统"
+  DELIVERED
+  "上游系统的办理进展"
+  UPSTREAM
+}
+
+"What an order is about: an event, a chain or a case cluster."
+type OrderSubject {
+  kind: OrderSubjectKind!
+  id: ID!
+  "The event, when the subject is one (and the caller may see it)."
+  event: Event
+  "The chain, when the subject is one (and the caller may see it)."
+  chain: Chain
+}
+
+enum OrderSubjectKind {
+  EVENT
+  CHAIN
+  CLUSTER
+}
+
+"One step of an order's timeline."
+type OrderStep {
+  seq: Int!
+  action: OrderAction!
+  at: Time!
+  "The principal who acted, or the connector for upstream steps, or 系统."
+  by: String!
+  "The unit that acted."
+  org: OrgUnit
+  note: String!
+  "Attachments, as links."
+  links: [String!]!
+}
+
+"An order's delivery to the upstream system that owns the work."
+type Delivery {
+  "The connector delivered through, e.g. hotline12345."
+  connector: String!
+  state: DeliveryState!
+  attempts: Int!
+  "The upstream's reason while delivery keeps failing, or why it refused."
+  lastError: String
+  "The upstream's own id for the work."
+  ref: String
+  at: Time
+  "The event of the upstream the work was delivered for."
+  eventId: ID
+}
+
+enum DeliveryState {
+  "待推送"
+  PENDING
+  "已推送"
+  DELIVERED
+  "推送失败：上游拒绝，不再重试"
+  FAILED
+}
+
+"A matter (一个解纷码跟到底): its orders, events and chain."
+type Matter {
+  code: String!
+  "The orders of the matter the caller may see, in the order they were issued."
+  orders: [Order!]!
+  "The events of the first order's subject the caller may see."
+  events: [Event!]!
+}
+
+"Orders addressed into a unit's subtree and issued in a period, as they stand now."
+type OrderFigures {
+  "交办/督办的工单"
+  issued: Int!
+  "已销号"
+  closed: Int!
+  "按期反馈并通过审核"
+  onTime: Int!
+  "逾期：未反馈而已过期限的，和逾期后才反馈的"
+  overdue: Int!
+  "被退回过"
+  returned: Int!
+  "挂牌督办"
+  listed: Int!
+  "尚在办理"
+  open: Int!
+}
+
+input OrderFilter {
+  "Orders issued by or addressed to this unit or below it (inside the caller's subtree)."
+  orgCode: ID
+  states: [OrderState!]
+  "Only 挂牌督办 orders."
+  listed: Boolean
+  "Only open orders past their deadline."
+  overdue: Boolean
+  "Issued at or after."
+  from: Time
+  "Issued before."
+  to: Time
+}
+
+extend type Query {
+  "An order by id, if the caller may see it."
+  order(id: ID!): Order
+  "Orders the caller may see, newest first."
+  orders(filter: OrderFilter, first: Int = 50): [Order!]!
+  "A matter by its 解纷码."
+  matter(code: String!): Matter
+  "Order figures of a unit (the caller's own by default) for [from, to)."
+  orderFigures(orgCode: ID, from: Time!, to: Time!): OrderFigures!
+}
+
+input IssueOrderInput {
+  "Chosen by the client, the same on every retry: a retried request returns the order it made."
+  requestId: String!
+  subjectKind: OrderSubjectKind!
+  subjectId: ID!
+  kind: OrderKind!
+  "A unit strictly below the caller's."
+  addresseeOrg: ID!
+  department: String
+  "Working days allowed (1–365), counted on the official calendar; or give deadline."
+  workingDays: Int
+  "The last day allowed (its end, China time); or give workingDays."
+  deadline: Time
+  priority: OrderPriority = NORMAL
+  listed: ListedLevel
+  instructions: String!
+}
+
+input PassDownOrderInput {
+  requestId: String!
+  orderId: ID!
+  "A unit strictly below the caller's (the order's addressee)."
+  addresseeOrg: ID!
+  department: String
+  workingDays: Int
+  deadline: Time
+  instructions: String!
+}
+
+input OrderStepInput {
+  requestId: String!
+  orderId: ID!
+  "Feedback, or the reasons of a return (required for both)."
+  note: String
+  "Attachments, as http(s) links (at most 20)."
+  links: [String!]
+}
+
+"""
+The closed loop (工作闭环). Each mutation is idempotent under its requestId,
+audited, and allowed to: issueOrder — commanders and analysts; passDownOrder —
+commanders and analysts of the addressee; feedbackOrder — any commander, analyst
+or grid staff of the addressee; returnOrder, acceptOrder, closeOrder — commanders
+and analysts of the issuer.
+"""
+type Mutation {
+  "交办/督办"
+  issueOrder(input: IssueOrderInput!): Order!
+  "转办：a child order on the same matter, due no later than the order."
+  passDownOrder(input: PassDownOrderInput!): Order!
+  "反馈（进展、整改）"
+  feedbackOrder(input: OrderStepInput!): Order!
+  "退回，with reasons"
+  returnOrder(input: OrderStepInput!): Order!
+  "审核通过"
+  acceptOrder(input: OrderStepInput!): Order!
+  "销号: once every child order is closed"
+  closeOrder(input: OrderStepInput!): Order!
+}
+
+"An order reached a unit, changed, or escalated."
+type OrderNotice {
+  action: OrderAction!
+  order: Order!
+}
+
+extend type Subscription {
+  "Order steps that concern the caller's subtree (or orgCode inside it): orders that reach it, change, or escalate to it."
+  orders(orgCode: ID): OrderNotice!
+}
+
+extend type Event {
+  "The 解纷码 of the matter the event belongs to, if an order was issued on it or its chain."
+  matterCode: String
+}
+
+extend type Chain {
+  "The 解纷码 of the matter the chain belongs to, if an order was issued on it or its events."
+  matterCode: String
 }
 `, BuiltIn: false},
 	{Name: "../schema/org.graphqls", Input: `"Level of the governance tree 县—镇街—村社—网格."
@@ -2926,6 +3813,8 @@ func (ec *executionContext) childFields_Chain(ctx context.Context, field graphql
 		return ec.fieldContext_Chain_links(ctx, field)
 	case "risk":
 		return ec.fieldContext_Chain_risk(ctx, field)
+	case "matterCode":
+		return ec.fieldContext_Chain_matterCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Chain", field.Name)
 }
@@ -3028,6 +3917,26 @@ func (ec *executionContext) childFields_ConnectorState(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ConnectorState", field.Name)
 }
 
+func (ec *executionContext) childFields_Delivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "connector":
+		return ec.fieldContext_Delivery_connector(ctx, field)
+	case "state":
+		return ec.fieldContext_Delivery_state(ctx, field)
+	case "attempts":
+		return ec.fieldContext_Delivery_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_Delivery_lastError(ctx, field)
+	case "ref":
+		return ec.fieldContext_Delivery_ref(ctx, field)
+	case "at":
+		return ec.fieldContext_Delivery_at(ctx, field)
+	case "eventId":
+		return ec.fieldContext_Delivery_eventId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Delivery", field.Name)
+}
+
 func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3082,6 +3991,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_resolvedAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Event_updatedAt(ctx, field)
+	case "matterCode":
+		return ec.fieldContext_Event_matterCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
 }
@@ -3188,6 +4099,130 @@ func (ec *executionContext) childFields_LiveEvent(ctx context.Context, field gra
 		return ec.fieldContext_LiveEvent_upstream(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LiveEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_Matter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Matter_code(ctx, field)
+	case "orders":
+		return ec.fieldContext_Matter_orders(ctx, field)
+	case "events":
+		return ec.fieldContext_Matter_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Matter", field.Name)
+}
+
+func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Order_id(ctx, field)
+	case "code":
+		return ec.fieldContext_Order_code(ctx, field)
+	case "parent":
+		return ec.fieldContext_Order_parent(ctx, field)
+	case "children":
+		return ec.fieldContext_Order_children(ctx, field)
+	case "kind":
+		return ec.fieldContext_Order_kind(ctx, field)
+	case "subject":
+		return ec.fieldContext_Order_subject(ctx, field)
+	case "issuer":
+		return ec.fieldContext_Order_issuer(ctx, field)
+	case "addressee":
+		return ec.fieldContext_Order_addressee(ctx, field)
+	case "department":
+		return ec.fieldContext_Order_department(ctx, field)
+	case "priority":
+		return ec.fieldContext_Order_priority(ctx, field)
+	case "listed":
+		return ec.fieldContext_Order_listed(ctx, field)
+	case "instructions":
+		return ec.fieldContext_Order_instructions(ctx, field)
+	case "deadline":
+		return ec.fieldContext_Order_deadline(ctx, field)
+	case "state":
+		return ec.fieldContext_Order_state(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Order_overdue(ctx, field)
+	case "escalatedTo":
+		return ec.fieldContext_Order_escalatedTo(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Order_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Order_updatedAt(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Order_closedAt(ctx, field)
+	case "steps":
+		return ec.fieldContext_Order_steps(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_Order_deliveries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "issued":
+		return ec.fieldContext_OrderFigures_issued(ctx, field)
+	case "closed":
+		return ec.fieldContext_OrderFigures_closed(ctx, field)
+	case "onTime":
+		return ec.fieldContext_OrderFigures_onTime(ctx, field)
+	case "overdue":
+		return ec.fieldContext_OrderFigures_overdue(ctx, field)
+	case "returned":
+		return ec.fieldContext_OrderFigures_returned(ctx, field)
+	case "listed":
+		return ec.fieldContext_OrderFigures_listed(ctx, field)
+	case "open":
+		return ec.fieldContext_OrderFigures_open(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderNotice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_OrderNotice_action(ctx, field)
+	case "order":
+		return ec.fieldContext_OrderNotice_order(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderNotice", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_OrderStep_seq(ctx, field)
+	case "action":
+		return ec.fieldContext_OrderStep_action(ctx, field)
+	case "at":
+		return ec.fieldContext_OrderStep_at(ctx, field)
+	case "by":
+		return ec.fieldContext_OrderStep_by(ctx, field)
+	case "org":
+		return ec.fieldContext_OrderStep_org(ctx, field)
+	case "note":
+		return ec.fieldContext_OrderStep_note(ctx, field)
+	case "links":
+		return ec.fieldContext_OrderStep_links(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderStep", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderSubject(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_OrderSubject_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_OrderSubject_id(ctx, field)
+	case "event":
+		return ec.fieldContext_OrderSubject_event(ctx, field)
+	case "chain":
+		return ec.fieldContext_OrderSubject_chain(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderSubject", field.Name)
 }
 
 func (ec *executionContext) childFields_OrgUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3612,6 +4647,90 @@ func (ec *executionContext) field_ConnectorState_quarantine_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (OrderStepInput, error) {
+			return ec.unmarshalNOrderStepInput2fengqiaoᚋresolversᚐOrderStepInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_closeOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (OrderStepInput, error) {
+			return ec.unmarshalNOrderStepInput2fengqiaoᚋresolversᚐOrderStepInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_feedbackOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (OrderStepInput, error) {
+			return ec.unmarshalNOrderStepInput2fengqiaoᚋresolversᚐOrderStepInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_issueOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (IssueOrderInput, error) {
+			return ec.unmarshalNIssueOrderInput2fengqiaoᚋresolversᚐIssueOrderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_passDownOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (PassDownOrderInput, error) {
+			return ec.unmarshalNPassDownOrderInput2fengqiaoᚋresolversᚐPassDownOrderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_returnOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (OrderStepInput, error) {
+			return ec.unmarshalNOrderStepInput2fengqiaoᚋresolversᚐOrderStepInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_OrgUnit_eventCount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3944,6 +5063,86 @@ func (ec *executionContext) field_Query_events_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_matter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_orderFigures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orgCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orgCode"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_order_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*orders.OrderFilter, error) {
+			return ec.unmarshalOOrderFilter2ᚖfengqiaoᚋordersᚐOrderFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_orgUnit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4037,6 +5236,20 @@ func (ec *executionContext) field_Query_trends_args(ctx context.Context, rawArgs
 }
 
 func (ec *executionContext) field_Subscription_alerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orgCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orgCode"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orgCode",
@@ -5238,6 +6451,29 @@ func (ec *executionContext) fieldContext_Chain_risk(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Chain_matterCode(ctx context.Context, field graphql.CollectedField, obj *ChainView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chain_matterCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Chain().MatterCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Chain_matterCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chain", field, true, true, "String")
+}
+
 func (ec *executionContext) _ChainLink_from(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Link) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6323,6 +7559,167 @@ func (ec *executionContext) fieldContext_ConnectorState_quarantine(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Delivery_connector(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_connector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_connector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _Delivery_state(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.DeliveryState) graphql.Marshaler {
+			return ec.marshalNDeliveryState2fengqiaoᚐDeliveryState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "DeliveryState")
+}
+
+func (ec *executionContext) _Delivery_attempts(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Delivery_lastError(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _Delivery_ref(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _Delivery_at(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Delivery_eventId(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOID2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7000,6 +8397,29 @@ func (ec *executionContext) _Event_updatedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Event_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Event", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Event_matterCode(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_matterCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().MatterCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_matterCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "String")
 }
 
 func (ec *executionContext) _EventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *EventConnection) (ret graphql.Marshaler) {
@@ -7743,6 +9163,1408 @@ func (ec *executionContext) _LiveEvent_upstream(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_LiveEvent_upstream(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LiveEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _Matter_code(ctx context.Context, field graphql.CollectedField, obj *Matter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Matter_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Matter_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Matter", field, false, false, "String")
+}
+
+func (ec *executionContext) _Matter_orders(ctx context.Context, field graphql.CollectedField, obj *Matter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Matter_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚕᚖfengqiaoᚐOrderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Matter_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Matter",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Matter_events(ctx context.Context, field graphql.CollectedField, obj *Matter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Matter_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Matter().Events(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚕᚖfengqiaoᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Matter_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Matter",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_issueOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_issueOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().IssueOrder(ctx, fc.Args["input"].(IssueOrderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖfengqiaoᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_issueOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_issueOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_passDownOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_passDownOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PassDownOrder(ctx, fc.Args["input"].(PassDownOrderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖfengqiaoᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_passDownOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_passDownOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_feedbackOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_feedbackOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FeedbackOrder(ctx, fc.Args["input"].(OrderStepInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖfengqiaoᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_feedbackOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_feedbackOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_returnOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_returnOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReturnOrder(ctx, fc.Args["input"].(OrderStepInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖfengqiaoᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_returnOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_returnOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptOrder(ctx, fc.Args["input"].(OrderStepInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖfengqiaoᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseOrder(ctx, fc.Args["input"].(OrderStepInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖfengqiaoᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Order_code(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
+}
+
+func (ec *executionContext) _Order_parent(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Parent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖfengqiaoᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_children(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_children(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Children(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚕᚖfengqiaoᚐOrderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_children(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_kind(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.OrderKind) graphql.Marshaler {
+			return ec.marshalNOrderKind2fengqiaoᚐOrderKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "OrderKind")
+}
+
+func (ec *executionContext) _Order_subject(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.OrderSubject) graphql.Marshaler {
+			return ec.marshalNOrderSubject2fengqiaoᚐOrderSubject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderSubject(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_issuer(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_issuer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Issuer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {
+			return ec.marshalNOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_issuer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_addressee(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_addressee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Addressee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {
+			return ec.marshalNOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_addressee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_department(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
+}
+
+func (ec *executionContext) _Order_priority(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.OrderPriority) graphql.Marshaler {
+			return ec.marshalNOrderPriority2fengqiaoᚐOrderPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "OrderPriority")
+}
+
+func (ec *executionContext) _Order_listed(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_listed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Listed(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.ListedLevel) graphql.Marshaler {
+			return ec.marshalOListedLevel2ᚖfengqiaoᚐListedLevel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_listed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, true, true, "ListedLevel")
+}
+
+func (ec *executionContext) _Order_instructions(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_instructions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Instructions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_instructions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
+}
+
+func (ec *executionContext) _Order_deadline(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_deadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_deadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Order_state(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.OrderState) graphql.Marshaler {
+			return ec.marshalNOrderState2fengqiaoᚐOrderState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "OrderState")
+}
+
+func (ec *executionContext) _Order_overdue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Overdue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Order_escalatedTo(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_escalatedTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().EscalatedTo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {
+			return ec.marshalOOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_escalatedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_createdAt(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Order_updatedAt(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Order_closedAt(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_closedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_closedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Order_steps(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.OrderStep) graphql.Marshaler {
+			return ec.marshalNOrderStep2ᚕfengqiaoᚐOrderStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_deliveries(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deliveries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.Delivery) graphql.Marshaler {
+			return ec.marshalNDelivery2ᚕfengqiaoᚐDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Delivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderFigures_issued(ctx context.Context, field graphql.CollectedField, obj *orders.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderFigures_issued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Issued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderFigures_issued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderFigures_closed(ctx context.Context, field graphql.CollectedField, obj *orders.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderFigures_closed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderFigures_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderFigures_onTime(ctx context.Context, field graphql.CollectedField, obj *orders.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderFigures_onTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderFigures_onTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderFigures_overdue(ctx context.Context, field graphql.CollectedField, obj *orders.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderFigures_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderFigures_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderFigures_returned(ctx context.Context, field graphql.CollectedField, obj *orders.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderFigures_returned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Returned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderFigures_returned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderFigures_listed(ctx context.Context, field graphql.CollectedField, obj *orders.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderFigures_listed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Listed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderFigures_listed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderFigures_open(ctx context.Context, field graphql.CollectedField, obj *orders.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderFigures_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderFigures_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderNotice_action(ctx context.Context, field graphql.CollectedField, obj *orders.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderNotice_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.OrderAction) graphql.Marshaler {
+			return ec.marshalNOrderAction2fengqiaoᚐOrderAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderNotice_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderNotice", field, false, false, "OrderAction")
+}
+
+func (ec *executionContext) _OrderNotice_order(ctx context.Context, field graphql.CollectedField, obj *orders.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderNotice_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖfengqiaoᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderNotice_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderNotice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderStep_seq(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStep_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStep_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderStep", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderStep_action(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStep_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.OrderAction) graphql.Marshaler {
+			return ec.marshalNOrderAction2fengqiaoᚐOrderAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStep_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderStep", field, false, false, "OrderAction")
+}
+
+func (ec *executionContext) _OrderStep_at(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStep_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStep_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderStep", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrderStep_by(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStep_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStep_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrderStep_org(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStep_org(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderStep().Org(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {
+			return ec.marshalOOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStep_org(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderStep",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderStep_note(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStep_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStep_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrderStep_links(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStep_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStep_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrderSubject_kind(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderSubject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSubject_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.OrderSubjectKind) graphql.Marshaler {
+			return ec.marshalNOrderSubjectKind2fengqiaoᚐOrderSubjectKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSubject_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSubject", field, false, false, "OrderSubjectKind")
+}
+
+func (ec *executionContext) _OrderSubject_id(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderSubject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSubject_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSubject_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSubject", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrderSubject_event(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderSubject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSubject_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderSubject().Event(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖfengqiaoᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSubject_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderSubject",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderSubject_chain(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrderSubject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSubject_chain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderSubject().Chain(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ChainView) graphql.Marshaler {
+			return ec.marshalOChain2ᚖfengqiaoᚋresolversᚐChainView(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSubject_chain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderSubject",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chain(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _OrgUnit_code(ctx context.Context, field graphql.CollectedField, obj *fengqiao.OrgUnit) (ret graphql.Marshaler) {
@@ -9856,6 +12678,182 @@ func (ec *executionContext) fieldContext_Query_caseCluster(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_order(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Order(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖfengqiaoᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_order(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_order_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_orders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Orders(ctx, fc.Args["filter"].(*orders.OrderFilter), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚕᚖfengqiaoᚐOrderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_orders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_matter(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_matter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Matter(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Matter) graphql.Marshaler {
+			return ec.marshalOMatter2ᚖfengqiaoᚋresolversᚐMatter(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_matter(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Matter(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_matter_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_orderFigures(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_orderFigures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OrderFigures(ctx, fc.Args["orgCode"].(*string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Figures) graphql.Marshaler {
+			return ec.marshalNOrderFigures2ᚖfengqiaoᚋordersᚐFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_orderFigures(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderFigures(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_orderFigures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10262,6 +13260,50 @@ func (ec *executionContext) fieldContext_Subscription_riskWarnings(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_riskWarnings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_orders(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().Orders(ctx, fc.Args["orgCode"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Notice) graphql.Marshaler {
+			return ec.marshalNOrderNotice2ᚖfengqiaoᚋordersᚐNotice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_orders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderNotice(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11833,6 +14875,346 @@ func UnmarshalEventFilter(ctx context.Context, raw any) (fengqiao.EventFilter, e
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputIssueOrderInput(ctx context.Context, obj any) (IssueOrderInput, error) {
+	var it IssueOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["priority"]; !present {
+		asMap["priority"] = "NORMAL"
+	}
+
+	fieldsInOrder := [...]string{"requestId", "subjectKind", "subjectId", "kind", "addresseeOrg", "department", "workingDays", "deadline", "priority", "listed", "instructions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "requestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestID = data
+		case "subjectKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKind"))
+			data, err := ec.unmarshalNOrderSubjectKind2fengqiaoᚐOrderSubjectKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKind = data
+		case "subjectId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNOrderKind2fengqiaoᚐOrderKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "addresseeOrg":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addresseeOrg"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddresseeOrg = data
+		case "department":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("department"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Department = data
+		case "workingDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDays = data
+		case "deadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadline"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Deadline = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOOrderPriority2ᚖfengqiaoᚐOrderPriority(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "listed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listed"))
+			data, err := ec.unmarshalOListedLevel2ᚖfengqiaoᚐListedLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Listed = data
+		case "instructions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instructions"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Instructions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIssueOrderInput unmarshals raw into the IssueOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIssueOrderInput(ctx context.Context, raw any) (IssueOrderInput, error) {
+	var out IssueOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IssueOrderInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj any) (orders.OrderFilter, error) {
+	var it orders.OrderFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"orgCode", "states", "listed", "overdue", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orgCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orgCode"))
+			data, err := ec.unmarshalOID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrgCode = data
+		case "states":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("states"))
+			data, err := ec.unmarshalOOrderState2ᚕfengqiaoᚐOrderStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.States = data
+		case "listed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listed"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Listed = data
+		case "overdue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overdue"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Overdue = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrderFilter unmarshals raw into the OrderFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrderFilter(ctx context.Context, raw any) (orders.OrderFilter, error) {
+	var out orders.OrderFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOrderStepInput(ctx context.Context, obj any) (OrderStepInput, error) {
+	var it OrderStepInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"requestId", "orderId", "note", "links"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "requestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestID = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "links":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("links"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Links = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrderStepInput unmarshals raw into the OrderStepInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrderStepInput(ctx context.Context, raw any) (OrderStepInput, error) {
+	var out OrderStepInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderStepInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPassDownOrderInput(ctx context.Context, obj any) (PassDownOrderInput, error) {
+	var it PassDownOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"requestId", "orderId", "addresseeOrg", "department", "workingDays", "deadline", "instructions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "requestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestID = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "addresseeOrg":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addresseeOrg"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddresseeOrg = data
+		case "department":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("department"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Department = data
+		case "workingDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDays = data
+		case "deadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadline"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Deadline = data
+		case "instructions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("instructions"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Instructions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPassDownOrderInput unmarshals raw into the PassDownOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPassDownOrderInput(ctx context.Context, raw any) (PassDownOrderInput, error) {
+	var out PassDownOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PassDownOrderInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -12211,6 +15593,12 @@ func (ec *executionContext) _Chain(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Chain_risk(ctx, field, obj)
 				})
+		case "matterCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Chain_matterCode(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12520,6 +15908,69 @@ func (ec *executionContext) _ConnectorState(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var deliveryImplementors = []string{"Delivery"}
+
+func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.Delivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Delivery")
+		case "connector":
+			out.Values[i] = ec._Delivery_connector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._Delivery_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._Delivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._Delivery_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ref":
+			out.Values[i] = ec._Delivery_ref(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._Delivery_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "eventId":
+			out.Values[i] = ec._Delivery_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eventImplementors = []string{"Event"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.Event) graphql.Marshaler {
@@ -12670,6 +16121,12 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "matterCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_matterCode(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13037,6 +16494,483 @@ func (ec *executionContext) _LiveEvent(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matterImplementors = []string{"Matter"}
+
+func (ec *executionContext) _Matter(ctx context.Context, sel ast.SelectionSet, obj *Matter) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Matter")
+		case "code":
+			out.Values[i] = ec._Matter_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "orders":
+			out.Values[i] = ec._Matter_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "events":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Matter_events(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "issueOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_issueOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passDownOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_passDownOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feedbackOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_feedbackOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_returnOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderImplementors = []string{"Order"}
+
+func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.Order) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Order")
+		case "id":
+			out.Values[i] = ec._Order_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "code":
+			out.Values[i] = ec._Order_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "parent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_parent(ctx, field, obj)
+				})
+		case "children":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_children(ctx, field, obj)
+				})
+		case "kind":
+			out.Values[i] = ec._Order_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.Values[i] = ec._Order_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "issuer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_issuer(ctx, field, obj)
+				})
+		case "addressee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_addressee(ctx, field, obj)
+				})
+		case "department":
+			out.Values[i] = ec._Order_department(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priority":
+			out.Values[i] = ec._Order_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "listed":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_listed(ctx, field, obj)
+				})
+		case "instructions":
+			out.Values[i] = ec._Order_instructions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deadline":
+			out.Values[i] = ec._Order_deadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Order_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_overdue(ctx, field, obj)
+				})
+		case "escalatedTo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_escalatedTo(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Order_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Order_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closedAt":
+			out.Values[i] = ec._Order_closedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "steps":
+			out.Values[i] = ec._Order_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveries":
+			out.Values[i] = ec._Order_deliveries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderFiguresImplementors = []string{"OrderFigures"}
+
+func (ec *executionContext) _OrderFigures(ctx context.Context, sel ast.SelectionSet, obj *orders.Figures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderFigures")
+		case "issued":
+			out.Values[i] = ec._OrderFigures_issued(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closed":
+			out.Values[i] = ec._OrderFigures_closed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "onTime":
+			out.Values[i] = ec._OrderFigures_onTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._OrderFigures_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returned":
+			out.Values[i] = ec._OrderFigures_returned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "listed":
+			out.Values[i] = ec._OrderFigures_listed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._OrderFigures_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderNoticeImplementors = []string{"OrderNotice"}
+
+func (ec *executionContext) _OrderNotice(ctx context.Context, sel ast.SelectionSet, obj *orders.Notice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderNoticeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderNotice")
+		case "action":
+			out.Values[i] = ec._OrderNotice_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "order":
+			out.Values[i] = ec._OrderNotice_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderStepImplementors = []string{"OrderStep"}
+
+func (ec *executionContext) _OrderStep(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.OrderStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderStep")
+		case "seq":
+			out.Values[i] = ec._OrderStep_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._OrderStep_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._OrderStep_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "by":
+			out.Values[i] = ec._OrderStep_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "org":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderStep_org(ctx, field, obj)
+				})
+		case "note":
+			out.Values[i] = ec._OrderStep_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._OrderStep_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderSubjectImplementors = []string{"OrderSubject"}
+
+func (ec *executionContext) _OrderSubject(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.OrderSubject) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderSubjectImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderSubject")
+		case "kind":
+			out.Values[i] = ec._OrderSubject_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "id":
+			out.Values[i] = ec._OrderSubject_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderSubject_event(ctx, field, obj)
+				})
+		case "chain":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderSubject_chain(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13696,6 +17630,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_caseCluster(ctx, field)
 				})
+		case "order":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_order(ctx, field)
+				})
+		case "orders":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_orders(ctx, field)
+				})
+		case "matter":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_matter(ctx, field)
+				})
+		case "orderFigures":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_orderFigures(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -13906,6 +17864,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_alerts(ctx, fields[0])
 	case "riskWarnings":
 		return ec._Subscription_riskWarnings(ctx, fields[0])
+	case "orders":
+		return ec._Subscription_orders(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -14584,6 +18544,41 @@ func (ec *executionContext) marshalNConnectorState2ᚖfengqiaoᚐConnectorState(
 	return ec._ConnectorState(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDelivery2fengqiaoᚐDelivery(ctx context.Context, sel ast.SelectionSet, v fengqiao.Delivery) graphql.Marshaler {
+	return ec._Delivery(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDelivery2ᚕfengqiaoᚐDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []fengqiao.Delivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDelivery2fengqiaoᚐDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDeliveryState2fengqiaoᚐDeliveryState(ctx context.Context, v any) (fengqiao.DeliveryState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.DeliveryState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeliveryState2fengqiaoᚐDeliveryState(ctx context.Context, sel ast.SelectionSet, v fengqiao.DeliveryState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DeliveryState!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNEvent2ᚕᚖfengqiaoᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Event) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -14793,6 +18788,11 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) unmarshalNIssueOrderInput2fengqiaoᚋresolversᚐIssueOrderInput(ctx context.Context, v any) (IssueOrderInput, error) {
+	res, err := ec.unmarshalInputIssueOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNLinkEvidence2fengqiaoᚐLinkEvidence(ctx context.Context, sel ast.SelectionSet, v fengqiao.LinkEvidence) graphql.Marshaler {
 	return ec._LinkEvidence(ctx, sel, &v)
 }
@@ -14819,6 +18819,150 @@ func (ec *executionContext) marshalNLiveEvent2ᚖfengqiaoᚐLiveRecord(ctx conte
 		return graphql.Null
 	}
 	return ec._LiveEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrder2ᚕᚖfengqiaoᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Order) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrder2ᚖfengqiaoᚐOrder(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrder2ᚖfengqiaoᚐOrder(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Order!")
+		return graphql.Null
+	}
+	return ec._Order(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderAction2fengqiaoᚐOrderAction(ctx context.Context, v any) (fengqiao.OrderAction, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.OrderAction(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderAction2fengqiaoᚐOrderAction(ctx context.Context, sel ast.SelectionSet, v fengqiao.OrderAction) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderAction!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNOrderFigures2ᚖfengqiaoᚋordersᚐFigures(ctx context.Context, sel ast.SelectionSet, v *orders.Figures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrderFigures!")
+		return graphql.Null
+	}
+	return ec._OrderFigures(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderKind2fengqiaoᚐOrderKind(ctx context.Context, v any) (fengqiao.OrderKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.OrderKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderKind2fengqiaoᚐOrderKind(ctx context.Context, sel ast.SelectionSet, v fengqiao.OrderKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderKind!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNOrderNotice2ᚖfengqiaoᚋordersᚐNotice(ctx context.Context, sel ast.SelectionSet, v *orders.Notice) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrderNotice!")
+		return graphql.Null
+	}
+	return ec._OrderNotice(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderPriority2fengqiaoᚐOrderPriority(ctx context.Context, v any) (fengqiao.OrderPriority, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.OrderPriority(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderPriority2fengqiaoᚐOrderPriority(ctx context.Context, sel ast.SelectionSet, v fengqiao.OrderPriority) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderPriority!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNOrderState2fengqiaoᚐOrderState(ctx context.Context, v any) (fengqiao.OrderState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.OrderState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderState2fengqiaoᚐOrderState(ctx context.Context, sel ast.SelectionSet, v fengqiao.OrderState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderState!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNOrderStep2fengqiaoᚐOrderStep(ctx context.Context, sel ast.SelectionSet, v fengqiao.OrderStep) graphql.Marshaler {
+	return ec._OrderStep(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOrderStep2ᚕfengqiaoᚐOrderStepᚄ(ctx context.Context, sel ast.SelectionSet, v []fengqiao.OrderStep) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderStep2fengqiaoᚐOrderStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNOrderStepInput2fengqiaoᚋresolversᚐOrderStepInput(ctx context.Context, v any) (OrderStepInput, error) {
+	res, err := ec.unmarshalInputOrderStepInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderSubject2fengqiaoᚐOrderSubject(ctx context.Context, sel ast.SelectionSet, v fengqiao.OrderSubject) graphql.Marshaler {
+	return ec._OrderSubject(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNOrderSubjectKind2fengqiaoᚐOrderSubjectKind(ctx context.Context, v any) (fengqiao.OrderSubjectKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.OrderSubjectKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderSubjectKind2fengqiaoᚐOrderSubjectKind(ctx context.Context, sel ast.SelectionSet, v fengqiao.OrderSubjectKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderSubjectKind!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNOrgLevel2fengqiaoᚐOrgLevel(ctx context.Context, v any) (fengqiao.OrgLevel, error) {
@@ -14910,6 +19054,11 @@ func (ec *executionContext) marshalNParty2ᚕfengqiaoᚐPartyᚄ(ctx context.Con
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNPassDownOrderInput2fengqiaoᚋresolversᚐPassDownOrderInput(ctx context.Context, v any) (PassDownOrderInput, error) {
+	res, err := ec.unmarshalInputPassDownOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPerson2ᚕᚖfengqiaoᚐPersonᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Person) graphql.Marshaler {
@@ -15563,6 +19712,18 @@ func (ec *executionContext) marshalOHandlingLevel2ᚖfengqiaoᚐHandlingLevel(ct
 	return res
 }
 
+func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -15597,6 +19758,102 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOListedLevel2ᚖfengqiaoᚐListedLevel(ctx context.Context, v any) (*fengqiao.ListedLevel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.ListedLevel(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOListedLevel2ᚖfengqiaoᚐListedLevel(ctx context.Context, sel ast.SelectionSet, v *fengqiao.ListedLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalOMatter2ᚖfengqiaoᚋresolversᚐMatter(ctx context.Context, sel ast.SelectionSet, v *Matter) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Matter(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOrder2ᚖfengqiaoᚐOrder(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Order) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Order(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOrderFilter2ᚖfengqiaoᚋordersᚐOrderFilter(ctx context.Context, v any) (*orders.OrderFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOrderFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOOrderPriority2ᚖfengqiaoᚐOrderPriority(ctx context.Context, v any) (*fengqiao.OrderPriority, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.OrderPriority(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrderPriority2ᚖfengqiaoᚐOrderPriority(ctx context.Context, sel ast.SelectionSet, v *fengqiao.OrderPriority) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOOrderState2ᚕfengqiaoᚐOrderStateᚄ(ctx context.Context, v any) ([]fengqiao.OrderState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]fengqiao.OrderState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderState2fengqiaoᚐOrderState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOOrderState2ᚕfengqiaoᚐOrderStateᚄ(ctx context.Context, sel ast.SelectionSet, v []fengqiao.OrderState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderState2fengqiaoᚐOrderState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOOrgUnit2ᚖfengqiaoᚐOrgUnit(ctx context.Context, sel ast.SelectionSet, v *fengqiao.OrgUnit) graphql.Marshaler {

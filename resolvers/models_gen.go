@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
 
 // A page of the audit log, newest first.
@@ -19,6 +20,52 @@ type AuditConnection struct {
 type AuditEdge struct {
 	Cursor string               `json:"cursor"`
 	Node   *fengqiao.AuditEntry `json:"node"`
+}
+
+type IssueOrderInput struct {
+	// Chosen by the client, the same on every retry: a retried request returns the order it made.
+	RequestID   string                    `json:"requestId"`
+	SubjectKind fengqiao.OrderSubjectKind `json:"subjectKind"`
+	SubjectID   string                    `json:"subjectId"`
+	Kind        fengqiao.OrderKind        `json:"kind"`
+	// A unit strictly below the caller's.
+	AddresseeOrg string  `json:"addresseeOrg"`
+	Department   *string `json:"department,omitempty"`
+	// Working days allowed (1–365), counted on the official calendar; or give deadline.
+	WorkingDays *int `json:"workingDays,omitempty"`
+	// The last day allowed (its end, China time); or give workingDays.
+	Deadline     *time.Time              `json:"deadline,omitempty"`
+	Priority     *fengqiao.OrderPriority `json:"priority,omitempty"`
+	Listed       *fengqiao.ListedLevel   `json:"listed,omitempty"`
+	Instructions string                  `json:"instructions"`
+}
+
+// The closed loop (工作闭环). Each mutation is idempotent under its requestId,
+// audited, and allowed to: issueOrder — commanders and analysts; passDownOrder —
+// commanders and analysts of the addressee; feedbackOrder — any commander, analyst
+// or grid staff of the addressee; returnOrder, acceptOrder, closeOrder — commanders
+// and analysts of the issuer.
+type Mutation struct {
+}
+
+type OrderStepInput struct {
+	RequestID string `json:"requestId"`
+	OrderID   string `json:"orderId"`
+	// Feedback, or the reasons of a return (required for both).
+	Note *string `json:"note,omitempty"`
+	// Attachments, as http(s) links (at most 20).
+	Links []string `json:"links,omitempty"`
+}
+
+type PassDownOrderInput struct {
+	RequestID string `json:"requestId"`
+	OrderID   string `json:"orderId"`
+	// A unit strictly below the caller's (the order's addressee).
+	AddresseeOrg string     `json:"addresseeOrg"`
+	Department   *string    `json:"department,omitempty"`
+	WorkingDays  *int       `json:"workingDays,omitempty"`
+	Deadline     *time.Time `json:"deadline,omitempty"`
+	Instructions string     `json:"instructions"`
 }
 
 // 查询入口。每个查询都限定在调用者所属组织单元的子树之内：村社令牌只看得到本村社的数据，统计数字也一样。

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"fengqiao"
+	"fengqiao/orders"
 )
 
 // Resolver holds what the resolvers read. It is built once and shared by requests.
@@ -23,6 +24,8 @@ type Resolver struct {
 	Upstreams    fengqiao.LiveReader
 	// Feed returns the events indexed from now until ctx ends.
 	Feed func(ctx context.Context) <-chan *fengqiao.Event
+	// Orders keeps the orders (交办/督办) and their matters.
+	OrderService *orders.Service
 
 	lists lists
 }

@@ -158,7 +158,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Orders.Observe(events)
 	}
 	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Clusters: h.Chains, Audit: h.Audit,
-		Assessor: h.Risk, Figures: h.figures, Upstreams: live, Feed: broker.Subscribe}
+		Assessor: h.Risk, Figures: h.figures, Upstreams: live, Feed: broker.Subscribe, OrderService: h.Orders}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.addAdmin(srv, log)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
