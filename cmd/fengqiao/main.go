@@ -57,6 +57,8 @@ const usage = `fengqiao — 县域社会治理数据枢纽 (GraphQL federation h
   fengqiao reindex [-addr A] -token T|@FILE
                                      让运行中的枢纽从已存事件重建索引并显示进度，完成前旧索引照常应答
   fengqiao chains linkcost           测量十万、百万事件规模下每个事件的串联耗时
+  fengqiao report monthly [-addr A] -token T|@FILE [-org CODE] [-month YYYY-MM] [-o FILE]
+                                     从运行中的枢纽下载单位的每月通报（Excel），含分镇街数字、环比与本月工单
 `
 
 // Run runs one subcommand until ctx ends.
@@ -80,6 +82,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.chainsCommand(ctx, args[1:])
 	case "reindex":
 		return m.reindexCommand(ctx, args[1:])
+	case "report":
+		return m.reportCommand(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
