@@ -161,6 +161,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		Assessor: h.Risk, Figures: h.figures, Upstreams: live, Feed: broker.Subscribe, OrderService: h.Orders}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.addAdmin(srv, log)
+	srv.HealthDetail("outbox", h.outboxHealth)
 	h.addReports(srv)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {

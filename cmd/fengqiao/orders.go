@@ -51,7 +51,7 @@ func (s hubSubjects) Events(ctx context.Context, subj fengqiao.OrderSubject) ([]
 	switch subj.Kind {
 	case fengqiao.SubjectEvent:
 		ids = []string{subj.ID}
-		if c, err := s.h.Chains.ChainOf(ctx, subj.ID); err == nil {
+		if c, err := s.h.Chains.ChainOf(ctx, subj.ID); err == nil && c != nil {
 			chainID = c.ID
 		}
 	case fengqiao.SubjectChain:
@@ -81,4 +81,14 @@ func (s hubSubjects) Events(ctx context.Context, subj fengqiao.OrderSubject) ([]
 		return nil, "", fengqiao.Errorf(fengqiao.ENOTFOUND, "未找到：%s", subj.ID)
 	}
 	return events, chainID, nil
+}
+
+// outboxHealth is the outbox in /healthz's detailed view: deliveries waiting,
+// and those failing with the upstream's reason.
+func (h *Hub) outboxHealth() any {
+	st, err := h.Orders.Outbox()
+	if err != nil {
+		return map[string]string{"error": err.Error()}
+	}
+	return st
 }
