@@ -74,6 +74,11 @@ func (p *progress) show(now time.Time, done, total int, last bool) {
 				"elapsed", elapsed.Round(time.Millisecond))
 			return
 		}
+		if done == 0 && !last { // no rate yet, so no time left to tell
+			p.log.Info("progress", "step", p.what, "done", done, "total", total, "rate", 0,
+				"elapsed", elapsed.Round(time.Millisecond))
+			return
+		}
 		p.log.Info("progress", "step", p.what, "done", done, "total", total, "rate", int(rate),
 			"elapsed", elapsed.Round(time.Millisecond), "left", left)
 		return
@@ -85,7 +90,7 @@ func (p *progress) show(now time.Time, done, total int, last bool) {
 	fmt.Fprintf(p.out, "\r%s %d/%d (%d%%) %.0f/秒 ", p.what, done, total, done*100/max(total, 1), rate)
 	if last {
 		fmt.Fprintf(p.out, "用时 %.1f 秒\n", elapsed.Seconds())
-	} else {
+	} else if done > 0 {
 		fmt.Fprintf(p.out, "约剩 %v   ", left)
 	}
 }

@@ -199,7 +199,7 @@ func (x *reindexer) report(p **progress, phase, step string, done, total int) {
 			stepped(phase, step)
 		}
 	}
-	if total > 0 || done > 0 {
+	if total > 0 && (changed || done != before) { // no total yet, or shown
 		(*p).Report(done, total)
 	}
 }
@@ -228,7 +228,7 @@ func (x *reindexer) run(ctx context.Context, phases []string) {
 			x.report(&p, phase, stepChainsRead, 0, expected)
 			linked, err = x.chains.Rebuild(ctx, x.events, func(step string, done, total int) {
 				if step == chains.ReadingStep {
-					x.report(&p, phase, stepChainsRead, min(done, expected), max(expected, done))
+					x.report(&p, phase, stepChainsRead, done, max(expected, done))
 					return
 				}
 				x.report(&p, phase, stepChainsLinks, done, total)
@@ -381,6 +381,9 @@ func (m *Main) reindexCommand(ctx context.Context, args []string) error {
 				p.Finish(max(shown.Total, shown.Done)) // the step before is over
 			}
 			p = m.progress(st.Step)
+			if st.Rate > 0 { // the step began before this poll: its rate is the hub's
+				p.start = p.start.Add(-time.Duration(float64(st.Done) / st.Rate * float64(time.Second)))
+			}
 		}
 		if p != nil && st.State == "running" && st.Total > 0 {
 			p.Report(min(st.Done, st.Total-1), st.Total) // the end is shown once over
