@@ -303,14 +303,14 @@ func (s *Service) create(ctx context.Context, p *fengqiao.Principal, requestID s
 		return nil, err
 	}
 	s.watch(o)
-	if len(items) > 0 {
-		s.poke()
-	}
 	action := fengqiao.ActionIssue
 	if parentID != "" {
 		action = fengqiao.ActionPassDown
 	}
 	s.after(ctx, p, o, action)
+	if len(items) > 0 {
+		s.poke() // after the notice of the order, which its delivery's follows
+	}
 	return o, nil
 }
 
@@ -700,6 +700,13 @@ func (s *Service) Subscribe(ctx context.Context) <-chan Notice {
 		close(ch)
 	}()
 	return ch
+}
+
+// Subscribers is how many subscriptions are open.
+func (s *Service) Subscribers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.watchers)
 }
 
 func (s *Service) notify(o *fengqiao.Order, action fengqiao.OrderAction) {

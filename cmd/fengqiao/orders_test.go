@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
 	"fengqiao"
 	"fengqiao/tools/sim"
 	"fengqiao/tools/world"
@@ -105,9 +108,22 @@ func TestTheLoopThroughTheHubAndThe12345Platform(t *testing.T) {
 		graphQL(t, base, tok, fmt.Sprintf(`mutation { %s(input: %s) { %s } }`, mutation, input, fields), &out)
 		return out[mutation]
 	}
+	// The town hears of the order the moment it is issued; another town does not.
+	townNotices, otherNotices := subscribeOrders(t, base, townCmd), subscribeOrders(t, base, token(t, hub, fengqiao.RoleCommander, otherTown(town)))
+	waitFor(t, "both subscriptions", func() bool { return hub.Orders.Subscribers() == 2 })
 	first := mutate(county, "issueOrder", fmt.Sprintf(`{requestId: "c1", subjectKind: EVENT, subjectId: %q, kind: ASSIGN, addresseeOrg: %q, workingDays: 5, priority: URGENT, listed: COUNTY, instructions: "请五日内办结并反馈"}`, eventID, town))
 	if first.State != "OPEN" || !strings.HasPrefix(first.Code, "JF") {
 		t.Fatalf("issued %+v", first)
+	}
+
+	// (Its delivery's notice may come first: the outbox works beside the request.)
+	for told := false; !told; {
+		select {
+		case n := <-townNotices:
+			told = n.Action == "ISSUE" && n.Order.ID == first.ID && n.Order.Addressee.Code == town
+		case <-time.After(time.Minute):
+			t.Fatal("the town was not told of the order")
+		}
 	}
 
 	// The platform receives the dispatch once, with the matter's code.
@@ -155,6 +171,12 @@ func TestTheLoopThroughTheHubAndThe12345Platform(t *testing.T) {
 	}
 	if final.State != "CLOSED" || !slices.Contains(actions, "DELIVERED") || !slices.Contains(actions, "PASS_DOWN") || !slices.Contains(actions, "FEEDBACK") {
 		t.Errorf("the county's order: %s, timeline %v", final.State, actions)
+	}
+
+	select {
+	case n := <-otherNotices:
+		t.Errorf("another town was told of %+v", n)
+	default:
 	}
 
 	// /healthz shows the outbox to county operators: nothing waiting.
@@ -232,4 +254,57 @@ func getJSON(t *testing.T, url, tok string, out any) {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// orderNotice is a message of the orders subscription.
+type orderNotice struct {
+	Action string
+	Order  struct {
+		ID        string
+		Addressee struct{ Code string }
+	}
+}
+
+// subscribeOrders subscribes to order notices over graphql-ws with a token.
+func subscribeOrders(t *testing.T, base, tok string) <-chan orderNotice {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": "Bearer " + tok}})
+	var ack struct{ Type string }
+	if err := wsjson.Read(ctx, conn, &ack); err != nil || ack.Type != "connection_ack" {
+		t.Fatalf("init: %v %+v", err, ack)
+	}
+	wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]string{"query": "subscription { orders { action order { id addressee { code } } } }"}})
+	out := make(chan orderNotice, 16)
+	go func() {
+		for {
+			var msg struct {
+				Type    string
+				Payload struct{ Data struct{ Orders orderNotice } }
+			}
+			if err := wsjson.Read(ctx, conn, &msg); err != nil {
+				return
+			}
+			if msg.Type == "next" {
+				out <- msg.Payload.Data.Orders
+			}
+		}
+	}()
+	return out
+}
+
+// otherTown is a town other than code.
+func otherTown(code string) string {
+	for _, u := range fengqiao.Wenling().Units(fengqiao.LevelTown) {
+		if u.Code != code {
+			return u.Code
+		}
+	}
+	return ""
 }
