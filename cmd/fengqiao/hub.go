@@ -187,7 +187,7 @@ func (h *Hub) addManifests(cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("连接器清单有误：\n%w", err)
 	}
 	for _, m := range ms {
-		h.Runner.Add(manifest.New(m, log))
+		h.Runner.Add(manifest.Open(m, log)) // a Dispatcher when the manifest declares actions
 	}
 	return nil
 }
