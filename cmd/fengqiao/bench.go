@@ -14,7 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -45,6 +50,8 @@ type benchFlags struct {
 	storm       int
 	stormBatch  int
 	jsonPath    string
+	heapProfile string // written after the first sync
+	syncOnly    bool   // stop after the first sync and its memory
 }
 
 // bench measures issue 9's table on this machine in one run: the world's
@@ -62,6 +69,8 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	fs.IntVar(&f.storm, "storm", 5000, "告警风暴的告警数")
 	fs.IntVar(&f.stormBatch, "storm-batch", 1, "告警风暴每个请求推送的告警数（大于 1 时用批量形式）")
 	fs.StringVar(&f.jsonPath, "json", "", "把结果表写成 JSON 文件")
+	fs.StringVar(&f.heapProfile, "heapprofile", "", "首次同步后把堆剖析写入此文件（go tool pprof 读取）")
+	fs.BoolVar(&f.syncOnly, "sync-only", false, "只测生成、首次同步和内存，然后结束")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -116,6 +125,11 @@ func (m *Main) runBench(ctx context.Context, f benchFlags, report *benchReport) 
 		Figure: fmt.Sprintf("%.2f GiB", float64(worldHeap)/(1<<30)),
 		Target: "有界，随规模线性（≤ 0.4 GiB×规模）", Met: met(float64(worldHeap) <= 0.4*(1<<30)*max(f.scale, 0.05))})
 
+	// The hub's soft memory limit, with room for the world beside it.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1)) // as it was, after the bench
+	memLimit := limitMemory(worldHeap)
+	m.step("Go 软内存上限 %.2f GiB（含世界 %.2f GiB）", float64(memLimit)/(1<<30), float64(worldHeap)/(1<<30))
+
 	county, err := sim.StartCounty(w)
 	if err != nil {
 		return err
@@ -127,7 +141,9 @@ func (m *Main) runBench(ctx context.Context, f benchFlags, report *benchReport) 
 	}
 	defer hub.Close()
 
-	// The first sync, each connector alone so that each figure is its own.
+	// The first sync, each connector alone so that each figure is its own, with
+	// the process's RSS sampled throughout for its peak.
+	peak := sampleRSS(250 * time.Millisecond)
 	sync := m.progress("首次同步+索引+串联")
 	done, start := 0, time.Now()
 	for _, c := range hub.Runner.Connectors() {
@@ -152,6 +168,7 @@ func (m *Main) runBench(ctx context.Context, f benchFlags, report *benchReport) 
 		m.step("同步 %-10s %7d 条，%6.1f 秒，%6.0f 条/秒", c.Name(), n, d.Seconds(), float64(n)/d.Seconds())
 	}
 	syncTime := time.Since(start)
+	syncPeak := peak()
 	sync.Report(records, records)
 	events, err := hub.Index.Count(ctx, fengqiao.EventFilter{})
 	if err != nil {
@@ -164,6 +181,9 @@ func (m *Main) runBench(ctx context.Context, f benchFlags, report *benchReport) 
 		Target: "100 万条 ≤ 10 分钟", Met: met(1e6/rate <= 600)})
 	report.add(benchRow{Key: "sync.rate", Measure: "首次同步+索引+串联：速率", Value: num(rate), Unit: "records/s",
 		Figure: fmt.Sprintf("%.0f 条/秒", rate), Target: "≥ 1,667 条/秒（即 100 万条 10 分钟）", Met: met(rate >= 1e6/600)})
+	if err := m.benchMemory(f, report, filepath.Join(dir, "hub"), events, syncPeak, worldHeap); err != nil || f.syncOnly {
+		return err
+	}
 
 	serveCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -190,6 +210,7 @@ func (m *Main) runBench(ctx context.Context, f benchFlags, report *benchReport) 
 	}
 	runtime.GC()
 	serving := rss()
+	m.step("内存构成（服务中）：%s", memoryBreakdown())
 	limit := 1.0 // GiB, at 1 M events; 1.5 at 3 M
 	if events > 2_000_000 {
 		limit = 1.5
@@ -640,6 +661,102 @@ func (m *Main) benchRawBleve(ctx context.Context, hub *Hub, dir string, events i
 	report.add(benchRow{Key: "sync.vsBleve", Measure: "首次同步速率 ÷ 直接 Bleve 索引速率", Value: num(syncRate / rawRate), Unit: "×",
 		Figure: fmt.Sprintf("%.2f×（%.0f ÷ %.0f 条事件/秒）", syncRate/rawRate, syncRate, rawRate), Target: "≥ 0.9×", Met: met(syncRate/rawRate >= 0.9)})
 	return nil
+}
+
+// benchMemory adds the memory rows after the first sync: the RSS peak during
+// it, the live heap beside the world's and, with -heapprofile, writes the heap
+// profile.
+func (m *Main) benchMemory(f benchFlags, report *benchReport, data string, events int, syncPeak uint64, worldHeap int64) error {
+	heap := liveHeap()
+	settled := rss()
+	hub := max(0, int64(heap)-worldHeap)
+	report.add(benchRow{Key: "rss.syncPeak", Measure: "首次同步期间常驻内存峰值（RSS）", Value: num(float64(syncPeak) / (1 << 30)), Unit: "GiB",
+		Figure: fmt.Sprintf("%.2f GiB（同步结束、回收后 %.2f GiB）", float64(syncPeak)/(1<<30), float64(settled)/(1<<30)),
+		Target: "—（参照；含模拟世界）"})
+	report.add(benchRow{Key: "heap.live", Measure: "同步后存活堆（不含模拟世界）", Value: num(float64(hub) / (1 << 30)), Unit: "GiB",
+		Figure: fmt.Sprintf("%.2f GiB，每条事件 %d 字节（含世界共 %.2f GiB）", float64(hub)/(1<<30), hub/int64(max(events, 1)), float64(heap)/(1<<30)),
+		Target: "—（参照）"})
+	m.step("内存构成：%s", memoryBreakdown())
+	m.step("数据目录：%s", dirSizes(data))
+	if f.heapProfile == "" {
+		return nil
+	}
+	out, err := os.Create(f.heapProfile)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(out, 0); err != nil {
+		out.Close()
+		return err
+	}
+	m.step("堆剖析已写入 %s", f.heapProfile)
+	return out.Close()
+}
+
+// memoryBreakdown says where the RSS lies: anonymous memory (the Go heap in
+// use, the Go runtime's free spans not yet returned, and the rest: C
+// allocations such as Pebble's cache and memtables) and mapped files (Bleve's
+// segments, Pebble's tables).
+func memoryBreakdown() string {
+	status := procStatus()
+	sample := []metrics.Sample{
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/gc/heap/goal:bytes"},
+	}
+	metrics.Read(sample)
+	v := func(i int) float64 { return float64(sample[i].Value.Uint64()) / (1 << 20) }
+	goMapped := v(0) - v(1)
+	anon := float64(status["RssAnon"]) / (1 << 20)
+	return fmt.Sprintf("RSS %.0f MiB = 匿名 %.0f MiB（Go 运行时 %.0f MiB：对象 %.0f、空闲未归还 %.0f；Go 之外 %.0f）+ 文件映射 %.0f MiB；GC 目标 %.0f MiB",
+		float64(status["VmRSS"])/(1<<20), anon, goMapped, v(2), v(3), anon-goMapped, float64(status["RssFile"])/(1<<20), v(4))
+}
+
+// dirSizes lists the size on disk of each entry of a data directory.
+func dirSizes(dir string) string {
+	entries, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range entries {
+		var size int64
+		filepath.WalkDir(filepath.Join(dir, e.Name()), func(_ string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if info, err := d.Info(); err == nil {
+					size += info.Size()
+				}
+			}
+			return nil
+		})
+		out = append(out, fmt.Sprintf("%s %.0f MiB", e.Name(), float64(size)/(1<<20)))
+	}
+	return strings.Join(out, "，")
+}
+
+// sampleRSS samples the process's RSS every period until the returned
+// function is called, which returns the highest sample.
+func sampleRSS(period time.Duration) func() uint64 {
+	var highest atomic.Uint64
+	highest.Store(rss())
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if r := rss(); r > highest.Load() {
+					highest.Store(r)
+				}
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		return max(highest.Load(), rss())
+	}
 }
 
 // liveHeap is the Go heap in use after a collection.

@@ -174,18 +174,24 @@ func (c *gqlClient) close() { c.http.CloseIdleConnections() }
 
 // rss is this process's resident set size, from /proc/self/status (0 where
 // there is none).
-func rss() uint64 {
+func rss() uint64 { return procStatus()["VmRSS"] }
+
+// procStatus reads the sizes in /proc/self/status (VmRSS, RssAnon, RssFile…),
+// in bytes.
+func procStatus() map[string]uint64 {
+	sizes := map[string]uint64{}
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0
+		return sizes
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
+		name, v, ok := strings.Cut(line, ":")
+		if v, kB := strings.CutSuffix(strings.TrimSpace(v), " kB"); ok && kB {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			sizes[name] = n << 10
 		}
 	}
-	return 0
+	return sizes
 }
 
 func ms(d time.Duration) string {

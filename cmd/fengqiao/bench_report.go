@@ -41,7 +41,7 @@ type benchReport struct {
 var benchKeys = []string{
 	"world.time", "world.memory",
 	"sync.time", "sync.rate", "bleve.rate", "sync.vsBleve",
-	"rss.serving",
+	"rss.syncPeak", "heap.live", "rss.serving",
 	"search.text", "search.newest", "search.counts",
 	"cockpit.year", "cockpit.townMonth", "cockpit.cached", "baseline.bareGqlgen",
 	"pages.town50",

@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 func main() {
+	limitMemory(0)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first SIGTERM or Ctrl-C ends ctx and every step stops; a second one
@@ -51,7 +53,7 @@ const usage = `fengqiao — 县域社会治理数据枢纽 (GraphQL federation h
   fengqiao connector check FILE [-sample 响应.json] [-var 名=值 …]
                                      按清单读取一页上游数据，打印映射结果和全部问题
   fengqiao connector new NAME        生成带注释的接入清单 NAME.yaml
-  fengqiao bench [-scale S] [-concurrency N] [-requests N] [-storm N] [-json FILE]
+  fengqiao bench [-scale S] [-concurrency N] [-requests N] [-storm N] [-json FILE] [-sync-only] [-heapprofile F]
                                      在本机测量同步、检索、驾驶舱、分页、告警风暴和实时读取，打印目标达成表
   fengqiao chains eval [-scale S]    用模拟世界的真实归属衡量串联的准确率和召回率
   fengqiao reindex [-addr A] -token T|@FILE
@@ -90,6 +92,29 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprint(m.Stderr, usage)
 	return fmt.Errorf("未知的子命令：%s", args[0])
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT
+// sets one. Below it the collector lets the heap grow to twice what is live, as
+// usual; near it the collector runs more often and gives freed memory back to
+// the system, instead of keeping the peak of a first sync's garbage. A
+// million events live in ~0.5 GiB of heap (docs/operations.md, "Memory"); the
+// rest of a 1 GiB budget is left to Pebble's cache and memtables, outside the
+// Go heap. With more live than the limit the collector would run all the
+// time (never more than half the CPU): raise it with GOMEMLIMIT (e.g.
+// GOMEMLIMIT=2GiB), or turn it off with GOMEMLIMIT=off.
+const defaultMemoryLimit = 768 << 20
+
+// limitMemory sets the soft memory limit to defaultMemoryLimit plus extra
+// (memory the process holds beside the hub, such as the bench's simulated
+// world), unless GOMEMLIMIT set it, and returns it.
+func limitMemory(extra int64) int64 {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1)
+	}
+	limit := defaultMemoryLimit + extra
+	debug.SetMemoryLimit(limit)
+	return limit
 }
 
 func (m *Main) logger() *slog.Logger {
