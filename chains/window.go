@@ -15,14 +15,15 @@ import (
 // garbage collector need not scan, and leave from the front as the horizon
 // moves on.
 //
-// It is sized for a million events and more: per event, a memo (216 bytes, the
-// sketch 130 of them), its id and subject, a node per evidence key, and for the
-// sixteen sketch bands, where nearly every bucket holds one event, four bytes
-// each of chain (earlier) and about eight of table (buckets) instead of a map
-// entry and a node (~35 bytes) each.
+// It is sized for a million events and more: per event, a memo (280 bytes, the
+// sketch 130 of them and its earlier arrivals 64) in chunks that are never
+// copied as the window grows, its id and subject, a node per evidence key, and
+// for the sixteen sketch bands, where nearly every bucket holds one event,
+// about eight bytes each of table (buckets) instead of a map entry and a node
+// (~35 bytes) each.
 type window struct {
-	eventBase uint32 // ordinal of events[0]
-	events    []memo
+	eventBase uint32 // ordinal of the first event in the window
+	events    memos
 	idBase    int      // offset of ids[0]
 	ids       []byte   // event ids, memo.idOff
 	subjBase  int      // offset of subjects[0]
@@ -35,11 +36,8 @@ type window struct {
 	swept    uint32            // nodeBase at the last sweep of heads and chains
 
 	// buckets[b] holds the newest arrival of each bucket of band b, keyed by the
-	// band's values in the arrival's own sketch; earlier holds, for each event
-	// and band (SketchBands per event, parallel to events), the arrival before
-	// it in its bucket (ordinal + 1, 0 for none).
+	// band's values in the arrival's own sketch (memo.earlier links the rest).
 	buckets [SketchBands]ordSet
-	earlier []uint32
 
 	chains map[uint64]chainMemo // chains of the window's events
 	newest int64                // the latest report seen, Unix seconds
@@ -66,6 +64,45 @@ type memo struct {
 	source   uint8  // index in fengqiao.Sources + 1
 	dead     bool   // a newer version of the event was remembered after it
 	sketch   Sketch
+	earlier  [SketchBands]uint32 // for each band, the arrival before it in its bucket (ordinal + 1, 0 for none)
+}
+
+// chunkLen is how many events a chunk of memos holds.
+const chunkLen = 4096
+
+// memos are the window's events by ordinal, in chunks of chunkLen: the window
+// grows a chunk at a time, never copying (nor holding twice, while it copies)
+// what it holds, and its front leaves a chunk at a time.
+type memos struct {
+	first  uint32   // ordinal of chunks[0][0]
+	end    uint32   // ordinal after the last
+	chunks [][]memo // each of capacity chunkLen
+}
+
+func (s *memos) at(ord uint32) *memo {
+	i := ord - s.first
+	return &s.chunks[i/chunkLen][i%chunkLen]
+}
+
+func (s *memos) push(m memo) {
+	if len(s.chunks) == 0 {
+		s.first = s.end
+	}
+	if n := len(s.chunks); n == 0 || len(s.chunks[n-1]) == chunkLen {
+		s.chunks = append(s.chunks, make([]memo, 0, chunkLen))
+	}
+	last := &s.chunks[len(s.chunks)-1]
+	*last = append(*last, m)
+	s.end++
+}
+
+// dropBefore lets go of the chunks that hold only events before ord.
+func (s *memos) dropBefore(ord uint32) {
+	for len(s.chunks) > 0 && len(s.chunks[0]) == chunkLen && s.first+chunkLen <= ord {
+		s.chunks[0] = nil
+		s.chunks = s.chunks[1:]
+		s.first += chunkLen
+	}
 }
 
 const (
@@ -96,10 +133,10 @@ func sourceIndex(s fengqiao.Source) uint8 {
 
 // memoAt returns the event of an ordinal, nil if it has left the window.
 func (w *window) memoAt(ord uint32) *memo {
-	if ord < w.eventBase || ord-w.eventBase >= uint32(len(w.events)) {
+	if ord < w.eventBase || ord >= w.events.end {
 		return nil
 	}
-	return &w.events[ord-w.eventBase]
+	return w.events.at(ord)
 }
 
 func (w *window) id(m *memo) string {
@@ -137,12 +174,12 @@ func bandHash(v uint64, b int) uint64 { return mix64(v ^ uint64(b+1)*0x9e3779b97
 
 // lookup returns the remembered event of an id and its ordinal.
 func (w *window) lookup(id string) (*memo, uint32) {
-	slot := w.byID.find(idHash(id), w.eventBase, func(ord uint32) bool { return w.hasID(&w.events[ord-w.eventBase], id) })
+	slot := w.byID.find(idHash(id), w.eventBase, func(ord uint32) bool { return w.hasID(w.events.at(ord), id) })
 	if slot < 0 {
 		return nil, 0
 	}
 	ord := w.byID.slots[slot] - 1
-	if m := &w.events[ord-w.eventBase]; !m.dead {
+	if m := w.events.at(ord); !m.dead {
 		return m, ord
 	}
 	return nil, 0
@@ -152,7 +189,7 @@ func (w *window) lookup(id string) (*memo, uint32) {
 // (ordinal + 1, 0 for none).
 func (w *window) bucket(s *Sketch, b int) uint32 {
 	v := bandValue(s, b)
-	slot := w.buckets[b].find(bandHash(v, b), w.eventBase, func(ord uint32) bool { return bandValue(&w.events[ord-w.eventBase].sketch, b) == v })
+	slot := w.buckets[b].find(bandHash(v, b), w.eventBase, func(ord uint32) bool { return bandValue(&w.events.at(ord).sketch, b) == v })
 	if slot < 0 {
 		return 0
 	}
@@ -170,15 +207,15 @@ func (w *window) add(id string, m memo, subject, named []uint32, keys []uint64) 
 			m.chain = old.chain
 		}
 	}
-	ord := w.eventBase + uint32(len(w.events))
+	ord := w.events.end
 	m.idOff, m.idLen = w.idBase+len(w.ids), uint16(len(id))
 	w.ids = append(w.ids, id...)
 	m.subjOff, m.subjLen, m.namedLen = w.subjBase+len(w.subjects), uint16(min(len(subject), 0xffff)), uint16(min(len(named), 0xffff))
 	w.subjects = append(append(w.subjects, subject[:m.subjLen]...), named[:m.namedLen]...)
-	w.events = append(w.events, m)
+	w.events.push(m)
 	w.byID.put(idHash(id), ord, w.eventBase,
-		func(o uint32) bool { return w.hasID(&w.events[o-w.eventBase], id) },
-		func(o uint32) uint64 { return idHash(w.id(&w.events[o-w.eventBase])) })
+		func(o uint32) bool { return w.hasID(w.events.at(o), id) },
+		func(o uint32) uint64 { return idHash(w.id(w.events.at(o))) })
 	for _, k := range keys {
 		// A key's list is kept newest report first: an event reported before the
 		// head goes further down, at most candidatesPerKey nodes (one that arrives
@@ -202,16 +239,14 @@ func (w *window) add(id string, m memo, subject, named []uint32, keys []uint64) 
 	}
 	// Band buckets are only read to the candidatesPerBand newest arrivals,
 	// within a window longer than most: they keep arrival order.
-	var earlier [SketchBands]uint32
-	if m.sketch.Size > 0 {
+	if stored := w.events.at(ord); m.sketch.Size > 0 {
 		for b := range SketchBands {
 			v := bandValue(&m.sketch, b)
-			earlier[b] = w.buckets[b].put(bandHash(v, b), ord, w.eventBase,
-				func(o uint32) bool { return bandValue(&w.events[o-w.eventBase].sketch, b) == v },
-				func(o uint32) uint64 { return bandHash(bandValue(&w.events[o-w.eventBase].sketch, b), b) })
+			stored.earlier[b] = w.buckets[b].put(bandHash(v, b), ord, w.eventBase,
+				func(o uint32) bool { return bandValue(&w.events.at(o).sketch, b) == v },
+				func(o uint32) uint64 { return bandHash(bandValue(&w.events.at(o).sketch, b), b) })
 		}
 	}
-	w.earlier = append(w.earlier, earlier[:]...)
 	w.newest = max(w.newest, m.at)
 	return ord
 }
@@ -250,7 +285,7 @@ func (w *window) walkBand(s *Sketch, b, limit int, fn func(ord uint32, m *memo) 
 		if m == nil {
 			return // the rest has left the window
 		}
-		n = w.earlier[int(ord-w.eventBase)*SketchBands+b]
+		n = m.earlier[b]
 		if m.dead {
 			continue
 		}
@@ -267,27 +302,26 @@ func (w *window) walkBand(s *Sketch, b, limit int, fn func(ord uint32, m *memo) 
 // Their entries in byID and the buckets become tombstones, dropped as those
 // tables grow.
 func (w *window) evict(cutoff int64) {
-	i := 0
-	for i < len(w.events) && w.events[i].at < cutoff {
+	i := w.eventBase
+	for i < w.events.end && w.events.at(i).at < cutoff {
 		i++
 	}
-	if i == 0 {
+	if i == w.eventBase {
 		return
 	}
-	w.eventBase += uint32(i)
-	w.events = w.events[i:]
-	w.earlier = w.earlier[i*SketchBands:]
+	w.eventBase = i
+	w.events.dropBefore(i)
 	j := 0
 	for j < len(w.nodes) && w.nodes[j].event < w.eventBase {
 		j++
 	}
 	w.nodeBase += uint32(j)
 	w.nodes = w.nodes[j:]
-	if len(w.events) == 0 {
+	if w.eventBase == w.events.end {
 		w.idBase, w.ids = w.idBase+len(w.ids), w.ids[:0]
 		w.subjBase, w.subjects = w.subjBase+len(w.subjects), w.subjects[:0]
 	} else {
-		first := &w.events[0]
+		first := w.events.at(w.eventBase)
 		w.ids, w.idBase = w.ids[first.idOff-w.idBase:], first.idOff
 		w.subjects, w.subjBase = w.subjects[first.subjOff-w.subjBase:], first.subjOff
 	}

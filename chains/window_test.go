@@ -220,7 +220,7 @@ func TestTheWindowAnswersLikeTheMapWindow(t *testing.T) {
 			}
 		}
 	}
-	if len(w.events) == 0 || w.eventBase == 0 {
-		t.Fatalf("the test never moved the window on: %d events from %d", len(w.events), w.eventBase)
+	if w.events.end == w.eventBase || w.events.first == 0 {
+		t.Fatalf("the test never moved the window on: events %d to %d, chunks from %d", w.eventBase, w.events.end, w.events.first)
 	}
 }
