@@ -137,12 +137,64 @@ func EncodeCursor(content string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(content))
 }
 
-// DecodeCursor decodes what EncodeCursor encoded; "" is the first page; anything
-// else is EINVALID.
+// DecodeCursor decodes what EncodeCursor encoded: a newest-first page's sort key
+// or a ranked page's offset ("rank:N"); "" is the first page. Anything else —
+// not base64url, not in its canonical form, or holding neither — is EINVALID, so
+// that a damaged cursor is an error instead of silently starting from the top.
 func DecodeCursor(c string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return "", Errorf(EINVALID, "分页游标无效：%q", c)
+	if c == "" {
+		return "", nil
 	}
-	return string(b), nil
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	content := string(b)
+	if err != nil || EncodeCursor(content) != c || (!isSortKey(content) && !isRankCursor(content)) {
+		return "", badCursor(c)
+	}
+	return content, nil
+}
+
+// CheckCursor decodes a cursor for a page of the given order: a ranked page's
+// cursor continues only ranked pages, a newest-first page's only newest-first
+// ones; either the other way round is EINVALID.
+func CheckCursor(c string, ranked bool) error {
+	content, err := DecodeCursor(c)
+	if err != nil || content == "" {
+		return err
+	}
+	if isRankCursor(content) != ranked {
+		return Errorf(EINVALID, "分页游标无效：该游标属于按%s排序的分页，不能用于按%s排序的查询", orderName(!ranked), orderName(ranked))
+	}
+	return nil
+}
+
+func orderName(ranked bool) string {
+	if ranked {
+		return "相关度"
+	}
+	return "时间"
+}
+
+func badCursor(c string) error {
+	if r := []rune(c); len(r) > 40 {
+		c = string(r[:40]) + "…"
+	}
+	return Errorf(EINVALID, "分页游标无效：%q，请使用上一页返回的 endCursor", c)
+}
+
+func isSortKey(content string) bool {
+	_, id, ok := ParseSortKey(content)
+	return ok && id != ""
+}
+
+func isRankCursor(content string) bool {
+	n, ok := strings.CutPrefix(content, "rank:")
+	if !ok || n == "" || len(n) > 9 {
+		return false
+	}
+	for _, r := range n {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

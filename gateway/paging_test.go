@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -30,8 +32,8 @@ func TestHugePageSizesAndCursorsAreRefusedOrClamped(t *testing.T) {
 		{fengqiao.RoleCommander, `query($n: Int) { events(first: $n) { totalCount } }`, map[string]any{"n": json.Number("9223372036854775807")}, 422, "limit", "查询要求9223372036854775807条"},
 		{fengqiao.RoleCommander, `query($n: Int) { events(first: $n) { totalCount } }`, map[string]any{"n": json.Number("18446744073709551616")}, 422, "invalid", "查询不符合接口定义"},
 		{fengqiao.RoleCommander, `{ events(first: -2147483648) { totalCount } }`, nil, 200, "limit", "收到-2147483648"},
-		{fengqiao.RoleCommander, `{ events(first: 2, after: "9223372036854775807") { totalCount } }`, nil, 200, "", ""},
-		{fengqiao.RoleCommander, `{ events(first: 2, after: "99999999999999999999999999999999") { totalCount } }`, nil, 200, "", ""},
+		{fengqiao.RoleCommander, `{ events(first: 2, after: "9223372036854775807") { totalCount } }`, nil, 200, "invalid", "分页游标无效"},
+		{fengqiao.RoleCommander, `{ events(first: 2, after: "99999999999999999999999999999999") { totalCount } }`, nil, 200, "invalid", "分页游标无效"},
 		{fengqiao.RoleCommander, `{ events(first: 2) { edges { node { parties { person { events(first: 2147483647) { totalCount } } } } } } }`, nil, 422, "limit", "查询要求2147483647条"},
 		{fengqiao.RoleCommander, `{ chains(minSize: 2147483647, first: 100) { id } }`, nil, 200, "", ""},
 		{fengqiao.RoleCommander, `{ chains(minSize: -2147483648, first: 100) { id } }`, nil, 200, "", ""},
@@ -66,6 +68,60 @@ func TestHugePageSizesAndCursorsAreRefusedOrClamped(t *testing.T) {
 		e := r.Errors[0]
 		if e.Extensions["code"] != tc.code || !strings.Contains(e.Message, tc.message) || !hasChinese.MatchString(e.Message) {
 			t.Errorf("%s %v: %q %v, want code %s and %q", tc.query, tc.vars, e.Message, e.Extensions, tc.code, tc.message)
+		}
+	}
+}
+
+// A malformed cursor is an invalid error on every connection, never a page from
+// the top; a cursor of the other order is refused too; a real endCursor goes on.
+func TestMalformedCursorsAreInvalidOnEveryConnection(t *testing.T) {
+	t.Parallel()
+	b := setupAccess(t)
+	rank := fengqiao.EncodeCursor("rank:1")
+	newest := fengqiao.EncodeCursor(fengqiao.SortKey(time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC), "MEDIATION:A"))
+	connections := map[string]string{
+		"events":              `events(first: 1, after: %q) { totalCount edges { node { id } } }`,
+		"events by relevance": `events(filter: {text: "纠纷"}, orderBy: RELEVANCE, first: 1, after: %q) { totalCount edges { node { id } } }`,
+		"person.events":       `person(id: "` + b.personID + `") { events(first: 1, after: %q) { totalCount edges { node { id } } } }`,
+		"organization.events": `organization(id: "` + b.orgID + `") { events(first: 1, after: %q) { totalCount edges { node { id } } } }`,
+		"project.events":      `project(code: "` + fixtureCode + `") { events(first: 1, after: %q) { totalCount edges { node { id } } } }`,
+		"place.events":        `place(address: "泽国镇楼下社区锦绣花园3幢") { events(first: 1, after: %q) { totalCount edges { node { id } } } }`,
+		"auditLog":            `auditLog(first: 1, after: %q) { edges { cursor } }`,
+	}
+	bad := []string{"garbage", "%%%", "Z2FyYmFnZQ", "AAAA", "cmFuazp4", "cmFuazotMQ", strings.Repeat("A", 300)}
+	for name, field := range connections {
+		role := fengqiao.RoleCommander
+		if name == "auditLog" {
+			role = fengqiao.RoleAuditor
+		}
+		cursors := bad
+		switch name {
+		case "events by relevance":
+			cursors = append(cursors, newest)
+		case "auditLog":
+			cursors = append(cursors, "0", "1e3", newest)
+		default:
+			cursors = append(cursors, rank)
+		}
+		for _, c := range cursors {
+			r := b.query(t, role, county, "{ "+fmt.Sprintf(field, c)+" }")
+			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != fengqiao.EINVALID || !strings.Contains(r.Errors[0].Message, "分页游标无效") {
+				t.Errorf("%s after %.20q: %s %+v, want one invalid error", name, c, r.Data, r.Errors)
+			}
+		}
+		// The first page's endCursor reads the second page.
+		first := b.query(t, role, county, "{ "+strings.Replace(fmt.Sprintf(field, ""), `, after: ""`, "", 1)+" }")
+		end := regexp.MustCompile(`"(?:cursor)":"([^"]+)"`).FindStringSubmatch(string(first.Data))
+		if name != "auditLog" {
+			first = b.query(t, role, county, "{ "+strings.Replace(strings.Replace(fmt.Sprintf(field, ""), `, after: ""`, "", 1), "totalCount", "totalCount pageInfo { endCursor }", 1)+" }")
+			end = regexp.MustCompile(`"endCursor":"([^"]+)"`).FindStringSubmatch(string(first.Data))
+		}
+		if end == nil {
+			t.Errorf("%s: no cursor in %s %+v", name, first.Data, first.Errors)
+			continue
+		}
+		if next := b.query(t, role, county, "{ "+fmt.Sprintf(field, end[1])+" }"); len(next.Errors) != 0 || next.Data == nil || string(next.Data) == string(first.Data) {
+			t.Errorf("%s: the second page %s %+v", name, next.Data, next.Errors)
 		}
 	}
 }

@@ -110,6 +110,9 @@ func (r *Resolver) orderedConnection(ctx context.Context, f fengqiao.EventFilter
 	}
 	q := fengqiao.EventQuery{Filter: f, First: n, ByRelevance: byRelevance}
 	if after != nil {
+		if err := fengqiao.CheckCursor(*after, byRelevance); err != nil {
+			return nil, err
+		}
 		q.After = *after
 	}
 	page, err := r.Index.Search(ctx, q)
