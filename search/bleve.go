@@ -38,6 +38,11 @@ var _ fengqiao.Index = (*Bleve)(nil)
 // formatKey is the index's internal key for the textFormat of its documents.
 var formatKey = []byte("fengqiao.textFormat")
 
+// openConfig bounds the wait for the index's bolt file, which another process
+// holds while it serves the index: an error after 5 seconds instead of a wait
+// forever (the hub's lock on its data directory refuses such a start first).
+var openConfig = map[string]any{"bolt_timeout": "5s"}
+
 // OpenBleve opens the index in dir, creating it if dir does not hold one. An
 // index whose text was indexed in another format is rebuilt first, once, from
 // the events it stores.
@@ -48,7 +53,7 @@ func OpenBleve(dir string) (*Bleve, error) {
 			return nil, err
 		}
 	}
-	idx, err := bleve.Open(dir)
+	idx, err := bleve.OpenUsing(dir, openConfig)
 	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
 		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 			return nil, err
@@ -67,7 +72,7 @@ func OpenBleve(dir string) (*Bleve, error) {
 		if err := rebuild(idx, dir); err != nil {
 			return nil, fmt.Errorf("rebuild bleve index %s: %w", dir, err)
 		}
-		if idx, err = bleve.Open(dir); err != nil {
+		if idx, err = bleve.OpenUsing(dir, openConfig); err != nil {
 			return nil, fmt.Errorf("open bleve index %s: %w", dir, err)
 		}
 	}

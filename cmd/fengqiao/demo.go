@@ -47,6 +47,10 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 		return err
 	}
 	log := m.logger()
+	// Another hub on the data directory fails the demo now, not after the world.
+	if err := probeData(*data); err != nil {
+		return err
+	}
 
 	// The simulated upstreams, on loopback, serving a world that ends today.
 	y, mo, d := time.Now().In(world.CST).Date()

@@ -54,14 +54,30 @@ type Hub struct {
 	listener  net.Listener
 	server    *http.Server
 	closers   sync.Once
+	lock      *dataLock // the data directory's, released last
 }
 
-// OpenHub opens the hub's data directory and listens on cfg.Addr.
+// OpenHub opens the hub's data directory and listens on cfg.Addr. It first
+// locks the directory: one held by another process is an error at once.
 func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	cfg = cfg.withDefaults()
 	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
 		return nil, err
 	}
+	lock, err := lockData(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	h, err := openHub(cfg, log)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	h.lock = lock
+	return h, nil
+}
+
+func openHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	key, err := secretKey(filepath.Join(cfg.Data, "token.key"))
 	if err != nil {
 		return nil, err
@@ -274,6 +290,7 @@ func (h *Hub) Close() {
 		if h.Index != nil {
 			h.Index.Close()
 		}
+		h.lock.Close()
 	})
 }
 
