@@ -42,6 +42,7 @@ func TestReindexWhileTheHubServes(t *testing.T) {
 	dup, seed := againOfAChainedEvent(t, hub)
 	var stderr syncBuffer
 	var duringHealth healthView
+	hub.reindex.mu.Lock() // the rebuild's goroutine reads it under the lock
 	hub.reindex.stepped = func(phase, step string) {
 		if step != stepChainsLinks {
 			return
@@ -65,6 +66,7 @@ func TestReindexWhileTheHubServes(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	hub.reindex.mu.Unlock()
 
 	for name, want := range map[string]int{"": http.StatusUnauthorized, "county": 0, "town": http.StatusForbidden, "village": http.StatusForbidden} {
 		req, _ := http.NewRequest(http.MethodGet, base+"/admin/reindex", nil)
@@ -153,7 +155,10 @@ func TestReindexWhileTheHubServes(t *testing.T) {
 	if ch, err := hub.Chains.ChainOf(ctx, dup.ID); err != nil || ch == nil || !slices.Contains(ch.EventIDs, seed.ID) {
 		t.Errorf("after the rebuild %s is in %v (%v), want with %s", dup.ID, ch, err, seed.ID)
 	}
-	if h := duringHealth.Reindex; h == nil || h.State != "running" || h.Phase != phaseChains || h.Step != stepChainsLinks || h.Total == 0 {
+	hub.reindex.mu.Lock() // the hook ran before the rebuild ended under the lock
+	during := duringHealth.Reindex
+	hub.reindex.mu.Unlock()
+	if h := during; h == nil || h.State != "running" || h.Phase != phaseChains || h.Step != stepChainsLinks || h.Total == 0 {
 		t.Errorf("/healthz during the chains rebuild shows %+v", h)
 	}
 	if h := healthz(t, base, tokens["operator"]).Reindex; h == nil || h.State != "done" || h.Phase != phaseChains || h.Done != h.Total || h.Linked == 0 || h.Events == 0 {
