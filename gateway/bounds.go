@@ -136,7 +136,7 @@ func checkDocument(cfg Config, query string) (*ast.QueryDocument, *gqlerror.Erro
 		if !ok {
 			gerr = gqlerror.Wrap(err)
 		}
-		gerr.Message = "查询语法错误：" + gerr.Message
+		gerr.Message = "查询语法错误：" + chinese(gerr.Message)
 		gerr.Extensions = map[string]any{"code": fengqiao.EINVALID}
 		return nil, gerr
 	}

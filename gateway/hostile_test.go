@@ -59,10 +59,10 @@ func (h hostile) request(base string) *http.Request {
 func hostileRequests(tb testing.TB, b *testBundle) []hostile {
 	grid := b.issue(tb, fengqiao.RoleGridStaff, villageA+"001")
 	limit := func(name, query string, vars map[string]any, message string) hostile {
-		return hostile{name: name, token: grid, body: gql(query, vars), status: http.StatusUnprocessableEntity, code: fengqiao.ELIMIT, message: message}
+		return hostile{name: name, token: grid, body: gql(query, vars), status: http.StatusBadRequest, code: fengqiao.ELIMIT, message: message}
 	}
 	invalid := func(name, query string, vars map[string]any, message string) hostile {
-		return hostile{name: name, token: grid, body: gql(query, vars), status: http.StatusUnprocessableEntity, code: fengqiao.EINVALID, message: message}
+		return hostile{name: name, token: grid, body: gql(query, vars), status: http.StatusBadRequest, code: fengqiao.EINVALID, message: message}
 	}
 	bad := func(name string, body []byte, status int, code, message string) hostile {
 		return hostile{name: name, token: grid, body: body, status: status, code: code, message: message}
@@ -201,7 +201,7 @@ func TestTooManyErrorsAreCounted(t *testing.T) {
 	}
 	q.WriteString(" }")
 	status, r := b.query(t, b.token(t, fengqiao.RoleAnalyst, county), q.String(), nil)
-	if status != http.StatusUnprocessableEntity || len(r.Errors) != 21 || !strings.Contains(r.Errors[20].Message, "另有180条错误未列出") {
+	if status != http.StatusBadRequest || len(r.Errors) != 21 || !strings.Contains(r.Errors[20].Message, "另有180条错误未列出") {
 		t.Fatalf("%d, %d errors, last %+v", status, len(r.Errors), r.Errors[len(r.Errors)-1])
 	}
 	if !strings.HasPrefix(r.Errors[0].Message, "查询不符合接口定义：") || r.Errors[0].Extensions["code"] != fengqiao.EINVALID {

@@ -61,14 +61,14 @@ func (t *Tokens) withRoles(what string, roles []fengqiao.Role, next http.Handler
 var errorStatus = map[string]int{
 	fengqiao.EINVALID: http.StatusBadRequest, fengqiao.ENOTFOUND: http.StatusNotFound,
 	fengqiao.EUNAUTHORIZED: http.StatusUnauthorized, fengqiao.EFORBIDDEN: http.StatusForbidden,
-	fengqiao.ELIMIT: http.StatusUnprocessableEntity, fengqiao.EUNAVAILABLE: http.StatusServiceUnavailable,
+	fengqiao.ELIMIT: http.StatusBadRequest, fengqiao.EUNAVAILABLE: http.StatusServiceUnavailable,
 	fengqiao.EINTERNAL: http.StatusInternalServerError,
 }
 
 // WriteError answers err as the gateway answers every refusal: JSON in the
 // GraphQL error shape ({"errors": [{"message", "extensions": {"code"}}]}), the
 // message in Chinese, with the HTTP status of its code (400 invalid, 401, 403,
-// 404 not found, 422 limit, 503 unavailable, 500 otherwise).
+// 404 not found, 400 limit, 503 unavailable, 500 otherwise).
 func WriteError(w http.ResponseWriter, err error) {
 	status, ok := errorStatus[fengqiao.ErrorCode(err)]
 	if !ok {

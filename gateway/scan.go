@@ -35,7 +35,7 @@ type scanContext struct {
 // Sentinels of the scan, turned into refusals that name where they were found.
 var (
 	errNotJSON = &badRequest{status: http.StatusBadRequest, code: fengqiao.EINVALID}
-	errTooLong = &badRequest{status: http.StatusUnprocessableEntity, code: fengqiao.EINVALID}
+	errTooLong = &badRequest{status: http.StatusBadRequest, code: fengqiao.EINVALID}
 )
 
 // scanBody scans a request body: one JSON object (a batch array, or anything
@@ -101,10 +101,10 @@ func (s *bodyScanner) value(c scanContext) *badRequest {
 	inVars := c.varName != ""
 	if inVars {
 		if c.varDepth > maxValueDepth {
-			return refused(http.StatusUnprocessableEntity, fengqiao.ELIMIT, msgVarDepth, c.varName, maxValueDepth)
+			return refused(http.StatusBadRequest, fengqiao.ELIMIT, msgVarDepth, c.varName, maxValueDepth)
 		}
 		if s.values++; s.values > maxVariableValues(s.cfg) {
-			return refused(http.StatusUnprocessableEntity, fengqiao.ELIMIT, msgVarValues, maxVariableValues(s.cfg))
+			return refused(http.StatusBadRequest, fengqiao.ELIMIT, msgVarValues, maxVariableValues(s.cfg))
 		}
 	}
 	switch s.b[s.i] {
@@ -123,7 +123,7 @@ func (s *bodyScanner) value(c scanContext) *badRequest {
 		}
 		if _, bad := s.str(limit); bad != nil {
 			if bad == errTooLong {
-				return refused(http.StatusUnprocessableEntity, fengqiao.EINVALID, msgVarString, c.varName, s.cfg.MaxStringLength)
+				return refused(http.StatusBadRequest, fengqiao.EINVALID, msgVarString, c.varName, s.cfg.MaxStringLength)
 			}
 			return bad
 		}
@@ -157,9 +157,9 @@ func (s *bodyScanner) object(c scanContext) *badRequest {
 		}
 		switch {
 		case c.variables && n == s.cfg.MaxVariables:
-			return refused(http.StatusUnprocessableEntity, fengqiao.ELIMIT, msgVariables, s.cfg.MaxVariables)
+			return refused(http.StatusBadRequest, fengqiao.ELIMIT, msgVariables, s.cfg.MaxVariables)
 		case c.varName != "" && n == s.cfg.MaxListItems:
-			return refused(http.StatusUnprocessableEntity, fengqiao.ELIMIT, msgVarObject, c.varName, s.cfg.MaxListItems)
+			return refused(http.StatusBadRequest, fengqiao.ELIMIT, msgVarObject, c.varName, s.cfg.MaxListItems)
 		}
 		if s.i == len(s.b) || s.b[s.i] != '"' {
 			return errNotJSON
@@ -212,7 +212,7 @@ func (s *bodyScanner) array(c scanContext) *badRequest {
 			return nil
 		}
 		if c.varName != "" && n == s.cfg.MaxListItems {
-			return refused(http.StatusUnprocessableEntity, fengqiao.ELIMIT, msgVarList, c.varName, s.cfg.MaxListItems)
+			return refused(http.StatusBadRequest, fengqiao.ELIMIT, msgVarList, c.varName, s.cfg.MaxListItems)
 		}
 		if bad := s.value(scanContext{depth: c.depth + 1, varName: c.varName, varDepth: c.varDepth + 1}); bad != nil {
 			return bad

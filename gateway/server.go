@@ -229,8 +229,27 @@ func (s *Server) graphQL() http.Handler {
 	return srv
 }
 
+// errorCodes are the codes of extensions.code, documented in docs/schema.md
+// ("Errors"): every error the gateway answers carries one of them.
+var errorCodes = map[string]bool{
+	fengqiao.EINVALID: true, fengqiao.ENOTFOUND: true, fengqiao.EUNAUTHORIZED: true, fengqiao.EFORBIDDEN: true,
+	fengqiao.ELIMIT: true, fengqiao.EUNAVAILABLE: true, fengqiao.EINTERNAL: true,
+}
+
+// persistedQueryNotFound is the code of automatic persisted queries' protocol
+// (Apollo's), kept as it is: clients send the query text again on seeing it.
+const persistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+
+// apqMessages are the refusals of gqlgen's persisted-query extension, which carry no code.
+var apqMessages = map[string]string{
+	"invalid APQ extension data":             "extensions.persistedQuery 格式有误",
+	"unsupported APQ version":                "extensions.persistedQuery 的版本不受支持（只支持 1）",
+	"provided APQ hash does not match query": "extensions.persistedQuery 的 sha256Hash 与查询文本不符",
+}
+
 // presentError shows application errors with their Chinese message and code; the
-// causes of internal errors are logged, not shown.
+// causes of internal errors are logged, not shown. gqlparser's and gqlgen's own
+// errors (syntax, validation, variables) are put in Chinese with code invalid.
 func (s *Server) presentError(ctx context.Context, err error) *gqlerror.Error {
 	gerr := graphql.DefaultErrorPresenter(ctx, err)
 	switch {
@@ -245,16 +264,26 @@ func (s *Server) presentError(ctx context.Context, err error) *gqlerror.Error {
 	}
 	var appErr *fengqiao.Error
 	if !errors.As(err, &appErr) {
-		switch code := gerr.Extensions["code"]; {
+		switch code, _ := gerr.Extensions["code"].(string); {
 		case code == errcode.ValidationFailed || code == errcode.ParseFailed:
-			// gqlparser's own words name the field or argument at fault.
-			gerr.Message = "查询不符合接口定义：" + gerr.Message
+			// gqlparser's own words, in Chinese, name the field or argument at fault.
+			gerr.Message = "查询不符合接口定义：" + variableMessage(gerr.Path, chinese(gerr.Message))
 			gerr.Extensions = map[string]any{"code": fengqiao.EINVALID}
 			return gerr
-		case code != nil: // the gateway's limits, a resolver's own entries: already shown as meant
+		case code == "" && apqMessages[gerr.Message] != "":
+			gerr.Message = "查询不符合接口定义：" + apqMessages[gerr.Message]
+			gerr.Extensions = map[string]any{"code": fengqiao.EINVALID}
 			return gerr
+		case code == persistedQueryNotFound:
+			gerr.Message = "持久化查询未找到，请连同查询文本重新发送（PersistedQueryNotFound）"
+			return gerr
+		case errorCodes[code]: // the gateway's limits, a resolver's own entries: already shown as meant
+			return gerr
+		case code != "":
+			s.log.Error("graphql error with an unknown code", "code", code, "err", err, "path", gerr.Path.String())
+		default:
+			s.log.Error("graphql error", "err", err, "path", gerr.Path.String())
 		}
-		s.log.Error("graphql error", "err", err, "path", gerr.Path.String())
 		appErr = &fengqiao.Error{Code: fengqiao.EINTERNAL, Message: fengqiao.ErrorMessage(err)}
 	} else if appErr.Code == fengqiao.EINTERNAL {
 		s.log.Error("graphql internal error", "err", err, "path", gerr.Path.String())

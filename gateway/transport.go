@@ -28,9 +28,12 @@ import (
 //	413 the body is larger than MaxBodyBytes
 //	415 a POST whose Content-Type is not application/json
 //	400 a body that is not JSON, nests too deeply, is an array (a batch), or is not
-//	    {"query": string, "operationName": string, "variables": object}
-//	422 a document or variables refused before it runs: syntax, validation, limits
+//	    {"query": string, "operationName": string, "variables": object}; a
+//	    document or variables refused before it runs: syntax, validation, limits
 //	405 a GET of anything but a query
+//	200 an operation that ran, with or without errors
+//
+// (GraphQL over HTTP: docs/schema.md "Errors" has the whole policy.)
 type httpTransport struct {
 	cfg Config
 	log *slog.Logger
@@ -77,7 +80,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
-		writeResponse(w, http.StatusUnprocessableEntity, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
+		writeResponse(w, http.StatusBadRequest, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
 		return
 	}
 	switch op := oc.Operation.Operation; {
