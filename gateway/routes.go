@@ -67,8 +67,8 @@ var errorStatus = map[string]int{
 
 // WriteError answers err as the gateway answers every refusal: JSON in the
 // GraphQL error shape ({"errors": [{"message", "extensions": {"code"}}]}), the
-// message in Chinese, with the HTTP status of its code (400 invalid or limit, 401, 403,
-// 404 not found, 400 limit, 503 unavailable, 500 otherwise).
+// message in Chinese, with the HTTP status of its code: 400 invalid or limit, 401,
+// 403, 404 not found, 503 unavailable, 500 otherwise.
 func WriteError(w http.ResponseWriter, err error) {
 	status, ok := errorStatus[fengqiao.ErrorCode(err)]
 	if !ok {
