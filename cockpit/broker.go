@@ -32,6 +32,13 @@ func (b *Broker) Publish(events []*fengqiao.Event) {
 	}
 }
 
+// Subscribers is how many subscribers the broker has now.
+func (b *Broker) Subscribers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs)
+}
+
 // Subscribe returns the events published from now until ctx ends.
 func (b *Broker) Subscribe(ctx context.Context) <-chan *fengqiao.Event {
 	ch := make(chan *fengqiao.Event, 256)

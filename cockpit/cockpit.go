@@ -42,9 +42,15 @@ type Memberships interface {
 
 // Computations counts the figures worked out, not served from the cache.
 var Computations = promauto.NewCounterVec(prometheus.CounterOpts{
-	Name: "fengqiao_cockpit_Computations_total",
+	Name: "fengqiao_cockpit_computations_total",
 	Help: "Cockpit figures worked out from the tally rather than served from the cache, by kind (figures, trends, chainSpans).",
 }, []string{"kind"})
+
+func init() {
+	for _, kind := range []string{"figures", "trends", "chainSpans"} {
+		Computations.WithLabelValues(kind) // at zero from the first scrape
+	}
+}
 
 // New returns the service over the tally's rows and the chains (nil: none). Figures
 // are cached for ttl (default 30 s), in at most about 64 MiB.
@@ -53,13 +59,16 @@ func New(tree *fengqiao.OrgTree, tally *Tally, chains Memberships, ttl time.Dura
 		ttl = 30 * time.Second
 	}
 	cache, err := ristretto.NewCache(&ristretto.Config[string, any]{
-		NumCounters: 100_000, MaxCost: 64 << 20, BufferItems: 64,
+		NumCounters: 100_000, MaxCost: 64 << 20, BufferItems: 64, Metrics: true,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Service{tree: tree, tally: tally, chains: chains, now: time.Now, ttl: ttl, cache: cache}, nil
 }
+
+// CacheMetrics are the figures cache's hits, misses and evictions (/metrics).
+func (s *Service) CacheMetrics() *ristretto.Metrics { return s.cache.Metrics }
 
 // Figures implements fengqiao.CockpitService.
 func (s *Service) Figures(ctx context.Context, orgCode string, from, to time.Time, g fengqiao.Granularity) (*fengqiao.CockpitFigures, error) {

@@ -68,6 +68,8 @@ func (r *Runner) Add(c fengqiao.Connector) {
 	}
 	r.connectors = append(r.connectors, c)
 	r.live[c.Name()] = &liveState{}
+	initConnectorMetrics(c.Name())
+	states.runner.Store(r)
 }
 
 // Connectors returns the registered connectors.
@@ -163,10 +165,7 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if r.Indexed != nil && len(res.indexed) > 0 {
 		r.Indexed(res.indexed)
 	}
-	recordsTotal.WithLabelValues(name, "indexed").Add(float64(len(res.indexed)))
-	recordsTotal.WithLabelValues(name, "quarantined").Add(float64(len(res.rejected)))
-	recordsTotal.WithLabelValues(name, "stale").Add(float64(res.stale))
-	recordsTotal.WithLabelValues(name, "pending").Add(float64(len(res.parked)))
+	countBatch(c, res, time.Since(started))
 	return !batch.More && readErr == nil, readErr
 }
 

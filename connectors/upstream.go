@@ -71,6 +71,7 @@ type Upstream struct {
 // NewUpstream returns the client for the upstream called name (title in Chinese, for errors).
 func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upstream {
 	cfg = cfg.withDefaults()
+	initUpstreamMetrics(name)
 	client := retryablehttp.NewClient()
 	client.HTTPClient.Timeout = cfg.Timeout
 	client.RetryMax = cfg.RetryMax
@@ -209,6 +210,7 @@ func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
 	case answered == http.StatusUnauthorized:
 		return nil, fengqiao.Errorf(fengqiao.EUNAUTHORIZED, "%s拒绝了接入凭据", u.title)
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		breakerRejectionsTotal.WithLabelValues(u.name).Inc()
 		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s暂时不可用（熔断中）", u.title), err)
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s访问失败", u.title), err)

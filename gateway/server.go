@@ -125,6 +125,7 @@ type Server struct {
 	admin    []adminRoute
 	routes   []route
 	details  []healthDetail
+	observed Observed
 }
 
 // healthDetail is a part of /healthz's detailed view the hub adds (HealthDetail).
@@ -163,8 +164,9 @@ func NewServer(cfg Config, r *resolvers.Resolver, tokens *Tokens, ready func() b
 // Handler returns the routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	hubMetrics.server.Store(s)
 	gql := s.graphQL()
-	authenticated := s.tokens.authenticate(gql)
+	authenticated := observeOperations(s.tokens.authenticate(gql))
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Browsers cannot set headers on a websocket: subscriptions carry the
 		// token in their connection payload, checked by the transport's InitFunc.
@@ -214,6 +216,7 @@ func (s *Server) graphQL() http.Handler {
 	srv.AddTransport(refuseMethod{})
 	documents := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(documents)
+	srv.Use(operationRecorder{})
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(&documentBounds{cfg: s.cfg, checked: documents})

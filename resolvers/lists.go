@@ -28,10 +28,7 @@ type lists struct {
 // cockpitList returns the list kind of n items for the cockpit figures obj as seen by
 // the caller, computing it once for every caller who sees the same subtree.
 func cockpitList[T any](r *Resolver, caller *fengqiao.Principal, kind string, obj *fengqiao.CockpitFigures, n int, compute func() (T, error)) (T, error) {
-	l := &r.lists
-	l.once.Do(func() {
-		l.cache, _ = ristretto.NewCache(&ristretto.Config[string, any]{NumCounters: 10_000, MaxCost: 1_000, BufferItems: 64})
-	})
+	l := r.lists.open()
 	key := fmt.Sprintf("%s|%s|%s|%d|%d|%d", kind, caller.OrgCode, obj.OrgCode, obj.From.UnixNano(), obj.To.UnixNano(), n)
 	if v, ok := l.cache.Get(key); ok {
 		return v.(T), nil
@@ -52,4 +49,18 @@ func cockpitList[T any](r *Resolver, caller *fengqiao.Principal, kind string, ob
 		return zero, err
 	}
 	return v.(T), nil
+}
+
+// ListCacheMetrics are the cockpit lists cache's hits, misses and evictions
+// (/metrics); nil before the first list is asked for.
+func (r *Resolver) ListCacheMetrics() *ristretto.Metrics {
+	return r.lists.open().cache.Metrics
+}
+
+// open makes the cache on first use.
+func (l *lists) open() *lists {
+	l.once.Do(func() {
+		l.cache, _ = ristretto.NewCache(&ristretto.Config[string, any]{NumCounters: 10_000, MaxCost: 1_000, BufferItems: 64, Metrics: true})
+	})
+	return l
 }

@@ -178,6 +178,10 @@ func openHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.addAdmin(srv, log)
 	srv.HealthDetail("outbox", h.outboxHealth)
+	srv.Observe(gateway.Observed{FeedSubscribers: broker.Subscribers, OutboxDepth: func() (int, error) {
+		st, err := h.Orders.Outbox()
+		return st.Depth, err
+	}})
 	h.addReports(srv)
 	h.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if h.listener, err = net.Listen("tcp", cfg.Addr); err != nil {

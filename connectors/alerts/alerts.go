@@ -112,6 +112,12 @@ func New(cfg Config, state *connectors.State, log *slog.Logger) *Connector {
 		Base: connectors.NewBase("alerts", "感知警情（视频、烟感）", fengqiao.SourceAlert, cfg.Upstream, log)}
 }
 
+func init() {
+	for _, o := range []string{"accepted", "duplicate", "too_large", "unsigned", "bad_signature", "stale", "malformed"} {
+		webhookTotal.WithLabelValues(o) // every outcome at zero from the first scrape
+	}
+}
+
 // WebhookPath implements fengqiao.Webhook.
 func (c *Connector) WebhookPath() string { return "/webhooks/alerts" }
 
@@ -421,12 +427,19 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 		return nil, err
 	}
 	batch.Next, batch.Rejects = strconv.FormatUint(queued[len(queued)-1].Seq, 10), f.rejects
+	// The records are the alerts, not the incident versions they fold into.
+	connectors.CountIndexed(c.Name(), len(queued)-len(f.rejects))
 	for _, inc := range f.touched {
 		d, _, _ := c.device(ctx, inc.DeviceID) // known: folding found it
 		batch.Events = append(batch.Events, inc.event(d))
 	}
 	return batch, nil
 }
+
+// CountsOwnRecords tells the runner that the connector counts its records, the
+// alerts, itself (connectors.OwnRecords): its events are incidents, each indexed
+// again for every batch of alerts that touches it.
+func (c *Connector) CountsOwnRecords() {}
 
 // savedCursorKey holds, among the incidents, the cursor they are folded up to.
 const savedCursorKey = "cursor"

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"fengqiao"
@@ -141,10 +142,17 @@ func TestRepeatedAlarmsFoldIntoIncidents(t *testing.T) {
 	t0 := time.Now().Add(-time.Hour)
 	a := b.county.Alerts
 	// Five alarms within the window, then a recovery: one incident of five, closed.
+	before := indexedRecords(t)
 	for i := range 5 {
 		b.push(t, a.Alert(smoke, "SMOKE", "ALARM", t0.Add(time.Duration(i)*time.Minute)))
+		if i == 2 {
+			b.sync(t) // the incident is indexed twice, once per batch: five alerts all the same
+		}
 	}
 	b.sync(t)
+	if n := indexedRecords(t) - before; n != 5 {
+		t.Errorf("fengqiao_connector_records_total{connector=\"alerts\",outcome=\"indexed\"} grew by %v for five alerts, want 5", n)
+	}
 	got := b.incidents(t)
 	if len(got) != 1 || got[0].Occurrences != 5 || got[0].Status != fengqiao.StatusInProgress || got[0].OrgCode != smoke.GridCode {
 		t.Fatalf("after five alarms: %+v", got)
@@ -358,4 +366,29 @@ func TestFutureDatedAlertsAreQuarantined(t *testing.T) {
 	if inc := b.incidents(t); len(inc) != 1 || inc[0].Occurrences != 1 || inc[0].UpdatedAt.After(time.Now()) {
 		t.Fatalf("incidents = %+v", inc)
 	}
+}
+
+// indexedRecords reads fengqiao_connector_records_total{connector="alerts",outcome="indexed"}.
+func indexedRecords(t *testing.T) float64 {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "fengqiao_connector_records_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["connector"] == "alerts" && labels["outcome"] == "indexed" {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatal("no fengqiao_connector_records_total for alerts")
+	return 0
 }
