@@ -14,6 +14,7 @@ import (
 	"fengqiao/connectors/police110"
 	"fengqiao/gateway"
 	"fengqiao/search"
+	"fengqiao/tracing"
 )
 
 // Config is the hub's configuration file (YAML). Connectors that are not
@@ -54,6 +55,9 @@ type Config struct {
 	Calendar string `json:"calendar"`
 	// Retention moves old events out of the hot index once a day.
 	Retention Retention `json:"retention"`
+	// Tracing exports OpenTelemetry spans over OTLP/HTTP; off unless
+	// tracing.otlpEndpoint is set (docs/metrics.md, Tracing).
+	Tracing tracing.Config `json:"tracing"`
 }
 
 // Retention moves the events reported more than Years years ago out of the hot
