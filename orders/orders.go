@@ -330,7 +330,9 @@ func (s *Service) deliveries(o *fengqiao.Order, events []*fengqiao.Event) []outb
 	var items []outboxItem
 	for _, name := range slices.Sorted(maps.Keys(newest)) {
 		e := newest[name]
-		o.Deliveries = append(o.Deliveries, fengqiao.Delivery{Connector: name, State: fengqiao.DeliveryPending, EventID: e.ID})
+		// The event as it stands when the order is issued is no news: an upstream
+		// that had closed the work before does not feed back by itself.
+		o.Deliveries = append(o.Deliveries, fengqiao.Delivery{Connector: name, State: fengqiao.DeliveryPending, EventID: e.ID, Upstream: upstreamWord(e)})
 		items = append(items, outboxItem{Connector: name, Dispatch: fengqiao.Dispatch{Action: fengqiao.ActionIssue, OrderKind: o.Kind,
 			SourceID: e.SourceID, OrgCode: o.AddresseeOrg, Department: o.Department, Deadline: o.Deadline, Priority: o.Priority, Instructions: o.Instructions}})
 	}

@@ -27,6 +27,7 @@ type world struct {
 	svc      *orders.Service
 	audit    *audit.Log
 	upstream *recordingUpstream
+	events   subjects
 	now      time.Time
 	mu       sync.Mutex
 }
@@ -110,6 +111,7 @@ func newWorld(t *testing.T) *world {
 	for _, e := range []*fengqiao.Event{event("GD1", village+"1"), event("GD2", other+"001")} {
 		evs[e.ID] = e
 	}
+	w.events = evs
 	w.svc, err = orders.Open(filepath.Join(dir, "orders.db"), orders.Config{Tree: fengqiao.Wenling(), Calendar: fengqiao.OfficialCalendar(), Subjects: evs,
 		Audit: log, Dispatchers: []fengqiao.Dispatcher{w.upstream}, Now: w.clock})
 	if err != nil {

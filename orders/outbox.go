@@ -239,10 +239,7 @@ func (s *Service) observe(e *fengqiao.Event) error {
 	s.mu.Lock()
 	ids := append([]string(nil), s.watched[e.ID]...)
 	s.mu.Unlock()
-	word := string(e.Status)
-	if e.Outcome != "" {
-		word += "：" + e.Outcome
-	}
+	word := upstreamWord(e)
 	var moved []*fengqiao.Order
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, id := range ids {
@@ -259,15 +256,7 @@ func (s *Service) observe(e *fengqiao.Event) error {
 			if dl == nil || dl.Upstream == word || o.State == fengqiao.OrderClosed {
 				continue
 			}
-			first := dl.Upstream == ""
 			dl.Upstream = word
-			if first && e.Status != fengqiao.StatusResolved && e.Status != fengqiao.StatusClosed {
-				// The status the event had when the order was issued is no news.
-				if err := putOrder(tx, o); err != nil {
-					return err
-				}
-				continue
-			}
 			now := s.Now()
 			note := "上游系统" + statusName(e.Status)
 			if e.Outcome != "" {
@@ -289,6 +278,15 @@ func (s *Service) observe(e *fengqiao.Event) error {
 		s.notify(o, o.Steps[len(o.Steps)-1].Action)
 	}
 	return err
+}
+
+// upstreamWord is what a delivery remembers of its event's state upstream: its
+// status and outcome, so that only a change becomes a step.
+func upstreamWord(e *fengqiao.Event) string {
+	if e.Outcome == "" {
+		return string(e.Status)
+	}
+	return string(e.Status) + "：" + e.Outcome
 }
 
 var statusNames = map[fengqiao.EventStatus]string{

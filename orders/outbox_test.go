@@ -102,6 +102,23 @@ func TestTheUpstreamsCompletionIsFeedback(t *testing.T) {
 	}
 }
 
+// TestWorkTheUpstreamHadClosedIsNoFeedback: an order on an event its upstream had
+// already finished waits for the addressee, however often the sync reads it.
+func TestWorkTheUpstreamHadClosedIsNoFeedback(t *testing.T) {
+	w := newWorld(t)
+	w.upstream.refuse = "工单已办结，不能派发"
+	w.events["HOTLINE_12345:GD1"].Status = fengqiao.StatusResolved
+	o := issue(t, w, as(fengqiao.RoleCommander, county), "r1")
+	w.svc.DeliverDue(context.Background())
+	e := *w.events["HOTLINE_12345:GD1"]
+	w.svc.Observe([]*fengqiao.Event{&e})
+	w.svc.Observe([]*fengqiao.Event{&e})
+	got, _ := w.svc.Order(context.Background(), o.ID)
+	if got.State != fengqiao.OrderOpen || len(got.Steps) != 1 {
+		t.Fatalf("state %s, steps %+v", got.State, got.Steps)
+	}
+}
+
 // crashChild, set to a data directory, makes the test binary run an orders
 // service there that delivers to the upstream at crashUpstream until killed;
 // with crashIssue set it first issues that many orders.

@@ -127,7 +127,7 @@ func (r *orderResolver) Listed(ctx context.Context, obj *fengqiao.Order) (*fengq
 
 // Overdue is the resolver for the overdue field.
 func (r *orderResolver) Overdue(ctx context.Context, obj *fengqiao.Order) (bool, error) {
-	return obj.Overdue(time.Now()), nil
+	return obj.Overdue(r.OrderService.Now()), nil
 }
 
 // EscalatedTo is the resolver for the escalatedTo field.
