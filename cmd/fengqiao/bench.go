@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,8 +59,8 @@ type benchFlags struct {
 // storm and live reads with an upstream down. It prints the table and, with
 // -json, writes it.
 func (m *Main) bench(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.command("bench", "bench [-scale S] [-concurrency N] [-requests N] [-storm N] [-json 文件] [-sync-only] [-heapprofile 文件]",
+		"在本机测量同步、检索、驾驶舱、分页、告警风暴和实时读取，打印目标达成表（docs/operations.md「Measured figures」）。")
 	var f benchFlags
 	fs.Float64Var(&f.scale, "scale", 0.1, "模拟数据规模（真实年量的比例，1 约 34 万条）")
 	fs.IntVar(&f.concurrency, "concurrency", 16, "并发 GraphQL 客户端数（事件分页固定 20 个连接）")

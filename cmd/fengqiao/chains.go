@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,14 +30,31 @@ func (m *Main) chainsCommand(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "linkcost" {
 		return m.linkCost(args[1:])
 	}
-	return fmt.Errorf("用法：fengqiao chains eval [-scale S] | fengqiao chains realtext -csv 文件 | fengqiao chains linkcost [-sizes 100000,1000000]")
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprint(m.Stdout, chainsUsage)
+		return nil
+	}
+	fmt.Fprint(m.Stderr, chainsUsage)
+	if len(args) == 0 {
+		return errors.New("请指明 chains 的子命令")
+	}
+	return fmt.Errorf("未知的 chains 子命令：%s", args[0])
 }
+
+const chainsUsage = `用法：
+  fengqiao chains eval [-scale S]             用模拟世界的真实归属衡量串联的准确率和召回率
+  fengqiao chains realtext -csv 文件           用真实留言文本衡量串联
+  fengqiao chains linkcost [-sizes 100000,1000000]
+                                              测量各规模下每个事件的串联耗时
+
+每个子命令的 -h 显示其全部选项。
+`
 
 // chainsEval syncs a simulated county and measures the chains against the world's
 // truth: pairwise precision and recall of "same matter" over every event.
 func (m *Main) chainsEval(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("chains eval", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.command("chains eval", "chains eval [-scale S] [-seed N] [-show N]",
+		"同步一个模拟县域，用模拟世界的真实归属衡量串联的准确率和召回率。")
 	scale := fs.Float64("scale", 0.02, "模拟数据规模（默认与演示相同）")
 	seed := fs.Int64("seed", demoSeed, "世界的随机种子")
 	show := fs.Int("show", 0, "列出几条错误串联的例子")
@@ -199,8 +216,8 @@ func allIDs(ctx context.Context, idx fengqiao.Index) ([]string, error) {
 // linkCost measures what linking one event costs as the chain state grows: it
 // links a synthetic stream of events and times the 10,000 after each size.
 func (m *Main) linkCost(args []string) error {
-	fs := flag.NewFlagSet("chains linkcost", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.command("chains linkcost", "chains linkcost [-sizes 100000,1000000] [-cpuprofile 文件]",
+		"测量十万、百万事件规模下每个事件的串联耗时。")
 	sizes := fs.String("sizes", "100000,1000000", "在这些事件数之后各测 10,000 个事件")
 	profile := fs.String("cpuprofile", "", "把 CPU 剖析写入此文件")
 	if err := fs.Parse(args); err != nil {

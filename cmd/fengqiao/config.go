@@ -58,6 +58,17 @@ type Config struct {
 	// Tracing exports OpenTelemetry spans over OTLP/HTTP; off unless
 	// tracing.otlpEndpoint is set (docs/metrics.md, Tracing).
 	Tracing tracing.Config `json:"tracing"`
+	// Log is the format and level of the log (stderr); -log-format and
+	// -log-level override it.
+	Log LogConfig `json:"log"`
+}
+
+// LogConfig is the log's format, "text" (default: key=value lines) or "json"
+// (one object a line), and its least level: "debug", "info" (default), "warn"
+// or "error".
+type LogConfig struct {
+	Format string `json:"format"`
+	Level  string `json:"level"`
 }
 
 // Retention moves the events reported more than Years years ago out of the hot
@@ -70,17 +81,32 @@ type Retention struct {
 	Drop  bool `json:"drop"`
 }
 
-// LoadConfig reads a config file; unknown keys are errors, reported with their line.
+// LoadConfig reads a config file, then the FENGQIAO_ environment variables over
+// it (configenv.go); unknown keys are errors, reported with their line. An
+// empty path reads the environment alone.
 func LoadConfig(path string) (Config, error) {
+	cfg, _, err := loadConfig(path, os.Environ())
+	return cfg, err
+}
+
+// loadConfig is LoadConfig over the environment environ; it also returns the
+// variables it used.
+func loadConfig(path string, environ []string) (Config, []string, error) {
 	var cfg Config
-	b, err := os.ReadFile(path)
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("读取配置文件失败：%w", err)
+		}
+		if err := yaml.UnmarshalWithOptions(b, &cfg, yaml.Strict()); err != nil {
+			return cfg, nil, fmt.Errorf("配置文件 %s 有误：\n%s", path, yaml.FormatError(err, false, true))
+		}
+	}
+	used, err := applyEnv(&cfg, environ)
 	if err != nil {
-		return cfg, fmt.Errorf("读取配置文件失败：%w", err)
+		return cfg, used, err
 	}
-	if err := yaml.UnmarshalWithOptions(b, &cfg, yaml.Strict()); err != nil {
-		return cfg, fmt.Errorf("配置文件 %s 有误：\n%s", path, yaml.FormatError(err, false, true))
-	}
-	return cfg.withDefaults(), nil
+	return cfg.withDefaults(), used, nil
 }
 
 func (c Config) withDefaults() Config {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,9 +28,25 @@ func (m *Main) connector(ctx context.Context, args []string) error {
 		case "new":
 			return m.connectorNew(args[1:])
 		}
+		if isHelp(args[0]) {
+			fmt.Fprint(m.Stdout, connectorUsage)
+			return nil
+		}
 	}
-	return fmt.Errorf("用法：fengqiao connector check FILE [-sample 响应.json] [-action dispatch -response 答复.json [-status 200]] [-var 名=值 …] | fengqiao connector new NAME")
+	fmt.Fprint(m.Stderr, connectorUsage)
+	if len(args) == 0 {
+		return errors.New("请指明 connector 的子命令")
+	}
+	return fmt.Errorf("未知的 connector 子命令：%s", args[0])
 }
+
+const connectorUsage = `用法：
+  fengqiao connector check 清单.yaml [-sample 响应.json] [-action dispatch -response 答复.json [-status 200]] [-var 名=值 …]
+                                     按清单读取一页上游数据，打印映射结果和全部问题
+  fengqiao connector new NAME        生成带注释的接入清单 NAME.yaml
+
+每个子命令的 -h 显示其全部选项。
+`
 
 // vars collects repeated -var NAME=VALUE flags.
 type vars map[string]string
@@ -52,12 +67,8 @@ var errCheckFailed = errors.New("检查未通过")
 // connectorCheck loads a manifest, reads one page from its upstream (or a saved
 // response), and prints every mapped record and every problem.
 func (m *Main) connectorCheck(ctx context.Context, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("用法：fengqiao connector check FILE [-sample 响应.json] [-action dispatch -response 答复.json [-status 200]] [-var 名=值 …]")
-	}
-	file := args[0]
-	fs := flag.NewFlagSet("connector check", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.command("connector check", "connector check 清单.yaml [-sample 响应.json] [-action dispatch -response 答复.json [-status 200]] [-var 名=值 …]",
+		"按接入清单读取一页上游数据（或保存的响应），打印映射结果和全部问题；-action 试运行写回动作，不发送。")
 	sample := fs.String("sample", "", "用保存的接口响应（JSON 文件）代替实际请求")
 	vs := vars{}
 	fs.Var(vs, "var", "清单中 ${名} 的值，可重复")
@@ -70,6 +81,13 @@ func (m *Main) connectorCheck(ctx context.Context, args []string) error {
 	fs.StringVar(&dry.lookupResponse, "lookup-response", "", "与 -action 同用：保存的查重（lookup）答复（文件）")
 	fs.IntVar(&dry.lookupStatus, "lookup-status", 200, "与 -lookup-response 同用：查重答复的 HTTP 状态码")
 	fs.StringVar(&dry.dispatch, "dispatch", "", "与 -action 同用：示例交办（JSON 文件，字段同表达式中的 d：key、sourceId、orgCode、deadline…）")
+	if err := fs.Help(args); err != nil {
+		return err
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return fs.Fail("请先给出清单文件，再给选项")
+	}
+	file := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -151,8 +169,12 @@ func checkEvent(tree *fengqiao.OrgTree, e *fengqiao.Event) error {
 
 // connectorNew writes a commented starting manifest NAME.yaml.
 func (m *Main) connectorNew(args []string) error {
+	fs := m.command("connector new", "connector new NAME", "在当前目录生成带注释的接入清单 NAME.yaml（NAME 为小写英文，如 fireinspection），不覆盖已有文件。")
+	if err := fs.Help(args); err != nil {
+		return err
+	}
 	if len(args) != 1 || !manifestName.MatchString(args[0]) {
-		return fmt.Errorf("用法：fengqiao connector new NAME（NAME 为小写英文，如 fireinspection）")
+		return fs.Fail("NAME 须为一个小写英文名，如 fireinspection")
 	}
 	name := args[0]
 	path := name + ".yaml"

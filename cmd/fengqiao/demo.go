@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"fengqiao"
@@ -35,15 +35,23 @@ var demoPrincipals = []struct {
 }
 
 func (m *Main) demo(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.command("demo", "demo [-addr 地址] [-data 目录] [-scale 比例] [选项…]",
+		"生成模拟的温岭县域世界，启动模拟上游系统、枢纽、驾驶舱和查询台，无需任何配置；令牌写入数据目录的 demo-tokens.json。")
 	addr := fs.String("addr", "127.0.0.1:8080", "枢纽监听地址")
 	data := fs.String("data", "demo-data", "数据目录（索引、同步状态、令牌密钥）")
 	scale := fs.Float64("scale", 0.02, "模拟数据规模：真实年量的比例（1 = 全年约15万张12345工单）")
 	alertsEvery := fs.Duration("alerts-every", 15*time.Second, "模拟感知平台推送告警的间隔（0 为不推送）")
 	requestTimeout := fs.Duration("request-timeout", 15*time.Second, "每个请求的时限（慢机器上演示大规模数据时可放宽）")
 	pprof := fs.Bool("pprof", false, "在 /debug/pprof/ 提供性能剖析（仅限县级运维员或指挥长令牌）")
+	format, level := m.logFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fs.Fail("多余的参数：%s", strings.Join(fs.Args(), " "))
+	}
+	m.log = LogConfig{Format: *format, Level: *level}
+	if _, err := newLogHandler(nil, m.log); err != nil {
 		return err
 	}
 	log := m.logger()

@@ -124,3 +124,18 @@ func probeData(dir string) error {
 	}
 	return l.Close()
 }
+
+// dataHolder tells whether a process holds the data directory dir, and which,
+// without taking it or writing anything.
+func dataHolder(dir string) (lockHolder, bool) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.Open(path)
+	if err != nil {
+		return lockHolder{}, false
+	}
+	defer f.Close() // releases the probe's own lock, if it got it
+	if held, err := tryLock(f); err != nil || !held {
+		return lockHolder{}, false
+	}
+	return readLockHolder(path), true
+}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -11,8 +12,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -40,12 +44,15 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	// Started, when set, receives the running hub once it serves (tests use it).
 	Started func(*Hub)
+	// log is the log's configuration (-log-format, -log-level, the config's log).
+	log LogConfig
 }
 
-const usage = `fengqiao — 县域社会治理数据枢纽 (GraphQL federation hub)
+const usage = `fengqiao — 县域社会治理数据枢纽（GraphQL 联邦枢纽）
 
-用法 usage:
-  fengqiao serve -config FILE        按配置文件启动枢纽
+用法：
+  fengqiao serve [-config 文件] [-check] [-log-format text|json] [-log-level 级别]
+                                     按配置文件（及 FENGQIAO_ 环境变量）启动枢纽；-check 只检查配置
   fengqiao demo [-addr A] [-data D] [-scale S]
                                      启动模拟上游系统 + 枢纽 + 查询台，无需任何配置
   fengqiao token -config FILE -org CODE -role ROLE [-name NAME] [-ttl D]
@@ -56,18 +63,23 @@ const usage = `fengqiao — 县域社会治理数据枢纽 (GraphQL federation h
   fengqiao bench [-scale S] [-concurrency N] [-requests N] [-storm N] [-json FILE] [-sync-only] [-heapprofile F]
                                      在本机测量同步、检索、驾驶舱、分页、告警风暴和实时读取，打印目标达成表
   fengqiao chains eval [-scale S]    用模拟世界的真实归属衡量串联的准确率和召回率
+  fengqiao chains realtext -csv 文件  用真实留言文本衡量串联
+  fengqiao chains linkcost           测量十万、百万事件规模下每个事件的串联耗时
   fengqiao reindex [-addr A] -token T|@FILE
                                      让运行中的枢纽从已存事件重建索引并显示进度，完成前旧索引照常应答
-  fengqiao chains linkcost           测量十万、百万事件规模下每个事件的串联耗时
   fengqiao report monthly [-addr A] -token T|@FILE [-org CODE] [-month YYYY-MM] [-o FILE]
                                      从运行中的枢纽下载单位的每月通报（Excel），含分镇街数字、环比与本月工单
+  fengqiao health [-addr A]          询问运行中枢纽的 /healthz，就绪时退出码 0（容器的健康检查）
+  fengqiao version                   显示版本
+
+每个子命令的 -h 显示其全部选项。
 `
 
 // Run runs one subcommand until ctx ends.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(m.Stderr, usage)
-		return flag.ErrHelp
+		return errors.New("请指明子命令")
 	}
 	switch args[0] {
 	case "serve":
@@ -86,7 +98,16 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.reindexCommand(ctx, args[1:])
 	case "report":
 		return m.reportCommand(ctx, args[1:])
-	case "help", "-h", "--help":
+	case "health":
+		return m.health(ctx, args[1:])
+	case "version", "-version", "--version":
+		fs := m.command("version", "version", "显示版本、构建所用的提交和 Go 版本。")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, versionLine())
+		return nil
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
 	}
@@ -117,30 +138,107 @@ func limitMemory(extra int64) int64 {
 	return limit
 }
 
+// logger is the log on stderr, in the format and from the level configured.
 func (m *Main) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	h, err := newLogHandler(m.Stderr, m.log)
+	if err != nil { // checked before: serve and demo refuse a wrong one
+		h, _ = newLogHandler(m.Stderr, LogConfig{})
+	}
+	return slog.New(h)
+}
+
+// logFlags adds -log-format and -log-level to fs; they override the config.
+func (m *Main) logFlags(fs *command) (format, level *string) {
+	format = fs.String("log-format", "", "日志`格式`：text（键=值，默认）或 json（每行一个 JSON 对象）；覆盖配置项 log.format")
+	level = fs.String("log-level", "", "日志`级别`：debug、info（默认）、warn 或 error；覆盖配置项 log.level")
+	return format, level
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	path := fs.String("config", "fengqiao.yaml", "配置文件路径")
+	fs := m.command("serve", "serve [-config 文件] [-check] [-log-format text|json] [-log-level 级别]",
+		`按配置文件启动枢纽：同步已配置的上游系统，在 addr 上提供 GraphQL、驾驶舱和 /healthz。
+每个配置项也可由环境变量 FENGQIAO_… 给出（覆盖文件），密钥可由 FENGQIAO_…_FILE 从文件读取，
+见 docs/operations.md。配置无法提供任何数据、连接器缺少地址或凭据、或有未知的配置项时拒绝启动。`)
+	path := fs.String("config", "fengqiao.yaml", "配置`文件`的路径；空字符串表示只用环境变量")
+	check := fs.Bool("check", false, "只检查配置（及其引用的清单、规则、日历文件），打印检查结果：无问题退出码 0，有问题 1")
+	format, level := m.logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(*path)
+	if fs.NArg() > 0 {
+		return fs.Fail("多余的参数：%s", strings.Join(fs.Args(), " "))
+	}
+	cfg, envUsed, err := loadConfig(*path, os.Environ())
 	if err != nil {
 		return err
 	}
-	hub, err := OpenHub(cfg, m.logger())
+	cfg.Log.Format = cmp.Or(*format, cfg.Log.Format)
+	cfg.Log.Level = cmp.Or(*level, cfg.Log.Level)
+	report := checkConfig(cfg)
+	if *check {
+		return m.printCheck(*path, envUsed, report)
+	}
+	if err := report.Err(); err != nil {
+		return err
+	}
+	m.log = cfg.Log
+	log := m.logger()
+	hub, err := OpenHub(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer hub.Close()
+	configPath := "（仅环境变量）"
+	if *path != "" {
+		configPath, _ = filepath.Abs(*path)
+	}
+	data, _ := filepath.Abs(cfg.Data)
+	var names []string
+	for _, c := range hub.Runner.Connectors() {
+		names = append(names, c.Name())
+	}
+	index := "bleve"
+	if cfg.Elasticsearch != nil {
+		index = "elasticsearch"
+	}
+	started := time.Now()
+	log.Info("枢纽启动", "version", versionString(), "config", configPath, "data", data, "addr", hub.Addr(),
+		"index", index, "connectors", strings.Join(names, ","), "env", strings.Join(envUsed, ","), "pid", os.Getpid())
 	fmt.Fprintf(m.Stdout, "fengqiao 已启动：http://%s/graphql （GraphiQL: http://%s/graphiql）\n", hub.Addr(), hub.Addr())
 	if m.Started != nil {
 		m.Started(hub)
 	}
 	go m.showCatchUp(ctx, hub)
-	return hub.Serve(ctx)
+	err = hub.Serve(ctx)
+	reason := "收到停止信号"
+	if ctx.Err() == nil {
+		reason = "服务出错"
+	}
+	attrs := []any{"reason", reason, "uptime", time.Since(started).Round(time.Second).String()}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	log.Info("枢纽停止", attrs...)
+	return err
+}
+
+// printCheck prints what checking the config found, then its problems; a
+// config with problems is an error.
+func (m *Main) printCheck(path string, envUsed []string, r *configReport) error {
+	if path == "" {
+		path = "（无，仅环境变量）"
+	}
+	fmt.Fprintf(m.Stdout, "配置文件：%s\n", path)
+	if len(envUsed) > 0 {
+		fmt.Fprintf(m.Stdout, "环境变量：%s\n", strings.Join(envUsed, " "))
+	}
+	for _, l := range r.Lines {
+		fmt.Fprintf(m.Stdout, "%s：%s\n", l[0], l[1])
+	}
+	if err := r.Err(); err != nil {
+		fmt.Fprintln(m.Stdout, err)
+		return errCheckFailed
+	}
+	fmt.Fprintln(m.Stdout, "配置无误，枢纽可以启动。")
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,8 +27,8 @@ var realTextColumns = []string{"id", "reporter", "title", "text", "time"}
 // scratch hub by a manifest alone, syncs it, and scores the chains against what
 // the text itself says (docs/operations.md, "Measuring chains on real text").
 func (m *Main) chainsRealText(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("chains realtext", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.command("chains realtext", "chains realtext -csv 文件 [-columns id=…,reporter=…,title=…,text=…,time=…] [选项…]",
+		"用真实的留言文本（CSV，运行时读取）衡量串联：按清单接入临时枢纽、同步，按文本本身判断串联是否正确。")
 	csvPath := fs.String("csv", "", "留言 CSV 文件（运行时读取，不入库）")
 	columns := fs.String("columns", "id=留言编号,reporter=留言用户,title=留言主题,text=留言详情,time=留言时间", "列映射：id、reporter、title、text、time 各取 CSV 的哪一列")
 	timeLayout := fs.String("timeformat", "2006-01-02 15:04:05", "时间列的格式（Go 布局，按北京时间解读）")
@@ -42,7 +41,7 @@ func (m *Main) chainsRealText(ctx context.Context, args []string) error {
 		return err
 	}
 	if *csvPath == "" {
-		return errors.New("用法：fengqiao chains realtext -csv 文件 [-columns id=…,reporter=…,title=…,text=…,time=…]")
+		return fs.Fail("请用 -csv 指定留言 CSV 文件")
 	}
 	col, err := parseColumns(*columns)
 	if err != nil {

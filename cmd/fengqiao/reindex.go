@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -303,8 +302,8 @@ func scanIndex(ctx context.Context, idx fengqiao.Index, fn func([]*fengqiao.Even
 // index and its chains (or one of them) and follows the progress, step by step,
 // until the new ones are in use.
 func (m *Main) reindexCommand(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.command("reindex", "reindex [-addr 地址] -token 令牌|@文件 [-index-only | -chains-only]",
+		"让运行中的枢纽从已存事件重建索引和串联并显示进度，完成前旧索引照常应答。")
 	addr := fs.String("addr", "127.0.0.1:8080", "运行中枢纽的地址")
 	token := fs.String("token", "", "县级运维员（OPERATOR）或指挥长（COMMANDER）令牌；也可用 @文件 读取")
 	poll := fs.Duration("poll", 500*time.Millisecond, "查询进度的间隔")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -102,7 +101,7 @@ func attachment(name, ascii string) string {
 	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, enc.String())
 }
 
-const reportUsage = `用法 usage:
+const reportUsage = `用法：
   fengqiao report monthly [-addr A] -token T|@FILE [-org CODE] [-month YYYY-MM] [-o FILE]
       从运行中的枢纽下载每月通报（Excel 工作簿）：110纠纷类警情、法院民商事立案、
       初次反映（初信初访）、12345诉求的分单位数字及环比，调处率、就地化解率、
@@ -118,7 +117,7 @@ func (m *Main) reportCommand(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "monthly":
 		return m.reportMonthly(ctx, args[1:])
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, reportUsage)
 		return nil
 	}
@@ -129,24 +128,17 @@ func (m *Main) reportCommand(ctx context.Context, args []string) error {
 // reportMonthly downloads the monthly bulletin from the running hub, which holds
 // the data files, and writes it to -o (the hub's file name by default).
 func (m *Main) reportMonthly(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("report monthly", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.command("report monthly", "report monthly [-addr 地址] -token 令牌|@文件 [-org 单位编码] [-month YYYY-MM] [-o 文件]",
+		`从运行中的枢纽下载每月通报（Excel 工作簿）：110纠纷类警情、法院民商事立案、
+初次反映（初信初访）、12345诉求的分单位数字及环比，调处率、就地化解率、
+初次反映化解率、满意率，本月工单。须指挥长或研判分析员令牌，只能导出本辖区的单位。`)
 	addr := fs.String("addr", "127.0.0.1:8080", "运行中枢纽的地址")
 	token := fs.String("token", "", "指挥长（COMMANDER）或研判分析员（ANALYST）令牌；也可用 @文件 读取")
 	org := fs.String("org", "", "单位编码，如 331081（全市）、331081100（泽国镇）；默认为令牌所属单位")
 	lastMonth := time.Now().In(fengqiao.CST).AddDate(0, 0, -time.Now().In(fengqiao.CST).Day()).Format("2006-01")
 	month := fs.String("month", lastMonth, "通报月份 YYYY-MM（北京时间），默认上个月")
 	out := fs.String("o", "", "写入的文件；默认用枢纽给出的文件名（每月通报-单位-月份.xlsx）写在当前目录，- 为标准输出")
-	fs.Usage = func() {
-		fmt.Fprint(m.Stdout, reportUsage+"\n参数：\n")
-		fs.SetOutput(m.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(m.Stderr)
-	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -12,8 +11,8 @@ import (
 
 // token issues a bearer token signed with the key in the configured data directory.
 func (m *Main) token(args []string) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.command("token", "token [-config 文件] -org 单位编码 -role 角色 [-name 姓名] [-ttl 时长]",
+		"用数据目录中的密钥签发访问令牌（Bearer），打印到标准输出。")
 	path := fs.String("config", "fengqiao.yaml", "配置文件路径")
 	org := fs.String("org", "", "组织单元编码（县、镇街、村社或网格）")
 	role := fs.String("role", string(fengqiao.RoleAnalyst), "角色：COMMANDER、ANALYST、GRID_STAFF、AUDITOR 或 OPERATOR")
