@@ -19,8 +19,12 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"fengqiao"
+	"fengqiao/tracing"
 )
 
 // UpstreamConfig tunes the HTTP client of one upstream. Zero fields take the defaults.
@@ -83,6 +87,7 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 		}
 		if attempt > 0 {
 			retriesTotal.WithLabelValues(name).Inc()
+			trace.SpanFromContext(r.Context()).AddEvent("retry", trace.WithAttributes(attribute.Int("fengqiao.attempt", attempt)))
 		}
 	}
 	client.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
@@ -91,14 +96,19 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 		if !retry || cerr != nil || c == nil {
 			return retry, cerr
 		}
+		span := trace.SpanFromContext(ctx)
 		if c.attempt >= c.maxRetries {
+			span.AddEvent("retry.given_up", trace.WithAttributes(attribute.String("fengqiao.reason", "max_retries"), failureAttr(resp, err)))
 			return false, nil
 		}
 		// A retry whose wait outlasts the caller's deadline is not made: the call
 		// fails now with the upstream's own failure, not later with the deadline.
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= client.Backoff(client.RetryWaitMin, client.RetryWaitMax, c.attempt, resp) {
+		wait := client.Backoff(client.RetryWaitMin, client.RetryWaitMax, c.attempt, resp)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+			span.AddEvent("retry.given_up", trace.WithAttributes(attribute.String("fengqiao.reason", "deadline"), failureAttr(resp, err)))
 			return false, nil
 		}
+		span.AddEvent("retry.scheduled", trace.WithAttributes(attribute.Int64("fengqiao.wait_ms", wait.Milliseconds()), failureAttr(resp, err)))
 		return true, nil
 	}
 	breaker := gobreaker.NewCircuitBreaker[[]byte](gobreaker.Settings{
@@ -115,6 +125,17 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 		},
 	})
 	return &Upstream{name: name, title: title, client: client, breaker: breaker}
+}
+
+// failureAttr names what failed an attempt: its status, else its error.
+func failureAttr(resp *http.Response, err error) attribute.KeyValue {
+	if resp != nil {
+		return attribute.Int("http.response.status_code", resp.StatusCode)
+	}
+	if err != nil {
+		return attribute.String("error.type", fmt.Sprintf("%T", err))
+	}
+	return attribute.String("error.type", "unknown")
 }
 
 // BreakerState returns "closed", "half-open" or "open".
@@ -155,8 +176,27 @@ func withRetries(ctx context.Context, n int) context.Context {
 // after retries, is EUNAVAILABLE and counts against the breaker, and an open
 // breaker fails at once with EUNAVAILABLE. Retries stay within ctx's deadline: a
 // retry whose backoff would outlast it is not made.
-func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
+func (u *Upstream) Do(ctx context.Context, c Call) (_ []byte, err error) {
+	path := c.URL
+	if parsed, perr := url.Parse(c.URL); perr == nil {
+		path = parsed.Path // the query may carry keys; the path names the resource
+	}
+	before := u.breaker.State()
+	ctx, span := tracing.Tracer().Start(ctx, "upstream "+u.name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("fengqiao.upstream", u.name), attribute.String("http.request.method", c.Method),
+		attribute.String("url.path", path), attribute.String("fengqiao.breaker.state", before.String())))
 	state := &call{maxRetries: u.client.RetryMax}
+	defer func() {
+		span.SetAttributes(attribute.Int("fengqiao.retries", state.attempt))
+		if after := u.breaker.State(); after != before {
+			span.AddEvent("breaker.state_change", trace.WithAttributes(attribute.String("from", before.String()), attribute.String("to", after.String())))
+		}
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, fengqiao.ErrorMessage(err))
+		}
+		span.End()
+	}()
 	if n, ok := ctx.Value(retriesKey{}).(int); ok && n < state.maxRetries {
 		state.maxRetries = max(n, 0)
 	}
@@ -192,6 +232,7 @@ func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
 			return nil, err
 		}
 		defer resp.Body.Close()
+		span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
 		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 		switch {
 		case err != nil:
@@ -211,6 +252,7 @@ func (u *Upstream) Do(ctx context.Context, c Call) ([]byte, error) {
 		return nil, fengqiao.Errorf(fengqiao.EUNAUTHORIZED, "%s拒绝了接入凭据", u.title)
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		breakerRejectionsTotal.WithLabelValues(u.name).Inc()
+		span.AddEvent("breaker.rejected", trace.WithAttributes(attribute.String("fengqiao.breaker.state", u.breaker.State().String())))
 		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s暂时不可用（熔断中）", u.title), err)
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s访问失败", u.title), err)

@@ -216,6 +216,7 @@ func (s *Server) graphQL() http.Handler {
 	srv.AddTransport(refuseMethod{})
 	documents := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(documents)
+	srv.Use(operationTracing{})
 	srv.Use(operationRecorder{})
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})

@@ -31,6 +31,7 @@ import (
 	"fengqiao/resolvers"
 	"fengqiao/risk"
 	"fengqiao/search"
+	"fengqiao/tracing"
 )
 
 // Hub is a running fengqiao: index, sync state, connectors and HTTP server.
@@ -55,6 +56,8 @@ type Hub struct {
 	server    *http.Server
 	closers   sync.Once
 	lock      *dataLock // the data directory's, released last
+	// stopTracing flushes and stops the span exporter (a no-op when tracing is off).
+	stopTracing func(context.Context) error
 }
 
 // OpenHub opens the hub's data directory and listens on cfg.Addr. It first
@@ -78,6 +81,7 @@ func OpenHub(cfg Config, log *slog.Logger) (*Hub, error) {
 }
 
 func openHub(cfg Config, log *slog.Logger) (*Hub, error) {
+	log = slog.New(tracing.LogHandler(log.Handler())) // trace ids in the lines logged inside a span
 	key, err := secretKey(filepath.Join(cfg.Data, "token.key"))
 	if err != nil {
 		return nil, err
@@ -88,6 +92,9 @@ func openHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	}
 	fengqiao.SetPersonKey(personKey)
 	h := &Hub{Tree: fengqiao.Wenling()}
+	if h.stopTracing, err = tracing.Setup(context.Background(), cfg.Tracing); err != nil {
+		return nil, err
+	}
 	h.Tokens = gateway.NewTokens(key, h.Tree)
 	if cfg.Elasticsearch != nil {
 		h.Index, err = search.OpenElastic(context.Background(), *cfg.Elasticsearch)
@@ -173,7 +180,7 @@ func openHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		broker.Publish(events)
 		h.Orders.Observe(events)
 	}
-	r := &resolvers.Resolver{Tree: h.Tree, Index: h.Index, Sync: h.Runner, ChainService: h.Chains, Clusters: h.Chains, Audit: h.Audit,
+	r := &resolvers.Resolver{Tree: h.Tree, Index: search.Traced(h.Index), Sync: h.Runner, ChainService: h.Chains, Clusters: h.Chains, Audit: h.Audit,
 		Assessor: h.Risk, Figures: h.figures, Upstreams: live, Feed: broker.Subscribe, OrderService: h.Orders}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.addAdmin(srv, log)
@@ -293,6 +300,11 @@ func (h *Hub) Close() {
 		}
 		if h.Index != nil {
 			h.Index.Close()
+		}
+		if h.stopTracing != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			h.stopTracing(ctx)
+			cancel()
 		}
 		h.lock.Close()
 	})

@@ -102,7 +102,10 @@ alerts: {baseURL: %q, apiKey: k, webhookSecret: s}
 				t.Errorf("%s has no series for %s", name, c)
 			}
 			for _, s := range series {
-				if s[1] != "0" && !(name == "fengqiao_connector_caught_up") {
+				// The alerts connector syncs its own inbox, empty, without its
+				// upstream: its first (empty) batch may be done already.
+				done := name == "fengqiao_connector_caught_up" || c == "alerts" && name == "fengqiao_connector_sync_duration_seconds"
+				if s[1] != "0" && !done {
 					t.Errorf("%s for %s = %s on the first scrape, want 0: %s", name, c, s[1], s[0])
 				}
 			}
