@@ -284,13 +284,13 @@ func (s *Server) presentError(ctx context.Context, err error) *gqlerror.Error {
 		case errorCodes[code]: // the gateway's limits, a resolver's own entries: already shown as meant
 			return gerr
 		case code != "":
-			s.log.Error("graphql error with an unknown code", "code", code, "err", err, "path", gerr.Path.String())
+			s.log.ErrorContext(ctx, "graphql error with an unknown code", "code", code, "err", err, "path", gerr.Path.String())
 		default:
-			s.log.Error("graphql error", "err", err, "path", gerr.Path.String())
+			s.log.ErrorContext(ctx, "graphql error", "err", err, "path", gerr.Path.String())
 		}
 		appErr = &fengqiao.Error{Code: fengqiao.EINTERNAL, Message: fengqiao.ErrorMessage(err)}
 	} else if appErr.Code == fengqiao.EINTERNAL {
-		s.log.Error("graphql internal error", "err", err, "path", gerr.Path.String())
+		s.log.ErrorContext(ctx, "graphql internal error", "err", err, "path", gerr.Path.String())
 	}
 	gerr.Message = appErr.Message
 	gerr.Extensions = map[string]any{"code": appErr.Code}

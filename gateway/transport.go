@@ -66,7 +66,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	start := graphql.Now()
 	params, body, bad := t.params(r)
 	if bad != nil {
-		t.log.Warn("graphql request refused", "status", bad.status, "reason", bad.message, "remote", r.RemoteAddr,
+		t.log.WarnContext(ctx, "graphql request refused", "status", bad.status, "reason", bad.message, "remote", r.RemoteAddr,
 			"bytes", len(body), "excerpt", excerpt(body, excerptBytes))
 		graphQLError(w, bad.status, fengqiao.Errorf(bad.code, "%s", bad.message))
 		return
