@@ -145,8 +145,8 @@ func rootArgs(personID, orgID string) map[string]string {
 		"event": `(id: "MEDIATION:A")`, "project": fmt.Sprintf(`(code: %q)`, fixtureCode), "place": `(address: "泽国镇")`,
 		"chain": `(id: "CH-A")`, "caseCluster": `(id: "KC-A")`, "cockpit": fmt.Sprintf(`(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z")`, villageA),
 		"trends": fmt.Sprintf(`(orgCode: %q)`, villageA),
-		"order": fmt.Sprintf(`(id: %q)`, fixtureOrder), "matter": fmt.Sprintf(`(code: %q)`, fixtureMatter),
-		"orders": fmt.Sprintf(`(filter: {orgCode: %q})`, villageA),
+		"order":  fmt.Sprintf(`(id: %q)`, fixtureOrder), "matter": fmt.Sprintf(`(code: %q)`, fixtureMatter),
+		"orders":       fmt.Sprintf(`(filter: {orgCode: %q})`, villageA),
 		"orderFigures": fmt.Sprintf(`(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z")`, villageA),
 	}
 }
