@@ -120,10 +120,11 @@ func (m *Main) connectorCheck(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("读取上游失败：%s", fengqiao.ErrorMessage(err))
 	}
-	raws, err := conn.Page(body)
+	judged, err := conn.JudgePage(body)
 	if err != nil {
 		return fmt.Errorf("%s", fengqiao.ErrorMessage(err))
 	}
+	raws := judged.Records
 	tree, now := fengqiao.Wenling(), time.Now()
 	bad := 0
 	for i, raw := range raws {
@@ -148,7 +149,13 @@ func (m *Main) connectorCheck(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "✓ %s %s\n", label, b)
 	}
 	fmt.Fprintf(m.Stdout, "共 %d 条记录：%d 条可入库，%d 条有问题（将进入隔离区）\n", len(raws), len(raws)-bad, bad)
-	if bad > 0 {
+	for _, n := range judged.Notes {
+		fmt.Fprintln(m.Stdout, "⚠ "+n)
+	}
+	for _, p := range judged.Problems {
+		fmt.Fprintln(m.Stdout, "✗ "+p)
+	}
+	if bad > 0 || len(judged.Problems) > 0 {
 		return errCheckFailed
 	}
 	return nil

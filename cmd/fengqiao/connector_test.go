@@ -184,3 +184,36 @@ func TestConnectorCheckDryRunsAnAction(t *testing.T) {
 		t.Fatalf("warned with a lookup:\n%s", out)
 	}
 }
+
+// TestConnectorCheckFailsWhatWouldFailSilently: a page whose records are all
+// fine still fails check when records: finds nothing in it, when its ids repeat
+// or when a mapped field is empty on every record.
+func TestConnectorCheckFailsWhatWouldFailSilently(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := run(t, dir, "connector", "new", "fireinspection"); err != nil {
+		t.Fatalf("new: %v\n%s", err, out)
+	}
+	rec := func(id, title string) string {
+		return fmt.Sprintf(`{"id":%q,"title":%q,"createTime":"2026-11-01 09:00:00","updateTime":"2026-11-01 10:00:00","status":"1","areaCode":"331081100010"}`, id, title)
+	}
+	cases := []struct{ name, sample, says string }{
+		{"good", `{"data":{"list":[` + rec("F1", "消防通道堵塞") + `,` + rec("F2", "灭火器过期") + `]}}`, ""},
+		{"records", `{"code":0,"result":{"rows":[` + rec("F1", "消防通道堵塞") + `]}}`, "✗ records: data.list 在响应中找不到，而响应不为空；响应中的记录列表在：result.rows"},
+		{"repeated", `{"data":{"list":[` + rec("F1", "消防通道堵塞") + `,` + rec("F1", "消防通道堵塞") + `]}}`, "✗ 本页记录编号重复：F1"},
+		{"empty title", `{"data":{"list":[` + rec("F1", "") + `,` + rec("F2", "") + `]}}`, "✗ 映射字段 event.title 在本页 2 条记录中都为空"},
+	}
+	for _, tc := range cases {
+		os.WriteFile(filepath.Join(dir, "sample.json"), []byte(tc.sample), 0o644)
+		out, err := run(t, dir, "connector", "check", "fireinspection.yaml", "-sample", "sample.json",
+			"-var", "FIREINSPECTION_URL=http://127.0.0.1:1", "-var", "FIREINSPECTION_KEY=k")
+		if tc.says == "" {
+			if err != nil {
+				t.Errorf("%s: %v\n%s", tc.name, err, out)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(out, tc.says) {
+			t.Errorf("%s: %v, output lacks %q:\n%s", tc.name, err, tc.says, out)
+		}
+	}
+}
