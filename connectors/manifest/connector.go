@@ -59,6 +59,11 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 		var resp any
 		json.Unmarshal(body, &resp)
 		next, _ := lookup(resp, p.NextToken).(string)
+		if next == "" && len(raws) >= p.Size {
+			if err := c.errNoNextToken(resp, len(raws)); err != nil {
+				return nil, err
+			}
+		}
 		if next == "" {
 			next = cursor
 		}
