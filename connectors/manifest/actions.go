@@ -117,7 +117,7 @@ func (k compiler) bad(path, format string, args ...any) {
 func (k compiler) expr(path, field, src string, want *cel.Type) *program {
 	ast, iss := k.env.Compile(src)
 	if iss.Err() != nil {
-		k.bad(path, "%s 表达式 %q 有误：%s", field, src, firstLine(iss.Err().Error()))
+		k.bad(path, "%s 表达式 %q 有误：%s%s", field, src, firstLine(iss.Err().Error()), celHint(src, iss.Err().Error()))
 		return nil
 	}
 	if want != nil && !ast.OutputType().IsExactType(want) && !ast.OutputType().IsExactType(cel.DynType) {

@@ -190,7 +190,7 @@ func (m *Manifest) compileAll(file string, at func(string) int) Problems {
 	compile := func(path, field, src string) *program {
 		ast, iss := env.Compile(src)
 		if iss.Err() != nil {
-			ps = append(ps, Problem{file, at(path), fmt.Sprintf("%s 表达式 %q 有误：%s", field, src, firstLine(iss.Err().Error()))})
+			ps = append(ps, Problem{file, at(path), fmt.Sprintf("%s 表达式 %q 有误：%s%s", field, src, firstLine(iss.Err().Error()), celHint(src, iss.Err().Error()))})
 			return nil
 		}
 		prg, err := env.Program(ast, cel.CostLimit(maxCost))

@@ -167,7 +167,8 @@ func Parse(file string, text []byte, vars map[string]string) (*Manifest, error) 
 	text = []byte(strings.Join(lines, "\n"))
 	var m Manifest
 	if err := yaml.UnmarshalWithOptions(text, &m, yaml.Strict()); err != nil {
-		return nil, append(problems, Problem{file, yamlErrorLine(err), "格式错误：" + yamlErrorMessage(err)})
+		line, msg := yamlErrorLine(err), yamlErrorMessage(err)
+		return nil, append(problems, Problem{file, line, "格式错误：" + msg + yamlHint(text, line, msg)})
 	}
 	doc, err := parser.ParseBytes(text, 0)
 	if err != nil {
