@@ -1,16 +1,12 @@
 package connectors
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
-	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sony/gobreaker/v2"
 
 	"fengqiao"
@@ -43,29 +39,9 @@ func (u *Upstream) Exchange(ctx context.Context, c Call, once bool) (*Response, 
 	ctx = context.WithValue(ctx, callKey{}, state)
 	var answer *Response
 	_, err := u.breaker.Execute(func() ([]byte, error) {
-		var payload io.Reader
-		switch {
-		case c.Body != nil:
-			b, err := json.Marshal(c.Body)
-			if err != nil {
-				return nil, err
-			}
-			payload = bytes.NewReader(b)
-		case c.Form != nil:
-			payload = strings.NewReader(c.Form.Encode())
-		}
-		req, err := retryablehttp.NewRequestWithContext(ctx, c.Method, c.URL, payload)
+		req, err := c.request(ctx)
 		if err != nil {
 			return nil, err
-		}
-		for k, v := range c.Header {
-			req.Header[k] = v
-		}
-		switch {
-		case c.Body != nil && req.Header.Get("Content-Type") == "":
-			req.Header.Set("Content-Type", "application/json")
-		case c.Form != nil:
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		resp, err := u.client.Do(req)
 		if err != nil {

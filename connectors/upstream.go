@@ -203,29 +203,9 @@ func (u *Upstream) Do(ctx context.Context, c Call) (_ []byte, err error) {
 	ctx = context.WithValue(ctx, callKey{}, state)
 	var answered int // a 4xx status that is an answer, not a failure
 	body, err := u.breaker.Execute(func() ([]byte, error) {
-		var payload io.Reader
-		switch {
-		case c.Body != nil:
-			b, err := json.Marshal(c.Body)
-			if err != nil {
-				return nil, err
-			}
-			payload = bytes.NewReader(b)
-		case c.Form != nil:
-			payload = strings.NewReader(c.Form.Encode())
-		}
-		req, err := retryablehttp.NewRequestWithContext(ctx, c.Method, c.URL, payload)
+		req, err := c.request(ctx)
 		if err != nil {
 			return nil, err
-		}
-		for k, v := range c.Header {
-			req.Header[k] = v
-		}
-		switch {
-		case c.Body != nil:
-			req.Header.Set("Content-Type", "application/json")
-		case c.Form != nil:
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		resp, err := u.client.Do(req)
 		if err != nil {
@@ -258,4 +238,32 @@ func (u *Upstream) Do(ctx context.Context, c Call) (_ []byte, err error) {
 		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s访问失败", u.title), err)
 	}
 	return body, nil
+}
+
+// request builds the HTTP request of a call: its body as JSON or a form, with a
+// Content-Type saying which unless the call's headers name one.
+func (c Call) request(ctx context.Context) (*retryablehttp.Request, error) {
+	var payload io.Reader
+	kind := ""
+	switch {
+	case c.Body != nil:
+		b, err := json.Marshal(c.Body)
+		if err != nil {
+			return nil, err
+		}
+		payload, kind = bytes.NewReader(b), "application/json"
+	case c.Form != nil:
+		payload, kind = strings.NewReader(c.Form.Encode()), "application/x-www-form-urlencoded"
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, c.Method, c.URL, payload)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range c.Header {
+		req.Header[k] = v
+	}
+	if kind != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", kind)
+	}
+	return req, nil
 }
