@@ -2,6 +2,7 @@ package fengqiao
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -127,6 +128,17 @@ type Delivery struct {
 	// Upstream is the upstream's last word on the work, as its sync read it
 	// (status and outcome), so that only changes become steps.
 	Upstream string `json:",omitempty"`
+}
+
+// Concerns reports whether the order's issuer, addressee or escalation unit lies
+// in the subtree of org: who may see it, and whom its steps are news to.
+func (o *Order) Concerns(org string) bool {
+	for _, code := range []string{o.IssuerOrg, o.AddresseeOrg, o.EscalatedTo} {
+		if code != "" && strings.HasPrefix(code, org) {
+			return true
+		}
+	}
+	return false
 }
 
 // Open reports whether the order waits for work of the addressee.

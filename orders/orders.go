@@ -450,7 +450,7 @@ func (s *Service) step(ctx context.Context, in StepInput, action fengqiao.OrderA
 		if o, err = getOrder(tx, in.OrderID); err != nil {
 			return err
 		}
-		if !s.visible(o, p) {
+		if !o.Concerns(p.OrgCode) {
 			return notFound(in.OrderID)
 		}
 		if err := apply(o, p); err != nil {
@@ -519,17 +519,6 @@ func (s *Service) subject(ctx context.Context, p *fengqiao.Principal, subj fengq
 	return nil, "", fengqiao.Errorf(fengqiao.ENOTFOUND, "未找到：%s", subj.ID)
 }
 
-// visible reports whether p's subtree holds the order's issuer, addressee or the
-// unit it escalated to.
-func (s *Service) visible(o *fengqiao.Order, p *fengqiao.Principal) bool {
-	for _, code := range []string{o.IssuerOrg, o.AddresseeOrg, o.EscalatedTo} {
-		if code != "" && strings.HasPrefix(code, p.OrgCode) {
-			return true
-		}
-	}
-	return false
-}
-
 // after audits a step and tells the subscribers.
 func (s *Service) after(ctx context.Context, p *fengqiao.Principal, o *fengqiao.Order, action fengqiao.OrderAction) {
 	err := s.Audit.Record(ctx, fengqiao.AuditEntry{At: s.Now(), PrincipalID: p.ID, PrincipalName: p.Name, Role: p.Role, OrgCode: p.OrgCode,
@@ -551,7 +540,7 @@ func (s *Service) Order(ctx context.Context, id string) (*fengqiao.Order, error)
 	if err != nil {
 		return nil, err
 	}
-	if p := fengqiao.PrincipalFrom(ctx); p != nil && !s.visible(o, p) {
+	if p := fengqiao.PrincipalFrom(ctx); p != nil && !o.Concerns(p.OrgCode) {
 		return nil, notFound(id)
 	}
 	return o, nil
@@ -567,7 +556,7 @@ func (s *Service) Matter(ctx context.Context, code string) ([]*fengqiao.Order, e
 			if err != nil {
 				return err
 			}
-			if p == nil || s.visible(o, p) {
+			if p == nil || o.Concerns(p.OrgCode) {
 				out = append(out, o)
 			}
 		}
@@ -602,7 +591,7 @@ func (s *Service) Orders(ctx context.Context, f OrderFilter, limit int) ([]*feng
 	var out []*fengqiao.Order
 	err := s.each(func(o *fengqiao.Order) {
 		switch {
-		case p != nil && !s.visible(o, p),
+		case p != nil && !o.Concerns(p.OrgCode),
 			f.OrgCode != "" && !strings.HasPrefix(o.AddresseeOrg, f.OrgCode) && !strings.HasPrefix(o.IssuerOrg, f.OrgCode),
 			len(f.States) > 0 && !slices.Contains(f.States, o.State),
 			f.Listed && o.Listed == "",

@@ -3,7 +3,6 @@ package resolvers
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"fengqiao"
 	"fengqiao/orders"
@@ -49,17 +48,6 @@ func (r *Resolver) matterCode(s fengqiao.OrderSubject) *string {
 		return &code
 	}
 	return nil
-}
-
-// concerns reports whether an order's issuer, addressee or escalation unit lies
-// in the subtree of org.
-func concerns(o *fengqiao.Order, org string) bool {
-	for _, code := range []string{o.IssuerOrg, o.AddresseeOrg, o.EscalatedTo} {
-		if code != "" && strings.HasPrefix(code, org) {
-			return true
-		}
-	}
-	return false
 }
 
 // shownOrder is o as the caller may read it: the free text of instructions and

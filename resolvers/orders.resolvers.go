@@ -229,7 +229,7 @@ func (r *subscriptionResolver) Orders(ctx context.Context, orgCode *string) (<-c
 	go func() {
 		defer close(out)
 		for n := range notices {
-			if !concerns(n.Order, org) {
+			if !n.Order.Concerns(org) {
 				continue
 			}
 			n.Order = shownOrder(ctx, n.Order)
