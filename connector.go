@@ -38,6 +38,10 @@ type SyncBatch struct {
 	// Remaining is how many records the upstream says are left after this batch,
 	// for progress while catching up; 0 when it does not say (or none are left).
 	Remaining int
+	// Raws are the upstream's records of Events by SourceID, when the connector
+	// keeps them: an event the hub refuses is quarantined with its record, which a
+	// replay maps again, instead of with the event as mapped.
+	Raws map[string]string
 }
 
 // Reject is an upstream record kept out of the index, with the reason.
@@ -47,6 +51,11 @@ type Reject struct {
 	Reason    string // in Chinese, for the people who fix the upstream
 	Raw       string // the record as received
 	At        time.Time
+	// Mapped says Raw is the event as the connector mapped it, not the upstream's
+	// record: a record that mapped but failed the hub's checks, from a connector
+	// that kept no copy of what it read. A replay checks such an event again as it
+	// is instead of mapping it anew.
+	Mapped bool `json:",omitempty"`
 }
 
 // ConnectorState is the persisted and live state of one connector.
@@ -63,6 +72,12 @@ type ConnectorState struct {
 	Pending       int // events waiting for the event they refer to
 	BreakerState  string
 	CaughtUp      bool // the last sync reached the end of the upstream's changes
+	// NewestRecordAt is the latest update time of the records taken in: now minus
+	// it is how far the hub lags behind the upstream. Nil before the first.
+	NewestRecordAt *time.Time
+	// Refused is why the connector's manifest, changed on disk, was refused (the
+	// running version, if any, stays); empty when it was taken.
+	Refused string
 	// Progress is how far the connector has come while it catches up (since start,
 	// or since it fell behind); nil once it has caught up.
 	Progress *SyncProgress
@@ -89,6 +104,38 @@ type SyncService interface {
 	Quarantine(connector string) ([]Reject, error)
 	// Project returns the key project with the given code, or ENOTFOUND.
 	Project(code string) (*Project, error)
+}
+
+// Remapper is implemented by connectors whose quarantined records can be mapped
+// again (manifest connectors, after their mapping was fixed).
+type Remapper interface {
+	// Remap maps upstream records as Sync would have: events, projects and rejects.
+	Remap(raws []string) *SyncBatch
+}
+
+// Rewinder is implemented by connectors whose cursor can be set to a time.
+type Rewinder interface {
+	// CursorFrom returns the cursor that reads again every change since from.
+	CursorFrom(from time.Time) (string, error)
+}
+
+// ReplayResult is what a replay of a connector's quarantine did.
+type ReplayResult struct {
+	Connector   string
+	Replayed    int // records taken out of quarantine and mapped again
+	Indexed     int // of those, now indexed (or stored, for projects)
+	Quarantined int // still refused, back in quarantine with their new reason
+	Pending     int // now waiting for the event they refer to
+}
+
+// SyncMaintenance is what operators do to connectors; the runner implements it.
+type SyncMaintenance interface {
+	// ReplayQuarantine maps a connector's quarantined records again with its
+	// current mapping: those that pass are indexed and leave quarantine.
+	ReplayQuarantine(ctx context.Context, connector string) (ReplayResult, error)
+	// ResetCursor makes a connector read again every change since from; it
+	// returns the new cursor.
+	ResetCursor(ctx context.Context, connector string, from time.Time) (string, error)
 }
 
 // Webhook is implemented by connectors that their upstream pushes to. The gateway

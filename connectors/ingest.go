@@ -17,13 +17,16 @@ import (
 // parks or adds must be committed before another batch looks: else a survey parked
 // while its work order is being indexed waits forever, and an event indexed while
 // its project is being stored stays unlinked.
-func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
+// A replay passes the quarantine keys of the records it took out (replayed
+// non-nil): the cursor and the last success stay as they are.
+func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBatch, replayed [][]byte) (batchResult, error) {
 	r.ingestMu.Lock()
 	defer r.ingestMu.Unlock()
 	res, err := r.prepare(ctx, name, batch)
 	if err != nil {
 		return res, err
 	}
+	res.replayed, res.replay = replayed, replayed != nil
 	if len(res.indexed) > 0 {
 		if err := r.Index.Upsert(ctx, res.indexed); err != nil {
 			return res, err
@@ -49,11 +52,18 @@ func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBa
 // for these.
 func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
 	now := time.Now()
-	res := batchResult{cursor: batch.Next, at: now, recordsIn: map[string]int{}}
+	res := batchResult{cursor: batch.Next, at: now, recordsIn: map[string]int{}, newest: map[string]time.Time{}}
+	// reject quarantines a record that mapped into v: with the upstream's record
+	// when the connector kept it, else with v as mapped.
 	reject := func(sourceID string, v any, err error) {
-		raw, _ := json.Marshal(v)
-		res.rejected = append(res.rejected, fengqiao.Reject{Connector: name, SourceID: sourceID,
-			Reason: fengqiao.ErrorMessage(err), Raw: string(raw), At: now})
+		rej := fengqiao.Reject{Connector: name, SourceID: sourceID, Reason: fengqiao.ErrorMessage(err), At: now}
+		if raw, ok := batch.Raws[sourceID]; ok {
+			rej.Raw = raw
+		} else {
+			b, _ := json.Marshal(v)
+			rej.Raw, rej.Mapped = string(b), true
+		}
+		res.rejected = append(res.rejected, rej)
 	}
 	for _, rej := range batch.Rejects {
 		rej.Connector, rej.At = name, now
@@ -97,6 +107,9 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		}
 		res.indexed = append(res.indexed, e)
 		res.recordsIn[connector]++
+		if t, ok := res.newest[connector]; !ok || e.UpdatedAt.After(t) {
+			res.newest[connector] = e.UpdatedAt
+		}
 	}
 	for _, e := range events {
 		// An out-of-order or replayed older version is dropped; one indexed with a

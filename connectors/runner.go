@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,18 +35,31 @@ type Runner struct {
 	connectors []fengqiao.Connector
 	mu         sync.Mutex
 	live       map[string]*liveState
-	projects   *projectMatcher // loaded from the state on first use
-	ingestMu   sync.Mutex      // one batch at a time through ingest
+	refused    map[string]refusal // manifests refused on reload, by connector name
+	running    context.Context    // Run's, while it runs: connectors added then start at once
+	loops      sync.WaitGroup     // Run's sync loops
+	projects   *projectMatcher    // loaded from the state on first use
+	ingestMu   sync.Mutex         // one batch at a time through ingest
 }
 
 // liveState is what the runner knows of a connector beyond the persisted state.
 type liveState struct {
+	connector  fengqiao.Connector // the version running now
 	lastSyncAt *time.Time
 	lastError  string
 	caughtUp   bool
 	ready      bool // caught up at least once since start
 	catchUp    *catchUp
+
+	// sync is held while a batch, a replay or a cursor reset runs, so that none
+	// commits over another and a replaced version never syncs again.
+	sync    sync.Mutex
+	changed chan struct{} // (buffered) a new version replaced the connector: sync at once
+	removed chan struct{} // closed when the connector is removed
 }
+
+// refusal is a manifest refused on reload: the file, and why.
+type refusal struct{ title, reason string }
 
 // catchUp is a connector's run of batches from start (or from falling behind)
 // until it catches up: what progress shows.
@@ -57,6 +71,7 @@ type catchUp struct {
 }
 
 // Add registers a connector. Names must be unique: they key cursors and quarantine.
+// Added while the runner runs, the connector starts syncing at once.
 func (r *Runner) Add(c fengqiao.Connector) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -66,10 +81,77 @@ func (r *Runner) Add(c fengqiao.Connector) {
 	if _, dup := r.live[c.Name()]; dup {
 		panic("connectors: two connectors named " + c.Name())
 	}
+	l := &liveState{connector: c, changed: make(chan struct{}, 1), removed: make(chan struct{})}
+	// One added by a reload while the hub serves does not make it start over:
+	// until it catches up it shows as not caught up, and its errors as errors.
+	l.ready = r.running != nil
 	r.connectors = append(r.connectors, c)
-	r.live[c.Name()] = &liveState{}
+	r.live[c.Name()] = l
 	initConnectorMetrics(c.Name())
 	states.runner.Store(r)
+	if r.running != nil {
+		r.startLoop(r.running, l)
+	}
+}
+
+// Replace puts a new version of a registered connector in place of the old one,
+// once the old one's batch in flight has committed (its cursor and quarantine
+// stay, keyed by the name), and syncs it at once; an unknown one is added.
+func (r *Runner) Replace(c fengqiao.Connector) {
+	l := r.slot(c.Name())
+	if l == nil {
+		r.Add(c)
+		return
+	}
+	l.sync.Lock()
+	defer l.sync.Unlock()
+	r.mu.Lock()
+	old := l.connector
+	l.connector, l.lastError, l.caughtUp = c, "", false
+	r.connectors[slices.Index(r.connectors, old)] = c
+	r.mu.Unlock()
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Remove stops and unregisters a connector, once its batch in flight has
+// committed. What it indexed, its cursor and its quarantine stay.
+func (r *Runner) Remove(name string) {
+	l := r.slot(name)
+	if l == nil {
+		return
+	}
+	l.sync.Lock()
+	defer l.sync.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.connectors = slices.DeleteFunc(r.connectors, func(c fengqiao.Connector) bool { return c == l.connector })
+	delete(r.live, name)
+	close(l.removed)
+}
+
+// Refuse records why a connector's manifest was refused (reason "" clears it);
+// title names it where no version runs. States and /healthz show it.
+func (r *Runner) Refuse(name, title, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if reason == "" {
+		delete(r.refused, name)
+		return
+	}
+	if r.refused == nil {
+		r.refused = map[string]refusal{}
+	}
+	r.refused[name] = refusal{title, reason}
+}
+
+// slot returns a registered connector's live state, nil for an unknown name.
+func (r *Runner) slot(name string) *liveState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.live[name]
 }
 
 // Connectors returns the registered connectors.
@@ -80,33 +162,68 @@ func (r *Runner) Connectors() []fengqiao.Connector {
 }
 
 // Run syncs every connector until ctx ends: batches back to back while a connector
-// has more, then every Interval, or at once when a Waker connector wakes.
+// has more, then every Interval, or at once when a Waker connector wakes or a new
+// version replaces it. Connectors added meanwhile start at once, removed ones stop.
 func (r *Runner) Run(ctx context.Context) {
+	r.mu.Lock()
+	r.running = ctx
+	for _, c := range r.connectors {
+		r.startLoop(ctx, r.live[c.Name()])
+	}
+	r.mu.Unlock()
+	<-ctx.Done()
+	r.mu.Lock()
+	r.running = nil // no loop starts after this
+	r.mu.Unlock()
+	r.loops.Wait()
+}
+
+// startLoop syncs l's connector until ctx ends or it is removed; r.mu is held.
+func (r *Runner) startLoop(ctx context.Context, l *liveState) {
 	interval := r.Interval
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
-	var wg sync.WaitGroup
-	for _, c := range r.Connectors() {
-		var wake <-chan struct{} // nil, which never fires, for connectors that cannot wake
-		if w, ok := c.(fengqiao.Waker); ok {
-			wake = w.Wake()
-		}
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				caughtUp, err := r.SyncBatch(ctx, c)
-				if err == nil && !caughtUp {
-					continue
-				}
-				select {
-				case <-ctx.Done():
-				case <-time.After(interval):
-				case <-wake:
-				}
+	r.loops.Go(func() {
+		for ctx.Err() == nil {
+			c, caughtUp, err := r.syncCurrent(ctx, l)
+			if c == nil {
+				return // removed
 			}
-		})
+			if err == nil && !caughtUp {
+				continue
+			}
+			var wake <-chan struct{} // nil, which never fires, for connectors that cannot wake
+			if w, ok := c.(fengqiao.Waker); ok {
+				wake = w.Wake()
+			}
+			select {
+			case <-ctx.Done():
+			case <-l.removed:
+				return
+			case <-time.After(interval):
+			case <-wake:
+			case <-l.changed:
+			}
+		}
+	})
+}
+
+// syncCurrent syncs one batch of the version of l's connector running now; nil
+// once it is removed.
+func (r *Runner) syncCurrent(ctx context.Context, l *liveState) (fengqiao.Connector, bool, error) {
+	l.sync.Lock()
+	defer l.sync.Unlock()
+	select {
+	case <-l.removed:
+		return nil, false, nil
+	default:
 	}
-	wg.Wait()
+	r.mu.Lock()
+	c := l.connector
+	r.mu.Unlock()
+	caughtUp, err := r.syncBatch(ctx, c, l)
+	return c, caughtUp, err
 }
 
 // SyncUntilCaughtUp syncs each connector batch by batch until it has caught up,
@@ -131,11 +248,21 @@ func (r *Runner) SyncUntilCaughtUp(ctx context.Context) error {
 // SyncBatch reads, validates, indexes and commits one batch of c, and reports
 // whether c has caught up with its upstream.
 func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp bool, err error) {
+	l := r.slot(c.Name())
+	if l == nil {
+		return false, fengqiao.Errorf(fengqiao.ENOTFOUND, "连接器不存在：%s", c.Name())
+	}
+	l.sync.Lock()
+	defer l.sync.Unlock()
+	return r.syncBatch(ctx, c, l)
+}
+
+// syncBatch is SyncBatch with l's sync held.
+func (r *Runner) syncBatch(ctx context.Context, c fengqiao.Connector, l *liveState) (caughtUp bool, err error) {
 	name := c.Name()
 	defer func() {
 		now := time.Now()
 		r.mu.Lock()
-		l := r.live[name]
 		l.lastSyncAt, l.caughtUp, l.lastError = &now, caughtUp, ""
 		l.ready = l.ready || caughtUp
 		if err != nil {
@@ -157,11 +284,11 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if batch == nil {
 		return false, readErr
 	}
-	res, err := r.ingest(ctx, name, batch)
+	res, err := r.ingest(ctx, name, batch, nil)
 	if err != nil {
 		return false, err
 	}
-	r.noteProgress(name, batch, started)
+	r.noteProgress(l, batch, started)
 	if r.Indexed != nil && len(res.indexed) > 0 {
 		r.Indexed(res.indexed)
 	}
@@ -210,22 +337,37 @@ func (r *Runner) States() ([]fengqiao.ConnectorState, error) {
 			st.BreakerState = b.BreakerState()
 		}
 		r.mu.Lock()
-		l := r.live[c.Name()]
-		st.LastSyncAt, st.LastError, st.CaughtUp = l.lastSyncAt, l.lastError, l.caughtUp
-		st.Progress = l.catchUp.progress(time.Now())
+		if l := r.live[c.Name()]; l != nil { // nil: removed since
+			st.LastSyncAt, st.LastError, st.CaughtUp = l.lastSyncAt, l.lastError, l.caughtUp
+			st.Progress = l.catchUp.progress(time.Now())
+		}
+		st.Refused = r.refused[c.Name()].reason
 		r.mu.Unlock()
 		out = append(out, st)
 	}
+	// Manifests refused with no version running: an app that is not synced.
+	r.mu.Lock()
+	var names []string
+	for name := range r.refused {
+		if r.live[name] == nil {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		out = append(out, fengqiao.ConnectorState{Name: name, Title: r.refused[name].title, Source: fengqiao.SourceApp, Refused: r.refused[name].reason})
+	}
+	r.mu.Unlock()
 	return out, nil
 }
 
 // noteProgress counts a committed batch, whose reading started at started, into
 // the connector's catching up: a batch with more behind it starts (or continues)
 // a run, the batch that reaches the end closes it.
-func (r *Runner) noteProgress(name string, batch *fengqiao.SyncBatch, started time.Time) {
+func (r *Runner) noteProgress(l *liveState, batch *fengqiao.SyncBatch, started time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	l := r.live[name]
+	name := l.connector.Name()
 	if !batch.More {
 		l.catchUp = nil
 		return

@@ -47,6 +47,8 @@ func pendingKey(e *fengqiao.Event) []byte { return []byte(e.RefersTo + "\x00" + 
 type stats struct {
 	RecordsIn     int        `json:"recordsIn"`
 	LastSuccessAt *time.Time `json:"lastSuccessAt,omitempty"`
+	// NewestRecordAt is the latest update time of the records taken in.
+	NewestRecordAt *time.Time `json:"newestRecordAt,omitempty"`
 }
 
 // OpenState opens (or creates) the state file at path.
@@ -102,7 +104,14 @@ type batchResult struct {
 	// recordsIn counts the records taken in, by the connector that read them (a
 	// released event counts for the connector it waited for, not this one).
 	recordsIn map[string]int
-	at        time.Time
+	// newest is the latest update time of the events indexed by connector.
+	newest map[string]time.Time
+	at     time.Time
+	// replayed are the quarantine keys of the records a replay took out: they
+	// leave quarantine before what the replay refused again goes back in. A
+	// replay keeps the cursor and the last success as they are.
+	replayed [][]byte
+	replay   bool
 }
 
 // pendingRef locates a waiting event in the state.
@@ -123,12 +132,19 @@ type pendingEvent struct {
 // in clean.
 func (s *State) commit(connector string, r batchResult) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketCursors).Put([]byte(connector), []byte(r.cursor)); err != nil {
-			return err
+		if !r.replay {
+			if err := tx.Bucket(bucketCursors).Put([]byte(connector), []byte(r.cursor)); err != nil {
+				return err
+			}
 		}
 		q, err := tx.CreateBucketIfNotExists(quarantineBucket(connector))
 		if err != nil {
 			return err
+		}
+		for _, k := range r.replayed {
+			if err := q.Delete(k); err != nil {
+				return err
+			}
 		}
 		for _, e := range r.indexed {
 			if err := q.Delete([]byte(e.SourceID)); err != nil {
@@ -161,14 +177,49 @@ func (s *State) commit(connector string, r batchResult) error {
 		for name, n := range r.recordsIn {
 			st := readStats(tx, name)
 			st.RecordsIn += n
+			if t, ok := r.newest[name]; ok && (st.NewestRecordAt == nil || t.After(*st.NewestRecordAt)) {
+				st.NewestRecordAt = &t
+			}
 			if err := writeStats(tx, name, st); err != nil {
 				return err
 			}
+		}
+		if r.replay {
+			return nil
 		}
 		st := readStats(tx, connector)
 		st.LastSuccessAt = &r.at
 		return writeStats(tx, connector, st)
 	})
+}
+
+// SetCursor replaces a connector's cursor (an operator's reset); the runner
+// holds the connector's sync while it does, so no batch commits over it.
+func (s *State) SetCursor(connector, cursor string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCursors).Put([]byte(connector), []byte(cursor))
+	})
+}
+
+// quarantineKeyed returns a connector's quarantined records with their keys.
+func (s *State) quarantineKeyed(connector string) ([][]byte, []fengqiao.Reject, error) {
+	var keys [][]byte
+	var out []fengqiao.Reject
+	err := s.db.View(func(tx *bolt.Tx) error {
+		q := tx.Bucket(quarantineBucket(connector))
+		if q == nil {
+			return nil
+		}
+		return q.ForEach(func(k, v []byte) error {
+			var r fengqiao.Reject
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			keys, out = append(keys, bytes.Clone(k)), append(out, r)
+			return nil
+		})
+	})
+	return keys, out, err
 }
 
 // quarantineKey keys a reject by its source id, so that a replay replaces it; a
@@ -199,7 +250,7 @@ func (s *State) load(st *fengqiao.ConnectorState) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		st.Cursor = string(tx.Bucket(bucketCursors).Get([]byte(st.Name)))
 		saved := readStats(tx, st.Name)
-		st.RecordsIn, st.LastSuccessAt = saved.RecordsIn, saved.LastSuccessAt
+		st.RecordsIn, st.LastSuccessAt, st.NewestRecordAt = saved.RecordsIn, saved.LastSuccessAt, saved.NewestRecordAt
 		if q := tx.Bucket(quarantineBucket(st.Name)); q != nil {
 			st.Quarantined = q.Stats().KeyN
 		}
@@ -212,21 +263,7 @@ func (s *State) load(st *fengqiao.ConnectorState) error {
 
 // Quarantine returns a connector's quarantined records, newest first.
 func (s *State) Quarantine(connector string) ([]fengqiao.Reject, error) {
-	var out []fengqiao.Reject
-	err := s.db.View(func(tx *bolt.Tx) error {
-		q := tx.Bucket(quarantineBucket(connector))
-		if q == nil {
-			return nil
-		}
-		return q.ForEach(func(_, v []byte) error {
-			var r fengqiao.Reject
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			out = append(out, r)
-			return nil
-		})
-	})
+	_, out, err := s.quarantineKeyed(connector)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
 	return out, err
 }

@@ -177,3 +177,29 @@ func TestHealthzShowsProgressWhileCatchingUp(t *testing.T) {
 		t.Errorf("healthz of an upstream that does not say how many are left: %s", body)
 	}
 }
+
+// A connector whose last sync failed makes the hub degraded, not starting: 200
+// with the reason — by kind for anyone, with the error for county operators.
+func TestHealthzIsDegradedWhileAConnectorFails(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	failure := "12345政务服务热线一整页记录没有下一页令牌"
+	b.sync.lastError.Store(&failure)
+	var brief struct {
+		Status  string
+		Reasons []string
+	}
+	status, body := b.get(t, "/healthz", "")
+	json.Unmarshal([]byte(body), &brief)
+	if status != http.StatusOK || brief.Status != "degraded" || len(brief.Reasons) != 1 || !strings.Contains(brief.Reasons[0], "hotline12345：上次同步失败") || strings.Contains(body, failure) {
+		t.Errorf("healthz without a token while a connector fails = %d %s", status, body)
+	}
+	status, body = b.get(t, "/healthz", b.token(t, fengqiao.RoleOperator, county))
+	if status != http.StatusOK || !strings.Contains(body, `"status":"degraded"`) || !strings.Contains(body, "上次同步失败："+failure) {
+		t.Errorf("healthz for a county operator while a connector fails = %d %s", status, body)
+	}
+	b.sync.lastError.Store(nil)
+	if status, body := b.get(t, "/healthz", ""); status != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"starting"`) || strings.Contains(body, "reasons") {
+		t.Errorf("healthz once the error is gone, not caught up yet = %d %s", status, body)
+	}
+}

@@ -420,6 +420,12 @@ func progressOf(p *fengqiao.SyncProgress) *progress {
 // and its breaker: enough for a load balancer. A county operator or commander
 // sees the counts, the last success and the last error too, and the details the
 // hub adds (HealthDetail: the reindex status).
+//
+// A connector whose last sync failed (an unreachable upstream, a full page with
+// no next-page token), whose breaker is open or whose manifest was refused makes
+// the status "degraded", with a reason per such connector, still 200: the hub
+// serves what it holds. A hub still starting with such a connector is degraded
+// too, not starting: that connector will not catch up by waiting.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	full := false
 	if _, sent := bearer(r); sent {
@@ -443,30 +449,61 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		Title         string     `json:"title,omitempty"`
 		Breaker       string     `json:"breaker"`
 		LastError     string     `json:"lastError,omitempty"`
+		Refused       string     `json:"refused,omitempty"`
 		CaughtUp      bool       `json:"caughtUp"`
 		RecordsIn     *int       `json:"recordsIn,omitempty"`
 		Quarantined   *int       `json:"quarantined,omitempty"`
 		LastSuccessAt *time.Time `json:"lastSuccessAt,omitempty"`
 		Progress      *progress  `json:"progress,omitempty"`
 	}
-	cs := []connector{}
+	cs, reasons := []connector{}, []string{}
 	for _, st := range states {
 		c := connector{Name: st.Name, Breaker: st.BreakerState, CaughtUp: st.CaughtUp}
 		if full {
-			c.Title, c.LastError, c.RecordsIn, c.Quarantined, c.LastSuccessAt = st.Title, st.LastError, &st.RecordsIn, &st.Quarantined, st.LastSuccessAt
+			c.Title, c.LastError, c.Refused, c.RecordsIn, c.Quarantined, c.LastSuccessAt = st.Title, st.LastError, st.Refused, &st.RecordsIn, &st.Quarantined, st.LastSuccessAt
 			c.Progress = progressOf(st.Progress)
 		}
 		cs = append(cs, c)
+		reasons = append(reasons, degradedReasons(st, full)...)
 	}
 	status, code := "ready", http.StatusOK
-	if !s.ready() {
+	switch {
+	case len(reasons) > 0:
+		status = "degraded"
+	case !s.ready():
 		status, code = "starting", http.StatusServiceUnavailable
 	}
 	body := map[string]any{"status": status, "connectors": cs}
+	if len(reasons) > 0 {
+		body["reasons"] = reasons
+	}
 	if full {
 		for _, d := range s.details {
 			body[d.name] = d.fn()
 		}
 	}
 	writeJSON(w, code, body)
+}
+
+// degradedReasons are why a connector degrades the hub, one line each: with
+// the error and the refusal in full for county operators and commanders, by
+// kind alone for anyone.
+func degradedReasons(st fengqiao.ConnectorState, full bool) []string {
+	var out []string
+	detail := func(kind, text string) {
+		if full {
+			kind += "：" + text
+		}
+		out = append(out, st.Name+"："+kind)
+	}
+	if st.Refused != "" {
+		detail("清单被拒，运行原版本或未运行", st.Refused)
+	}
+	if st.LastError != "" {
+		detail("上次同步失败", st.LastError)
+	}
+	if st.BreakerState == "open" {
+		out = append(out, st.Name+"：熔断中，暂停访问上游")
+	}
+	return out
 }

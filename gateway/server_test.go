@@ -66,13 +66,18 @@ func (b *syncBuffer) String() string {
 
 // fakeSync stands in for the connector runner.
 type fakeSync struct {
-	ready    atomic.Bool
-	progress atomic.Pointer[fengqiao.SyncProgress] // while catching up
+	ready     atomic.Bool
+	progress  atomic.Pointer[fengqiao.SyncProgress] // while catching up
+	lastError atomic.Pointer[string]                // the last sync's error, nil for none
 }
 
 func (f *fakeSync) States() ([]fengqiao.ConnectorState, error) {
-	return []fengqiao.ConnectorState{{Name: "hotline12345", Title: "12345政务服务热线", Source: fengqiao.SourceHotline12345,
-		RecordsIn: 5, Quarantined: 1, BreakerState: "closed", CaughtUp: f.ready.Load(), Progress: f.progress.Load()}}, nil
+	st := fengqiao.ConnectorState{Name: "hotline12345", Title: "12345政务服务热线", Source: fengqiao.SourceHotline12345,
+		RecordsIn: 5, Quarantined: 1, BreakerState: "closed", CaughtUp: f.ready.Load(), Progress: f.progress.Load()}
+	if e := f.lastError.Load(); e != nil {
+		st.LastError = *e
+	}
+	return []fengqiao.ConnectorState{st}, nil
 }
 
 func (f *fakeSync) Quarantine(string) ([]fengqiao.Reject, error) {

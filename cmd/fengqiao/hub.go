@@ -45,6 +45,11 @@ type Hub struct {
 	Risk   *risk.Engine
 	Tokens *gateway.Tokens
 	Orders *orders.Service
+	// Manifests runs the manifest folder's connectors and, for a folder on disk,
+	// follows its changes while the hub serves; nil without manifests.
+	Manifests *manifest.Folder
+
+	manifestsLive bool // the folder is on disk: Serve watches it
 
 	swap      *search.Swap // the embedded index, rebuilt in place by reindex; nil behind Elasticsearch
 	reindex   *reindexer
@@ -198,7 +203,10 @@ func openHub(cfg Config, log *slog.Logger) (*Hub, error) {
 	return h, nil
 }
 
-// addManifests adds a connector for each manifest of the configured folder.
+// addManifests adds a connector for each manifest of the configured folder. At
+// start every manifest must be right (all the problems are shown at once); a
+// folder on disk is then watched (Serve), and a change that is wrong is refused
+// while the running version stays.
 func (h *Hub) addManifests(cfg Config, log *slog.Logger) error {
 	var fsys fs.FS
 	switch cfg.Manifests {
@@ -207,16 +215,14 @@ func (h *Hub) addManifests(cfg Config, log *slog.Logger) error {
 	case "builtin":
 		fsys = manifests.FS
 	default:
-		fsys = os.DirFS(cfg.Manifests)
+		fsys, h.manifestsLive = os.DirFS(cfg.Manifests), true
 	}
-	ms, err := manifest.Load(fsys, cfg.ManifestVars)
-	if err != nil {
+	if _, err := manifest.Load(fsys, cfg.ManifestVars); err != nil {
 		return fmt.Errorf("连接器清单有误：\n%w", err)
 	}
-	for _, m := range ms {
-		h.Runner.Add(manifest.Open(m, log)) // a Dispatcher when the manifest declares actions
-	}
-	return nil
+	h.Manifests = &manifest.Folder{FS: fsys, Vars: cfg.ManifestVars, Runner: h.Runner, Log: log}
+	_, err := h.Manifests.Scan()
+	return err
 }
 
 // Addr is the address the hub listens on.
@@ -230,6 +236,9 @@ func (h *Hub) Serve(ctx context.Context) error {
 	wg.Go(func() { h.Runner.Run(ctx) })
 	wg.Go(func() { h.Risk.Watch(ctx.Done(), 5*time.Second) })
 	wg.Go(func() { h.Chains.Watch(ctx.Done(), 5*time.Second, h.Runner.Log) })
+	if h.manifestsLive {
+		wg.Go(func() { h.Manifests.Watch(ctx.Done(), 3*time.Second) })
+	}
 	if h.retention.Years > 0 {
 		wg.Go(func() { h.retainDaily(ctx) })
 	}

@@ -139,9 +139,11 @@ func (c *Connector) Page(body []byte) ([]json.RawMessage, error) {
 	return raws, nil
 }
 
-// mapPage maps every raw record into an event or a project, or a reject.
+// mapPage maps every raw record into an event or a project, or a reject. It
+// keeps each record by its id, so that one the hub refuses after mapping is
+// quarantined as the upstream sent it, and a replay can map it again.
 func (c *Connector) mapPage(raws []json.RawMessage) *fengqiao.SyncBatch {
-	batch := &fengqiao.SyncBatch{}
+	batch := &fengqiao.SyncBatch{Raws: map[string]string{}}
 	for _, raw := range raws {
 		e, p, id, err := c.Map(raw)
 		switch {
@@ -149,11 +151,32 @@ func (c *Connector) mapPage(raws []json.RawMessage) *fengqiao.SyncBatch {
 			batch.Rejects = append(batch.Rejects, fengqiao.Reject{SourceID: id, Reason: err.Error(), Raw: string(raw)})
 		case e != nil:
 			batch.Events = append(batch.Events, e)
+			batch.Raws[id] = string(raw)
 		case p != nil:
 			batch.Projects = append(batch.Projects, p)
+			batch.Raws[id] = string(raw)
 		}
 	}
 	return batch
+}
+
+// Remap implements fengqiao.Remapper: quarantined records are mapped with the
+// manifest as it is now.
+func (c *Connector) Remap(raws []string) *fengqiao.SyncBatch {
+	page := make([]json.RawMessage, len(raws))
+	for i, raw := range raws {
+		page[i] = json.RawMessage(raw)
+	}
+	return c.mapPage(page)
+}
+
+// CursorFrom implements fengqiao.Rewinder. A token cursor cannot say a time:
+// such an app reads again from its first page.
+func (c *Connector) CursorFrom(from time.Time) (string, error) {
+	if c.m.Pagination.Type == "token" {
+		return "", nil
+	}
+	return connectors.TimeCursor{Since: from, Page: 1}.String(), nil
 }
 
 // Map maps one raw record into an event or a project (as the manifest's target
