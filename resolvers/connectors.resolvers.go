@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"fengqiao"
+	"time"
 )
 
 // BreakerState is the resolver for the breakerState field.
@@ -19,6 +20,15 @@ func (r *connectorStateResolver) BreakerState(ctx context.Context, obj *fengqiao
 		return BreakerStateHalfOpen, nil
 	}
 	return BreakerStateClosed, nil
+}
+
+// LagSeconds is the resolver for the lagSeconds field.
+func (r *connectorStateResolver) LagSeconds(ctx context.Context, obj *fengqiao.ConnectorState) (*int, error) {
+	if obj.NewestRecordAt == nil {
+		return nil, nil
+	}
+	lag := max(int(time.Since(*obj.NewestRecordAt).Seconds()), 0)
+	return &lag, nil
 }
 
 // Quarantine is the resolver for the quarantine field.
@@ -53,6 +63,29 @@ func (r *connectorStateResolver) Quarantine(ctx context.Context, obj *fengqiao.C
 		out[i] = &records[i]
 	}
 	return out, nil
+}
+
+// ReplayQuarantine is the resolver for the replayQuarantine field.
+func (r *mutationResolver) ReplayQuarantine(ctx context.Context, connector string) (*fengqiao.ReplayResult, error) {
+	if err := r.maintaining(ctx, "重放隔离记录", connector); err != nil {
+		return nil, err
+	}
+	res, err := r.Maintenance.ReplayQuarantine(ctx, connector)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ResetConnectorCursor is the resolver for the resetConnectorCursor field.
+func (r *mutationResolver) ResetConnectorCursor(ctx context.Context, connector string, from time.Time) (*fengqiao.ConnectorState, error) {
+	if err := r.maintaining(ctx, "重置同步游标", connector+" 自 "+from.In(fengqiao.CST).Format(time.RFC3339)); err != nil {
+		return nil, err
+	}
+	if _, err := r.Maintenance.ResetCursor(ctx, connector, from); err != nil {
+		return nil, err
+	}
+	return r.connectorState(connector)
 }
 
 // ConnectorState returns ConnectorStateResolver implementation.

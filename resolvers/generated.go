@@ -156,19 +156,22 @@ type ComplexityRoot struct {
 	}
 
 	ConnectorState struct {
-		BreakerState  func(childComplexity int) int
-		CaughtUp      func(childComplexity int) int
-		Cursor        func(childComplexity int) int
-		LastError     func(childComplexity int) int
-		LastSuccessAt func(childComplexity int) int
-		LastSyncAt    func(childComplexity int) int
-		Name          func(childComplexity int) int
-		Pending       func(childComplexity int) int
-		Quarantine    func(childComplexity int, first *int) int
-		Quarantined   func(childComplexity int) int
-		RecordsIn     func(childComplexity int) int
-		Source        func(childComplexity int) int
-		Title         func(childComplexity int) int
+		BreakerState   func(childComplexity int) int
+		CaughtUp       func(childComplexity int) int
+		Cursor         func(childComplexity int) int
+		LagSeconds     func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastSuccessAt  func(childComplexity int) int
+		LastSyncAt     func(childComplexity int) int
+		Name           func(childComplexity int) int
+		NewestRecordAt func(childComplexity int) int
+		Pending        func(childComplexity int) int
+		Quarantine     func(childComplexity int, first *int) int
+		Quarantined    func(childComplexity int) int
+		RecordsIn      func(childComplexity int) int
+		Refused        func(childComplexity int) int
+		Source         func(childComplexity int) int
+		Title          func(childComplexity int) int
 	}
 
 	Delivery struct {
@@ -270,12 +273,14 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptOrder   func(childComplexity int, input OrderStepInput) int
-		CloseOrder    func(childComplexity int, input OrderStepInput) int
-		FeedbackOrder func(childComplexity int, input OrderStepInput) int
-		IssueOrder    func(childComplexity int, input IssueOrderInput) int
-		PassDownOrder func(childComplexity int, input PassDownOrderInput) int
-		ReturnOrder   func(childComplexity int, input OrderStepInput) int
+		AcceptOrder          func(childComplexity int, input OrderStepInput) int
+		CloseOrder           func(childComplexity int, input OrderStepInput) int
+		FeedbackOrder        func(childComplexity int, input OrderStepInput) int
+		IssueOrder           func(childComplexity int, input IssueOrderInput) int
+		PassDownOrder        func(childComplexity int, input PassDownOrderInput) int
+		ReplayQuarantine     func(childComplexity int, connector string) int
+		ResetConnectorCursor func(childComplexity int, connector string, from time.Time) int
+		ReturnOrder          func(childComplexity int, input OrderStepInput) int
 	}
 
 	Order struct {
@@ -435,6 +440,14 @@ type ComplexityRoot struct {
 		Trends       func(childComplexity int, orgCode *string, at *time.Time) int
 	}
 
+	ReplayResult struct {
+		Connector   func(childComplexity int) int
+		Indexed     func(childComplexity int) int
+		Pending     func(childComplexity int) int
+		Quarantined func(childComplexity int) int
+		Replayed    func(childComplexity int) int
+	}
+
 	Risk struct {
 		Level   func(childComplexity int) int
 		Reasons func(childComplexity int) int
@@ -510,6 +523,8 @@ type CockpitFiguresResolver interface {
 type ConnectorStateResolver interface {
 	BreakerState(ctx context.Context, obj *fengqiao.ConnectorState) (BreakerState, error)
 
+	LagSeconds(ctx context.Context, obj *fengqiao.ConnectorState) (*int, error)
+
 	Quarantine(ctx context.Context, obj *fengqiao.ConnectorState, first *int) ([]*fengqiao.Reject, error)
 }
 type EventResolver interface {
@@ -545,6 +560,8 @@ type MutationResolver interface {
 	ReturnOrder(ctx context.Context, input OrderStepInput) (*fengqiao.Order, error)
 	AcceptOrder(ctx context.Context, input OrderStepInput) (*fengqiao.Order, error)
 	CloseOrder(ctx context.Context, input OrderStepInput) (*fengqiao.Order, error)
+	ReplayQuarantine(ctx context.Context, connector string) (*fengqiao.ReplayResult, error)
+	ResetConnectorCursor(ctx context.Context, connector string, from time.Time) (*fengqiao.ConnectorState, error)
 }
 type OrderResolver interface {
 	Parent(ctx context.Context, obj *fengqiao.Order) (*fengqiao.Order, error)
@@ -1122,6 +1139,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectorState.Cursor(childComplexity), true
+	case "ConnectorState.lagSeconds":
+		if e.ComplexityRoot.ConnectorState.LagSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorState.LagSeconds(childComplexity), true
 	case "ConnectorState.lastError":
 		if e.ComplexityRoot.ConnectorState.LastError == nil {
 			break
@@ -1146,6 +1169,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectorState.Name(childComplexity), true
+	case "ConnectorState.newestRecordAt":
+		if e.ComplexityRoot.ConnectorState.NewestRecordAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorState.NewestRecordAt(childComplexity), true
 	case "ConnectorState.pending":
 		if e.ComplexityRoot.ConnectorState.Pending == nil {
 			break
@@ -1175,6 +1204,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectorState.RecordsIn(childComplexity), true
+	case "ConnectorState.refused":
+		if e.ComplexityRoot.ConnectorState.Refused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorState.Refused(childComplexity), true
 	case "ConnectorState.source":
 		if e.ComplexityRoot.ConnectorState.Source == nil {
 			break
@@ -1644,6 +1679,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PassDownOrder(childComplexity, args["input"].(PassDownOrderInput)), true
+	case "Mutation.replayQuarantine":
+		if e.ComplexityRoot.Mutation.ReplayQuarantine == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replayQuarantine_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplayQuarantine(childComplexity, args["connector"].(string)), true
+	case "Mutation.resetConnectorCursor":
+		if e.ComplexityRoot.Mutation.ResetConnectorCursor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetConnectorCursor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetConnectorCursor(childComplexity, args["connector"].(string), args["from"].(time.Time)), true
 	case "Mutation.returnOrder":
 		if e.ComplexityRoot.Mutation.ReturnOrder == nil {
 			break
@@ -2459,6 +2516,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Trends(childComplexity, args["orgCode"].(*string), args["at"].(*time.Time)), true
 
+	case "ReplayResult.connector":
+		if e.ComplexityRoot.ReplayResult.Connector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayResult.Connector(childComplexity), true
+	case "ReplayResult.indexed":
+		if e.ComplexityRoot.ReplayResult.Indexed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayResult.Indexed(childComplexity), true
+	case "ReplayResult.pending":
+		if e.ComplexityRoot.ReplayResult.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayResult.Pending(childComplexity), true
+	case "ReplayResult.quarantined":
+		if e.ComplexityRoot.ReplayResult.Quarantined == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayResult.Quarantined(childComplexity), true
+	case "ReplayResult.replayed":
+		if e.ComplexityRoot.ReplayResult.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayResult.Replayed(childComplexity), true
+
 	case "Risk.level":
 		if e.ComplexityRoot.Risk.Level == nil {
 			break
@@ -2875,6 +2963,15 @@ type ConnectorState {
   pending: Int!
   breakerState: BreakerState!
   caughtUp: Boolean!
+  "The latest update time of the records taken in; null before the first."
+  newestRecordAt: Time
+  "How far the hub lags behind the upstream, in seconds: now minus newestRecordAt; null before the first record."
+  lagSeconds: Int
+  """
+  Why the connector's manifest, changed on disk, was refused (the running
+  version, if any, stays); empty when it was taken.
+  """
+  refused: String!
   """
   Quarantined records, newest first. County-level operators and commanders only:
   raw records hold personal data, masked for operators; every read is audited.
@@ -2889,6 +2986,33 @@ type QuarantinedRecord {
   "The record as the upstream sent it; ID numbers and phones masked unless the caller's role may see them."
   raw: String!
   at: Time!
+}
+
+"What a replay of a connector's quarantine did."
+type ReplayResult {
+  connector: ID!
+  "Records taken out of quarantine and mapped again with the current mapping."
+  replayed: Int!
+  "Of those, now indexed (or stored, for key projects)."
+  indexed: Int!
+  "Still refused: back in quarantine with their new reason."
+  quarantined: Int!
+  "Now waiting for the event they refer to."
+  pending: Int!
+}
+
+extend type Mutation {
+  """
+  Maps a connector's quarantined records again with its current mapping (after
+  its manifest was fixed): those that pass are indexed and leave quarantine.
+  County-level operators only; audited.
+  """
+  replayQuarantine(connector: ID!): ReplayResult!
+  """
+  Makes a connector read again every change since from (an app that pages by
+  token reads again from its first page). County-level operators only; audited.
+  """
+  resetConnectorCursor(connector: ID!, from: Time!): ConnectorState!
 }
 `, BuiltIn: false},
 	{Name: "../schema/event.graphqls", Input: `"The upstream system an event came from."
@@ -3911,6 +4035,12 @@ func (ec *executionContext) childFields_ConnectorState(ctx context.Context, fiel
 		return ec.fieldContext_ConnectorState_breakerState(ctx, field)
 	case "caughtUp":
 		return ec.fieldContext_ConnectorState_caughtUp(ctx, field)
+	case "newestRecordAt":
+		return ec.fieldContext_ConnectorState_newestRecordAt(ctx, field)
+	case "lagSeconds":
+		return ec.fieldContext_ConnectorState_lagSeconds(ctx, field)
+	case "refused":
+		return ec.fieldContext_ConnectorState_refused(ctx, field)
 	case "quarantine":
 		return ec.fieldContext_ConnectorState_quarantine(ctx, field)
 	}
@@ -4379,6 +4509,22 @@ func (ec *executionContext) childFields_QuarantinedRecord(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type QuarantinedRecord", field.Name)
 }
 
+func (ec *executionContext) childFields_ReplayResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "connector":
+		return ec.fieldContext_ReplayResult_connector(ctx, field)
+	case "replayed":
+		return ec.fieldContext_ReplayResult_replayed(ctx, field)
+	case "indexed":
+		return ec.fieldContext_ReplayResult_indexed(ctx, field)
+	case "quarantined":
+		return ec.fieldContext_ReplayResult_quarantined(ctx, field)
+	case "pending":
+		return ec.fieldContext_ReplayResult_pending(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReplayResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Risk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "level":
@@ -4714,6 +4860,42 @@ func (ec *executionContext) field_Mutation_passDownOrder_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_replayQuarantine_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connector",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connector"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetConnectorCursor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "connector",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["connector"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
 	return args, nil
 }
 
@@ -7515,6 +7697,75 @@ func (ec *executionContext) fieldContext_ConnectorState_caughtUp(_ context.Conte
 	return graphql.NewScalarFieldContext("ConnectorState", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _ConnectorState_newestRecordAt(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ConnectorState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorState_newestRecordAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewestRecordAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorState_newestRecordAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorState", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConnectorState_lagSeconds(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ConnectorState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorState_lagSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConnectorState().LagSeconds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorState_lagSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorState", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ConnectorState_refused(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ConnectorState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorState_refused(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Refused, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorState_refused(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorState", field, false, false, "String")
+}
+
 func (ec *executionContext) _ConnectorState_quarantine(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ConnectorState) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9510,6 +9761,94 @@ func (ec *executionContext) fieldContext_Mutation_closeOrder(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_closeOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_replayQuarantine(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_replayQuarantine(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReplayQuarantine(ctx, fc.Args["connector"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.ReplayResult) graphql.Marshaler {
+			return ec.marshalNReplayResult2ᚖfengqiaoᚐReplayResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_replayQuarantine(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplayResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_replayQuarantine_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetConnectorCursor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetConnectorCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetConnectorCursor(ctx, fc.Args["connector"].(string), fc.Args["from"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.ConnectorState) graphql.Marshaler {
+			return ec.marshalNConnectorState2ᚖfengqiaoᚐConnectorState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetConnectorCursor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorState(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetConnectorCursor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12930,6 +13269,121 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _ReplayResult_connector(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ReplayResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayResult_connector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayResult_connector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReplayResult_replayed(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ReplayResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayResult_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayResult_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReplayResult_indexed(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ReplayResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayResult_indexed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indexed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayResult_indexed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReplayResult_quarantined(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ReplayResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayResult_quarantined(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarantined, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayResult_quarantined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReplayResult_pending(ctx context.Context, field graphql.CollectedField, obj *fengqiao.ReplayResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayResult_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayResult_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayResult", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Risk_level(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Risk) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15885,6 +16339,22 @@ func (ec *executionContext) _ConnectorState(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "newestRecordAt":
+			out.Values[i] = ec._ConnectorState_newestRecordAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lagSeconds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConnectorState_lagSeconds(ctx, field, obj)
+				})
+		case "refused":
+			out.Values[i] = ec._ConnectorState_refused(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "quarantine":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -16612,6 +17082,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "closeOrder":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_closeOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayQuarantine":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_replayQuarantine(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetConnectorCursor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetConnectorCursor(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -17667,6 +18151,59 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var replayResultImplementors = []string{"ReplayResult"}
+
+func (ec *executionContext) _ReplayResult(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.ReplayResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, replayResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReplayResult")
+		case "connector":
+			out.Values[i] = ec._ReplayResult_connector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._ReplayResult_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indexed":
+			out.Values[i] = ec._ReplayResult_indexed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quarantined":
+			out.Values[i] = ec._ReplayResult_quarantined(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._ReplayResult_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -19115,6 +19652,14 @@ func (ec *executionContext) marshalNQuarantinedRecord2ᚖfengqiaoᚐReject(ctx c
 		return graphql.Null
 	}
 	return ec._QuarantinedRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReplayResult2ᚖfengqiaoᚐReplayResult(ctx context.Context, sel ast.SelectionSet, v *fengqiao.ReplayResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReplayResult!")
+		return graphql.Null
+	}
+	return ec._ReplayResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRisk2ᚖfengqiaoᚐRisk(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Risk) graphql.Marshaler {

@@ -16,6 +16,8 @@ type Resolver struct {
 	Tree         *fengqiao.OrgTree
 	Index        fengqiao.Index
 	Sync         fengqiao.SyncService
+	// Maintenance replays quarantines and resets cursors; nil refuses both.
+	Maintenance fengqiao.SyncMaintenance
 	ChainService fengqiao.ChainService
 	Clusters     fengqiao.ClusterService
 	Audit        fengqiao.AuditLog

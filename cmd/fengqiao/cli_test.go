@@ -14,7 +14,7 @@ import (
 // stdout, nothing on stderr, and none of the flag package's English.
 func TestEveryCommandsHelpExitsZeroInChinese(t *testing.T) {
 	t.Parallel()
-	commands := []string{"", "serve", "demo", "token", "connector", "connector check", "connector new", "bench",
+	commands := []string{"", "serve", "demo", "token", "connector", "connector check", "connector new", "connector replay", "connector reset", "bench",
 		"chains", "chains eval", "chains realtext", "chains linkcost", "reindex", "report", "report monthly", "health", "version"}
 	for _, c := range commands {
 		for _, h := range []string{"-h", "-help", "--help"} {

@@ -19,7 +19,7 @@ import (
 	"fengqiao/connectors/manifest"
 )
 
-// connector runs the connector subcommands: check and new.
+// connector runs the connector subcommands: check, new, replay and reset.
 func (m *Main) connector(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -27,6 +27,10 @@ func (m *Main) connector(ctx context.Context, args []string) error {
 			return m.connectorCheck(ctx, args[1:])
 		case "new":
 			return m.connectorNew(args[1:])
+		case "replay":
+			return m.connectorReplay(ctx, args[1:])
+		case "reset":
+			return m.connectorReset(ctx, args[1:])
 		}
 		if isHelp(args[0]) {
 			fmt.Fprint(m.Stdout, connectorUsage)
@@ -44,6 +48,10 @@ const connectorUsage = `用法：
   fengqiao connector check 清单.yaml [-sample 响应.json] [-action dispatch -response 答复.json [-status 200]] [-var 名=值 …]
                                      按清单读取一页上游数据，打印映射结果和全部问题
   fengqiao connector new NAME        生成带注释的接入清单 NAME.yaml
+  fengqiao connector replay NAME -token 令牌 [-addr 地址]
+                                     让运行中的枢纽按当前映射重新处理该连接器的隔离记录
+  fengqiao connector reset NAME -from 2026-01-01 -token 令牌 [-addr 地址]
+                                     让运行中的枢纽从给定时间起重新读取该连接器的上游
 
 每个子命令的 -h 显示其全部选项。
 `

@@ -185,7 +185,7 @@ func openHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		broker.Publish(events)
 		h.Orders.Observe(events)
 	}
-	r := &resolvers.Resolver{Tree: h.Tree, Index: search.Traced(h.Index), Sync: h.Runner, ChainService: h.Chains, Clusters: h.Chains, Audit: h.Audit,
+	r := &resolvers.Resolver{Tree: h.Tree, Index: search.Traced(h.Index), Sync: h.Runner, Maintenance: h.Runner, ChainService: h.Chains, Clusters: h.Chains, Audit: h.Audit,
 		Assessor: h.Risk, Figures: h.figures, Upstreams: live, Feed: broker.Subscribe, OrderService: h.Orders}
 	srv := gateway.NewServer(cfg.Gateway, r, h.Tokens, h.Runner.Ready, log, webhooks...)
 	h.addAdmin(srv, log)

@@ -60,6 +60,10 @@ const usage = `fengqiao — 县域社会治理数据枢纽（GraphQL 联邦枢�
   fengqiao connector check FILE [-sample 响应.json] [-var 名=值 …]
                                      按清单读取一页上游数据，打印映射结果和全部问题
   fengqiao connector new NAME        生成带注释的接入清单 NAME.yaml
+  fengqiao connector replay NAME [-addr A] -token T|@FILE
+                                     让运行中的枢纽按当前映射重新处理连接器的隔离记录
+  fengqiao connector reset NAME -from 时间 [-addr A] -token T|@FILE
+                                     让运行中的枢纽从给定时间起重新读取连接器的上游
   fengqiao bench [-scale S] [-concurrency N] [-requests N] [-storm N] [-json FILE] [-sync-only] [-heapprofile F]
                                      在本机测量同步、检索、驾驶舱、分页、告警风暴和实时读取，打印目标达成表
   fengqiao chains eval [-scale S]    用模拟世界的真实归属衡量串联的准确率和召回率

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"fengqiao/connectors"
@@ -28,6 +29,7 @@ type Folder struct {
 	Runner *connectors.Runner
 	Log    *slog.Logger
 
+	mu    sync.Mutex              // one scan at a time
 	files map[string]*folderFile // by file name
 }
 
@@ -41,6 +43,8 @@ type folderFile struct {
 // Scan reads the folder once and applies what changed since the last scan (at
 // the first, every file). It returns how many files changed.
 func (f *Folder) Scan() (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.files == nil {
 		f.files = map[string]*folderFile{}
 	}
