@@ -13,11 +13,11 @@ import (
 
 // Resolver holds what the resolvers read. It is built once and shared by requests.
 type Resolver struct {
-	Tree         *fengqiao.OrgTree
-	Index        fengqiao.Index
-	Sync         fengqiao.SyncService
+	Tree  *fengqiao.OrgTree
+	Index fengqiao.Index
+	Sync  fengqiao.SyncService
 	// Maintenance replays quarantines and resets cursors; nil refuses both.
-	Maintenance fengqiao.SyncMaintenance
+	Maintenance  fengqiao.SyncMaintenance
 	ChainService fengqiao.ChainService
 	Clusters     fengqiao.ClusterService
 	Audit        fengqiao.AuditLog

@@ -29,7 +29,7 @@ type Folder struct {
 	Runner *connectors.Runner
 	Log    *slog.Logger
 
-	mu    sync.Mutex              // one scan at a time
+	mu    sync.Mutex             // one scan at a time
 	files map[string]*folderFile // by file name
 }
 
