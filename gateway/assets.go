@@ -67,6 +67,13 @@ var graphiqlAssets = map[string]string{
 	"GraphiQLCSS": "graphiql.min.css",
 }
 
+// connectorsPage serves the page of the upstream connectors (state, lag,
+// quarantine, replay) beside the cockpit; it loads nothing but itself.
+func (s *Server) connectorsPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	pages.ExecuteTemplate(w, "connectors.html", nil)
+}
+
 // cockpit serves the reference cockpit page.
 func (s *Server) cockpit(w http.ResponseWriter, r *http.Request) {
 	url := s.assets.url("echarts.min.js")

@@ -180,6 +180,7 @@ func (s *Server) Handler() http.Handler {
 	}))
 	mux.HandleFunc("GET /graphiql", s.graphiql)
 	mux.HandleFunc("GET /cockpit", s.cockpit)
+	mux.HandleFunc("GET /connectors", s.connectorsPage)
 	mux.HandleFunc("GET /assets/", s.assets.serve)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", s.tokens.operatorsOnly("运行指标", promhttp.Handler()))
