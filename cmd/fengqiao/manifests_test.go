@@ -300,3 +300,21 @@ func TestQuarantineReplayAndCursorReset(t *testing.T) {
 		t.Errorf("audit log actions: %v", actions)
 	}
 }
+
+// An app whose full page comes without a next-page token is not caught up: the
+// hub is degraded, still answering 200, and says why.
+func TestHealthzIsDegradedByAFullPageWithoutAToken(t *testing.T) {
+	t.Parallel()
+	b := serveBoard(t)
+	// The manifest looks for the next page's token where the board puts none:
+	// its first page is full and seems to name no next page.
+	b.write(t, "board.yaml", strings.Replace(boardVersion(b.boardURL, `r["留言主题"]`, anyTime), "data.nextPageToken", "data.next", 1))
+	st := b.state(t, "board", func(st fengqiao.ConnectorState) bool { return st.LastError != "" })
+	if st.CaughtUp {
+		t.Errorf("a full page without a token counts as caught up: %+v", st)
+	}
+	code, status, reasons := b.healthz(t)
+	if code != http.StatusOK || status != "degraded" || len(reasons) != 1 || reasons[0] != "board：上次同步失败" {
+		t.Errorf("healthz = %d %s %v", code, status, reasons)
+	}
+}
