@@ -88,6 +88,7 @@ var fieldAccess = map[string]access{
 	"ConnectorState.recordsIn": countyOnly, "ConnectorState.quarantined": countyOnly,
 	"ConnectorState.pending": countyOnly, "ConnectorState.breakerState": countyOnly,
 	"ConnectorState.caughtUp": countyOnly, "ConnectorState.quarantine": operators,
+	"ConnectorState.newestRecordAt": countyOnly, "ConnectorState.lagSeconds": countyOnly, "ConnectorState.refused": countyOnly,
 
 	"QuarantinedRecord.sourceId": operators, "QuarantinedRecord.reason": operators,
 	"QuarantinedRecord.raw": operatorRaw, "QuarantinedRecord.at": operators,
@@ -165,10 +166,10 @@ type accessBundle struct {
 type accessSync struct{ raw string }
 
 func (s accessSync) States() ([]fengqiao.ConnectorState, error) {
-	at := time.Now()
+	at, newest := time.Now(), time.Now().Add(-time.Hour)
 	return []fengqiao.ConnectorState{{Name: "hotline12345", Title: "12345政务服务热线", Source: fengqiao.SourceHotline12345,
 		Cursor: "2026-05-01T09:00:00Z", LastSyncAt: &at, LastSuccessAt: &at, LastError: "上游超时", RecordsIn: 5,
-		Quarantined: 1, Pending: 1, BreakerState: "closed", CaughtUp: true}}, nil
+		Quarantined: 1, Pending: 1, BreakerState: "closed", CaughtUp: true, NewestRecordAt: &newest, Refused: "清单有误"}}, nil
 }
 
 func (s accessSync) Quarantine(string) ([]fengqiao.Reject, error) {
