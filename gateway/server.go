@@ -424,9 +424,10 @@ func progressOf(p *fengqiao.SyncProgress) *progress {
 //
 // A connector whose last sync failed (an unreachable upstream, a full page with
 // no next-page token), whose breaker is open or whose manifest was refused makes
-// the status "degraded", with a reason per such connector, still 200: the hub
-// serves what it holds. A hub still starting with such a connector is degraded
-// too, not starting: that connector will not catch up by waiting.
+// the status "degraded", with a reason per such connector, still 200 while the
+// hub has something to serve; 503 when nothing can (no connector has ever
+// synced). A hub still starting with such a connector is degraded too, not
+// starting: that connector will not catch up by waiting.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	full := false
 	if _, sent := bearer(r); sent {
@@ -467,10 +468,18 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		cs = append(cs, c)
 		reasons = append(reasons, degradedReasons(st, full)...)
 	}
+	// Something can be served once every connector has caught up, or any one
+	// has, or has indexed before (the index kept from an earlier run).
+	canServe := s.ready()
+	for _, st := range states {
+		canServe = canServe || st.CaughtUp || st.LastSuccessAt != nil
+	}
 	status, code := "ready", http.StatusOK
 	switch {
-	case len(reasons) > 0:
+	case len(reasons) > 0 && canServe:
 		status = "degraded"
+	case len(reasons) > 0:
+		status, code = "degraded", http.StatusServiceUnavailable
 	case !s.ready():
 		status, code = "starting", http.StatusServiceUnavailable
 	}
