@@ -317,4 +317,8 @@ func TestHealthzIsDegradedByAFullPageWithoutAToken(t *testing.T) {
 	if code != http.StatusOK || status != "degraded" || len(reasons) != 1 || reasons[0] != "board：上次同步失败" {
 		t.Errorf("healthz = %d %s %v", code, status, reasons)
 	}
+	// The container's health check passes, and says why it is degraded.
+	if out, err := run(t, t.TempDir(), "health", "-addr", b.hub.Addr()); err != nil || !strings.Contains(out, "就绪：degraded（board：上次同步失败）") {
+		t.Errorf("fengqiao health of a degraded hub: %v %q", err, out)
+	}
 }
