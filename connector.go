@@ -72,8 +72,9 @@ type ConnectorState struct {
 	Pending       int // events waiting for the event they refer to
 	BreakerState  string
 	CaughtUp      bool // the last sync reached the end of the upstream's changes
-	// NewestRecordAt is the latest update time of the records taken in: now minus
-	// it is how far the hub lags behind the upstream. Nil before the first.
+	// NewestRecordAt is the newest record time (update time, else report time;
+	// future times ignored) of the records taken in: now minus it is how far the
+	// hub lags behind the upstream. Nil before the first.
 	NewestRecordAt *time.Time
 	// Refused is why the connector's manifest, changed on disk, was refused (the
 	// running version, if any, stays); empty when it was taken.

@@ -107,8 +107,8 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		}
 		res.indexed = append(res.indexed, e)
 		res.recordsIn[connector]++
-		if t, ok := res.newest[connector]; !ok || e.UpdatedAt.After(t) {
-			res.newest[connector] = e.UpdatedAt
+		if t := recordTime(e); t.After(res.newest[connector]) {
+			res.newest[connector] = t
 		}
 	}
 	for _, e := range events {

@@ -1,7 +1,6 @@
 package connectors
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,7 +51,6 @@ func initConnectorMetrics(name string) {
 	}
 	syncErrorsTotal.WithLabelValues(name)
 	syncDuration.WithLabelValues(name)
-	newest.Delete(name)
 }
 
 // initUpstreamMetrics makes every series of an upstream exist at zero.
@@ -76,12 +74,7 @@ func CountIndexed(connector string, n int) {
 	recordsTotal.WithLabelValues(connector, "indexed").Add(float64(n))
 }
 
-// newest holds, by connector, the newest record time (UnixNano) the connector
-// indexed since the hub started, for its lag.
-var newest sync.Map // string → *atomic.Int64
-
-// countBatch records a committed batch of c: its records by outcome, its time, and
-// the newest record it brought.
+// countBatch records a committed batch of c: its records by outcome and its time.
 func countBatch(c fengqiao.Connector, res batchResult, took time.Duration) {
 	name := c.Name()
 	syncDuration.WithLabelValues(name).Observe(took.Seconds())
@@ -91,32 +84,20 @@ func countBatch(c fengqiao.Connector, res batchResult, took time.Duration) {
 	recordsTotal.WithLabelValues(name, "quarantined").Add(float64(len(res.rejected)))
 	recordsTotal.WithLabelValues(name, "stale").Add(float64(res.stale))
 	recordsTotal.WithLabelValues(name, "pending").Add(float64(len(res.parked)))
-	var at int64
-	for _, e := range res.indexed {
-		if t := recordTime(e); t > at {
-			at = t
-		}
-	}
-	if at == 0 {
-		return
-	}
-	v, _ := newest.LoadOrStore(name, new(atomic.Int64))
-	n := v.(*atomic.Int64)
-	for old := n.Load(); at > old && !n.CompareAndSwap(old, at); old = n.Load() {
-	}
 }
 
 // recordTime is when the upstream last changed a record: its update time, else
-// its reporting time. Times in the future (a clock ahead upstream) do not count.
-func recordTime(e *fengqiao.Event) int64 {
+// its reporting time. A time in the future (a clock ahead upstream) is zero: it
+// does not count.
+func recordTime(e *fengqiao.Event) time.Time {
 	t := e.UpdatedAt
 	if t.IsZero() || e.ReportedAt.After(t) {
 		t = e.ReportedAt
 	}
-	if t.IsZero() || t.After(time.Now()) {
-		return 0
+	if t.After(time.Now()) {
+		return time.Time{}
 	}
-	return t.UnixNano()
+	return t
 }
 
 // stateCollector reports, at each scrape, what the runner's state holds: each
@@ -128,7 +109,7 @@ type stateCollector struct {
 
 var (
 	lagDesc = prometheus.NewDesc("fengqiao_connector_lag_seconds",
-		"Now minus the newest record time (update, else report time) the connector indexed since the hub started; 0 until it indexes one.",
+		"Now minus the newest record time (update, else report time) the connector indexed (kept in the sync state); 0 until it indexes one.",
 		[]string{"connector"}, nil)
 	quarantineDesc = prometheus.NewDesc("fengqiao_connector_quarantined",
 		"Records the connector holds in quarantine now.", []string{"connector"}, nil)
@@ -158,13 +139,11 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		return
 	}
-	now := time.Now().UnixNano()
+	now := time.Now()
 	for _, st := range sts {
 		lag := 0.0
-		if v, ok := newest.Load(st.Name); ok {
-			if at := v.(*atomic.Int64).Load(); at > 0 {
-				lag = max(0, float64(now-at)/1e9)
-			}
+		if st.NewestRecordAt != nil {
+			lag = max(0, now.Sub(*st.NewestRecordAt).Seconds())
 		}
 		caught := 0.0
 		if st.CaughtUp {

@@ -47,7 +47,7 @@ func pendingKey(e *fengqiao.Event) []byte { return []byte(e.RefersTo + "\x00" + 
 type stats struct {
 	RecordsIn     int        `json:"recordsIn"`
 	LastSuccessAt *time.Time `json:"lastSuccessAt,omitempty"`
-	// NewestRecordAt is the latest update time of the records taken in.
+	// NewestRecordAt is the newest record time (recordTime) of the records taken in.
 	NewestRecordAt *time.Time `json:"newestRecordAt,omitempty"`
 }
 
@@ -104,7 +104,7 @@ type batchResult struct {
 	// recordsIn counts the records taken in, by the connector that read them (a
 	// released event counts for the connector it waited for, not this one).
 	recordsIn map[string]int
-	// newest is the latest update time of the events indexed by connector.
+	// newest is the newest record time (recordTime) of the events indexed, by connector.
 	newest map[string]time.Time
 	at     time.Time
 	// replayed are the quarantine keys of the records a replay took out: they

@@ -2963,7 +2963,7 @@ type ConnectorState {
   pending: Int!
   breakerState: BreakerState!
   caughtUp: Boolean!
-  "The latest update time of the records taken in; null before the first."
+  "The newest record time (update time, else report time) of the records taken in; null before the first."
   newestRecordAt: Time
   "How far the hub lags behind the upstream, in seconds: now minus newestRecordAt; null before the first record."
   lagSeconds: Int
