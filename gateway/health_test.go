@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -207,6 +208,13 @@ func TestHealthzIsDegradedWhileAConnectorFails(t *testing.T) {
 		t.Errorf("healthz for a county operator while a connector fails = %d %s", status, body)
 	}
 	b.sync.lastError.Store(nil)
+	b.sync.open.Store(true)
+	status, body = b.get(t, "/healthz", "")
+	json.Unmarshal([]byte(body), &brief)
+	if status != http.StatusOK || brief.Status != "degraded" || fmt.Sprint(brief.Reasons) != "[hotline12345：熔断中，暂停访问上游]" {
+		t.Errorf("healthz while a breaker is open = %d %s", status, body)
+	}
+	b.sync.open.Store(false)
 	if status, body := b.get(t, "/healthz", ""); status != http.StatusOK || !strings.Contains(body, `"status":"ready"`) || strings.Contains(body, "reasons") {
 		t.Errorf("healthz once the error is gone = %d %s", status, body)
 	}

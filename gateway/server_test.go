@@ -69,6 +69,7 @@ type fakeSync struct {
 	ready     atomic.Bool
 	progress  atomic.Pointer[fengqiao.SyncProgress] // while catching up
 	lastError atomic.Pointer[string]                // the last sync's error, nil for none
+	open      atomic.Bool                           // the breaker is open
 }
 
 func (f *fakeSync) States() ([]fengqiao.ConnectorState, error) {
@@ -76,6 +77,9 @@ func (f *fakeSync) States() ([]fengqiao.ConnectorState, error) {
 		RecordsIn: 5, Quarantined: 1, BreakerState: "closed", CaughtUp: f.ready.Load(), Progress: f.progress.Load()}
 	if e := f.lastError.Load(); e != nil {
 		st.LastError = *e
+	}
+	if f.open.Load() {
+		st.BreakerState = "open"
 	}
 	return []fengqiao.ConnectorState{st}, nil
 }
