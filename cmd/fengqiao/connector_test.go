@@ -14,14 +14,18 @@ import (
 	"fengqiao/tools/world"
 )
 
-// run runs the program in dir and returns what it printed and its error.
+// run runs the program in dir and returns what it printed and its error. Given
+// no dir it stays where it is: changing the directory is for tests that run
+// alone, not in parallel with others.
 func run(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
-	wd, _ := os.Getwd()
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
+	if dir != "" {
+		wd, _ := os.Getwd()
+		if err := os.Chdir(dir); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chdir(wd)
 	}
-	defer os.Chdir(wd)
 	var out bytes.Buffer
 	err := (&Main{Stdout: &out, Stderr: &out}).Run(context.Background(), args)
 	return out.String(), err
