@@ -95,11 +95,15 @@ const (
 )
 
 // Event is one record from one upstream: a work order, a police call, a filing, a
-// dispute case, an alert. Its ID is stable and global: EventID(Source, SourceID).
+// dispute case, an alert. Its ID is stable and global: "<origin>:<source id>",
+// where the origin is the source, or a long-tail app's own name (see Origin).
 type Event struct {
-	ID            string
-	Source        Source
-	SourceID      string
+	ID       string
+	Source   Source
+	SourceID string
+	// App is the connector name of the long-tail app (Source APP) the event came
+	// from: each app is its own namespace, so two apps' record 1 are two events.
+	App           string `json:",omitempty"`
 	Kind          EventKind
 	Title         string
 	Content       string
@@ -140,6 +144,27 @@ type GeoPoint struct {
 // EventID returns the global id of a source record: "<source>:<source id>".
 func EventID(source Source, sourceID string) string { return string(source) + ":" + sourceID }
 
+// AppEventID returns the global id of a long-tail app's record: "<app>:<source id>".
+// App names are lower case and sources upper case, so the two never meet.
+func AppEventID(app, sourceID string) string { return app + ":" + sourceID }
+
+// Origin is the namespace of the event's id: its app's name for a long-tail app,
+// else its source.
+func (e *Event) Origin() string {
+	if e.App != "" {
+		return e.App
+	}
+	return string(e.Source)
+}
+
+// OriginOf is the namespace of a connector's events, as Event.Origin.
+func OriginOf(c Connector) string {
+	if c.Source() == SourceApp {
+		return c.Name()
+	}
+	return string(c.Source())
+}
+
 // Validate checks what every event must have to enter the hub and returns an
 // EINVALID error naming the first problem, in Chinese.
 func (e *Event) Validate(tree *OrgTree) error {
@@ -148,7 +173,9 @@ func (e *Event) Validate(tree *OrgTree) error {
 		return Errorf(EINVALID, "来源系统未知：%q", e.Source)
 	case strings.TrimSpace(e.SourceID) == "":
 		return Errorf(EINVALID, "缺少源系统编号")
-	case e.ID != EventID(e.Source, e.SourceID):
+	case (e.Source == SourceApp) != (e.App != ""):
+		return Errorf(EINVALID, "其他应用的事件须注明应用名（且仅其他应用）：来源 %s，应用 %q", e.Source, e.App)
+	case e.ID != e.Origin()+":"+e.SourceID:
 		return Errorf(EINVALID, "事件编号与来源不一致：%q", e.ID)
 	case strings.TrimSpace(e.Title) == "" && strings.TrimSpace(e.Content) == "":
 		return Errorf(EINVALID, "标题和内容均为空")

@@ -184,6 +184,9 @@ func (c *Connector) Map(raw []byte) (*fengqiao.Event, *fengqiao.Project, string,
 
 func (c *Connector) mapEvent(rec any, id string) (*fengqiao.Event, error) {
 	e := &fengqiao.Event{ID: fengqiao.EventID(c.m.Source, id), Source: c.m.Source, SourceID: id}
+	if c.m.Source == fengqiao.SourceApp {
+		e.App, e.ID = c.m.Name, fengqiao.AppEventID(c.m.Name, id)
+	}
 	strs := map[string]*string{"title": &e.Title, "content": &e.Content, "category": &e.Category, "orgCode": &e.OrgCode,
 		"address": &e.Address, "outcome": &e.Outcome, "refersTo": &e.RefersTo, "projectCode": &e.ProjectCode}
 	times := map[string]*time.Time{"occurredAt": &e.OccurredAt, "reportedAt": &e.ReportedAt, "updatedAt": &e.UpdatedAt}

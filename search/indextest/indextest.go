@@ -4,6 +4,7 @@ package indextest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,35 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 		if found, err := idx.Lookup(ctx, nil); err != nil || len(found) != 0 {
 			t.Fatalf("Lookup(nil) = %v, %v", found, err)
+		}
+	})
+
+	t.Run("AppsAreNamespaces", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		board, mail := appEvent("board", "1", base), appEvent("mailbox", "1", base.Add(time.Minute))
+		other := event(fengqiao.SourceHotline12345, "1", "331081100201", base)
+		mustUpsert(t, idx, board, mail, other)
+		if n := mustCount(t, idx, fengqiao.EventFilter{}); n != 3 {
+			t.Fatalf("two apps' record 1 and the hotline's: count = %d, want 3", n)
+		}
+		if n := mustCount(t, idx, fengqiao.EventFilter{Sources: []fengqiao.Source{fengqiao.SourceApp}}); n != 2 {
+			t.Fatalf("source APP counts %d, want both apps' 2", n)
+		}
+		if n := mustCount(t, idx, fengqiao.EventFilter{Apps: []string{"mailbox"}}); n != 1 {
+			t.Fatalf("app mailbox counts %d, want 1", n)
+		}
+		got, err := idx.Get(ctx, mail.ID)
+		if err != nil || got.App != "mailbox" || got.SourceID != "1" {
+			t.Fatalf("Get(%s) = %+v, %v; want the mailbox's record", mail.ID, got, err)
+		}
+		f, err := idx.Facets(ctx, fengqiao.EventFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []fengqiao.FacetCount{{Value: "board", Count: 1}, {Value: "mailbox", Count: 1}}
+		if !slices.Equal(f.Apps, want) {
+			t.Fatalf("apps facet = %v, want %v", f.Apps, want)
 		}
 	})
 
@@ -479,6 +509,13 @@ func event(src fengqiao.Source, sid, org string, at time.Time) *fengqiao.Event {
 		Status: fengqiao.StatusReceived, OrgCode: org, UpdatedAt: at,
 		Parties: []fengqiao.Party{{Role: "来电人", Person: fengqiao.NewPerson("张"+sid, "", "13900000000", org)}},
 	}
+}
+
+// appEvent is record sid of the long-tail app named app.
+func appEvent(app, sid string, at time.Time) *fengqiao.Event {
+	e := event(fengqiao.SourceApp, sid, "331081100201", at)
+	e.App, e.ID = app, fengqiao.AppEventID(app, sid)
+	return e
 }
 
 func ids(events ...*fengqiao.Event) []string {
