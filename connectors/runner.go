@@ -198,6 +198,16 @@ func (r *Runner) gather(ctx context.Context, c fengqiao.Connector, cursor string
 	}
 }
 
+// Title implements fengqiao.SyncService.
+func (r *Runner) Title(connector string) string {
+	for _, c := range r.Connectors() {
+		if c.Name() == connector {
+			return c.Title()
+		}
+	}
+	return ""
+}
+
 // States returns the state of every connector, in registration order.
 func (r *Runner) States() ([]fengqiao.ConnectorState, error) {
 	var out []fengqiao.ConnectorState

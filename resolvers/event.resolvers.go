@@ -16,6 +16,19 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
+// App is the resolver for the app field.
+func (r *eventResolver) App(ctx context.Context, obj *fengqiao.Event) (*string, error) {
+	if obj.App == "" {
+		return nil, nil
+	}
+	return &obj.App, nil
+}
+
+// SourceName is the resolver for the sourceName field.
+func (r *eventResolver) SourceName(ctx context.Context, obj *fengqiao.Event) (string, error) {
+	return r.originTitle(obj.Origin()), nil
+}
+
 // HandlingLevel is the resolver for the handlingLevel field.
 func (r *eventResolver) HandlingLevel(ctx context.Context, obj *fengqiao.Event) (*fengqiao.HandlingLevel, error) {
 	if obj.HandlingLevel == "" {
@@ -126,7 +139,7 @@ func (r *facetCountResolver) Label(ctx context.Context, obj *fengqiao.FacetCount
 	if u := r.Tree.Unit(obj.Value); u != nil {
 		return u.Name, nil
 	}
-	return obj.Value, nil
+	return r.originTitle(obj.Value), nil
 }
 
 // ReadAt is the resolver for the readAt field.

@@ -183,6 +183,7 @@ type ComplexityRoot struct {
 
 	Event struct {
 		Address       func(childComplexity int) int
+		App           func(childComplexity int) int
 		Category      func(childComplexity int) int
 		Chain         func(childComplexity int) int
 		Content       func(childComplexity int) int
@@ -206,6 +207,7 @@ type ComplexityRoot struct {
 		Risk          func(childComplexity int) int
 		Source        func(childComplexity int) int
 		SourceID      func(childComplexity int) int
+		SourceName    func(childComplexity int) int
 		Status        func(childComplexity int) int
 		Title         func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
@@ -231,6 +233,7 @@ type ComplexityRoot struct {
 	}
 
 	Facets struct {
+		Apps           func(childComplexity int) int
 		Categories     func(childComplexity int) int
 		HandlingLevels func(childComplexity int) int
 		Kinds          func(childComplexity int) int
@@ -513,6 +516,9 @@ type ConnectorStateResolver interface {
 	Quarantine(ctx context.Context, obj *fengqiao.ConnectorState, first *int) ([]*fengqiao.Reject, error)
 }
 type EventResolver interface {
+	App(ctx context.Context, obj *fengqiao.Event) (*string, error)
+	SourceName(ctx context.Context, obj *fengqiao.Event) (string, error)
+
 	HandlingLevel(ctx context.Context, obj *fengqiao.Event) (*fengqiao.HandlingLevel, error)
 	OrgUnit(ctx context.Context, obj *fengqiao.Event) (*fengqiao.OrgUnit, error)
 
@@ -1237,6 +1243,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Address(childComplexity), true
+	case "Event.app":
+		if e.ComplexityRoot.Event.App == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.App(childComplexity), true
 	case "Event.category":
 		if e.ComplexityRoot.Event.Category == nil {
 			break
@@ -1375,6 +1387,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.SourceID(childComplexity), true
+	case "Event.sourceName":
+		if e.ComplexityRoot.Event.SourceName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.SourceName(childComplexity), true
 	case "Event.status":
 		if e.ComplexityRoot.Event.Status == nil {
 			break
@@ -1457,6 +1475,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FacetCount.Value(childComplexity), true
 
+	case "Facets.apps":
+		if e.ComplexityRoot.Facets.Apps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facets.Apps(childComplexity), true
 	case "Facets.categories":
 		if e.ComplexityRoot.Facets.Categories == nil {
 			break
@@ -2950,9 +2974,13 @@ enum HandlingLevel {
 
 "One record of one upstream: a work order, police call, filing, dispute case or alert."
 type Event {
-  "Stable global id: SOURCE:sourceId. One id follows the case to the end."
+  "Stable global id: SOURCE:sourceId, or app:sourceId for a long-tail app. One id follows the case to the end."
   id: ID!
   source: Source!
+  "The long-tail app the event came from (its connector's name), for source APP; each app is its own namespace."
+  app: ID
+  "The source as people read it: 12345热线, 法院立案…, and a long-tail app's own title."
+  sourceName: String!
   "The record's number in its own system (工单编号, 案件编号…)."
   sourceId: String!
   kind: EventKind!
@@ -3006,6 +3034,8 @@ type Party {
 "Narrows events. Omitted fields are not applied; lists match any of their values."
 input EventFilter {
   sources: [Source!]
+  "Long-tail apps by connector name (their events are of source APP)."
+  apps: [ID!]
   kinds: [EventKind!]
   statuses: [EventStatus!]
   "Events placed in this unit or below it (must be inside the caller's subtree)."
@@ -3040,6 +3070,8 @@ type EventEdge {
 "Counts of events by source, category, town, kind, status and handling level, most first."
 type Facets {
   sources: [FacetCount!]!
+  "The long-tail apps' events (source APP) by app: value the connector's name, label its title."
+  apps: [FacetCount!]!
   categories: [FacetCount!]!
   towns: [FacetCount!]!
   kinds: [FacetCount!]!
@@ -3049,7 +3081,7 @@ type Facets {
 
 type FacetCount {
   value: String!
-  "The value as people read it: a town's name for a town code."
+  "The value as people read it: a town's name for a town code, a source's or an app's title."
   label: String!
   count: Int!
 }
@@ -3943,6 +3975,10 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_id(ctx, field)
 	case "source":
 		return ec.fieldContext_Event_source(ctx, field)
+	case "app":
+		return ec.fieldContext_Event_app(ctx, field)
+	case "sourceName":
+		return ec.fieldContext_Event_sourceName(ctx, field)
 	case "sourceId":
 		return ec.fieldContext_Event_sourceId(ctx, field)
 	case "kind":
@@ -4039,6 +4075,8 @@ func (ec *executionContext) childFields_Facets(ctx context.Context, field graphq
 	switch field.Name {
 	case "sources":
 		return ec.fieldContext_Facets_sources(ctx, field)
+	case "apps":
+		return ec.fieldContext_Facets_apps(ctx, field)
 	case "categories":
 		return ec.fieldContext_Facets_categories(ctx, field)
 	case "towns":
@@ -7766,6 +7804,52 @@ func (ec *executionContext) fieldContext_Event_source(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Event", field, false, false, "Source")
 }
 
+func (ec *executionContext) _Event_app(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_app(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().App(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_app(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Event_sourceName(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_sourceName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().SourceName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_sourceName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "String")
+}
+
 func (ec *executionContext) _Event_sourceId(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8708,6 +8792,38 @@ func (ec *executionContext) _Facets_sources(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Facets_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Facets_apps(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Facets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facets_apps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Apps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facets_apps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Facets",
 		Field:      field,
@@ -14788,7 +14904,7 @@ func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"sources", "kinds", "statuses", "orgCode", "from", "to", "text", "identifier", "categories"}
+	fieldsInOrder := [...]string{"sources", "apps", "kinds", "statuses", "orgCode", "from", "to", "text", "identifier", "categories"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14802,6 +14918,13 @@ func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.Sources = data
+		case "apps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("apps"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Apps = data
 		case "kinds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
 			data, err := ec.unmarshalOEventKind2ᚕfengqiaoᚐEventKindᚄ(ctx, v)
@@ -15992,6 +16115,18 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "app":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_app(ctx, field, obj)
+				})
+		case "sourceName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_sourceName(ctx, field, obj)
+				})
 		case "sourceId":
 			out.Values[i] = ec._Event_sourceId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16293,6 +16428,11 @@ func (ec *executionContext) _Facets(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = graphql.MarshalString("Facets")
 		case "sources":
 			out.Values[i] = ec._Facets_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apps":
+			out.Values[i] = ec._Facets_apps(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19722,6 +19862,41 @@ func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.Selec
 	_ = ctx
 	res := graphql.MarshalID(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
