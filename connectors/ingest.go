@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -45,8 +46,9 @@ func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBa
 // records dated in the future or where no date can be written, keeps the newest
 // version of each record, drops versions older than the index already holds,
 // places events by their address or by the event they refer to, links events to
-// the key projects they mention, validates, and releases events that were waiting
-// for these.
+// the key projects they mention, validates, sets aside records identical to what
+// is stored (a re-read of an unchanged page), and releases events that were
+// waiting for these.
 func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
 	now := time.Now()
 	res := batchResult{cursor: batch.Next, at: now, recordsIn: map[string]int{}}
@@ -59,9 +61,14 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		rej.Connector, rej.At = name, now
 		res.rejected = append(res.rejected, rej)
 	}
+	stored := r.projectMatcher()
 	for _, p := range batch.Projects {
 		if err := cmp.Or(CheckNotFuture("更新时间", p.UpdatedAt, now), checkWritable("更新时间", p.UpdatedAt), p.Validate(r.Tree)); err != nil {
 			reject(p.Code, p, err)
+			continue
+		}
+		if same(stored.project(p.Code), p) {
+			res.unchanged++
 			continue
 		}
 		res.projects = append(res.projects, p)
@@ -93,6 +100,11 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		matcher.link(e)
 		if err := e.Validate(r.Tree); err != nil {
 			reject(e.SourceID, e, err)
+			return
+		}
+		if old := known[e.ID]; old != nil && same(old, e) {
+			res.unchanged++ // read again as it is stored: nothing to index or count
+			res.clean = append(res.clean, e.SourceID)
 			return
 		}
 		res.indexed = append(res.indexed, e)
@@ -142,6 +154,18 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 	}
 	res.indexed = append(res.indexed, relinked...)
 	return res, nil
+}
+
+// same reports whether a record read is the version stored, field for field:
+// both written out as the store writes them (the index keeps an event's JSON,
+// the state a project's) are the same text.
+func same[T any](stored, read *T) bool {
+	if stored == nil || read == nil {
+		return false
+	}
+	a, errA := json.Marshal(stored)
+	b, errB := json.Marshal(read)
+	return errA == nil && errB == nil && bytes.Equal(a, b)
 }
 
 // newestByID keeps one version of each event: the latest updated, and of equal
@@ -242,6 +266,14 @@ func (r *Runner) addProjects(projects []*fengqiao.Project) {
 	r.mu.Lock()
 	r.projects = m
 	r.mu.Unlock()
+}
+
+// project returns the known project of a code, nil if there is none.
+func (m *projectMatcher) project(code string) *fengqiao.Project {
+	if i, ok := slices.BinarySearchFunc(m.projects, code, func(p *fengqiao.Project, c string) int { return strings.Compare(p.Code, c) }); ok {
+		return m.projects[i]
+	}
+	return nil
 }
 
 // with returns a matcher that also knows projects (a newer version replaces an older).

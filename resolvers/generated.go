@@ -2867,7 +2867,12 @@ type ConnectorState {
   lastSuccessAt: Time
   "The last sync's error, empty when it succeeded."
   lastError: String!
-  "Events indexed, counting replays of the same record."
+  """
+  Records taken in that changed the index: new records and changed versions.
+  A record read again exactly as it is stored (an unchanged last page read at
+  every sync, a replay) does not count; fengqiao_connector_records_total counts
+  it as unchanged.
+  """
   recordsIn: Int!
   "Records held in quarantine now."
   quarantined: Int!

@@ -79,10 +79,12 @@ type Request struct {
 
 // Pagination says how the list is paged.
 type Pagination struct {
-	Type string `json:"type"` // page, offset or token
+	Type string `json:"type"` // page, offset, token or sinceId
 	Size int    `json:"size"` // records per request
-	// page: the page number and size parameters (pages count from 1).
+	// page: the page number parameter (pages count from 1).
 	PageParam string `json:"pageParam"`
+	// SizeParam is the page size parameter: required for page paging, optional
+	// for token and sinceId paging (without it, Size must be the app's own page size).
 	SizeParam string `json:"sizeParam"`
 	// offset: the offset and limit parameters.
 	OffsetParam string `json:"offsetParam"`
@@ -90,6 +92,9 @@ type Pagination struct {
 	// token: the request parameter and the response path of the next token.
 	TokenParam string `json:"tokenParam"`
 	NextToken  string `json:"nextToken"`
+	// sinceId: the parameter that takes the largest id read so far; the app
+	// answers the records with larger ids, in increasing id order.
+	IDParam string `json:"idParam"`
 }
 
 // Cursor is the incremental read of page and offset APIs: an inclusive
@@ -236,13 +241,17 @@ func (m *Manifest) check(file string, at func(string) int) Problems {
 		if p.TokenParam == "" || p.NextToken == "" {
 			bad("$.pagination", "token 分页须给出 tokenParam 和 nextToken")
 		}
+	case "sinceId":
+		if p.IDParam == "" {
+			bad("$.pagination", "sinceId 分页须给出 idParam（传上次读到的最大编号的参数，如 sinceId）")
+		}
 	default:
-		bad("$.pagination.type", "pagination.type 须为 page、offset 或 token，现为 %q", p.Type)
+		bad("$.pagination.type", "pagination.type 须为 page、offset、token 或 sinceId，现为 %q", p.Type)
 	}
 	if m.Pagination.Size <= 0 {
 		m.Pagination.Size = 100
 	}
-	if m.Pagination.Type != "token" {
+	if t := m.Pagination.Type; t == "page" || t == "offset" {
 		if m.Cursor == nil || m.Cursor.Param == "" || m.Cursor.Field == "" {
 			bad("$.incremental", "page/offset 分页须配置 incremental（param、field、format）以增量同步")
 		} else if !validTimeFormat(m.Cursor.Format) {
