@@ -18,10 +18,11 @@ import (
 // parks or adds must be committed before another batch looks: else a survey parked
 // while its work order is being indexed waits forever, and an event indexed while
 // its project is being stored stays unlinked.
-func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
+func (r *Runner) ingest(ctx context.Context, c fengqiao.Connector, batch *fengqiao.SyncBatch) (batchResult, error) {
+	name := c.Name()
 	r.ingestMu.Lock()
 	defer r.ingestMu.Unlock()
-	res, err := r.prepare(ctx, name, batch)
+	res, err := r.prepare(ctx, c, batch)
 	if err != nil {
 		return res, err
 	}
@@ -45,12 +46,17 @@ func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBa
 // prepare turns what a connector read into what the runner writes: it quarantines
 // records dated in the future or where no date can be written, keeps the newest
 // version of each record, drops versions older than the index already holds,
-// places events by their address or by the event they refer to, links events to
+// places events by their address, by the event they refer to or in the
+// connector's default unit (DefaultPlacement), links events to
 // the key projects they mention, validates, sets aside records identical to what
 // is stored (a re-read of an unchanged page), and releases events that were
 // waiting for these.
-func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
-	now := time.Now()
+func (r *Runner) prepare(ctx context.Context, c fengqiao.Connector, batch *fengqiao.SyncBatch) (batchResult, error) {
+	name, now := c.Name(), time.Now()
+	var defaultOrg string
+	if d, ok := c.(DefaultPlacement); ok {
+		defaultOrg = d.DefaultOrgCode()
+	}
 	res := batchResult{cursor: batch.Next, at: now, recordsIn: map[string]int{}}
 	reject := func(sourceID string, v any, err error) {
 		raw, _ := json.Marshal(v)
@@ -133,6 +139,9 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 			}
 			e.OrgCode = target.OrgCode
 		}
+		if e.OrgCode == "" {
+			e.OrgCode = defaultOrg // what nothing else places goes to the connector's default unit, if it has one
+		}
 		accept(name, e)
 	}
 
@@ -166,6 +175,15 @@ func same[T any](stored, read *T) bool {
 	a, errA := json.Marshal(stored)
 	b, errB := json.Marshal(read)
 	return errA == nil && errB == nil && bytes.Equal(a, b)
+}
+
+// DefaultPlacement is a connector with a default unit: its events that neither
+// an org code, an address the tree locates, nor the event they refer to place
+// are placed there rather than quarantined. An app from outside the county
+// reports matters it cannot code in the county's tree.
+type DefaultPlacement interface {
+	// DefaultOrgCode is the unit's code, "" for none.
+	DefaultOrgCode() string
 }
 
 // newestByID keeps one version of each event: the latest updated, and of equal

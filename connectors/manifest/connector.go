@@ -117,6 +117,12 @@ func (c *Connector) sinceIDBatch(batch *fengqiao.SyncBatch, raws []json.RawMessa
 	return batch, nil
 }
 
+// DefaultOrgCode implements connectors.DefaultPlacement: the manifest's
+// defaultOrgCode.
+func (c *Connector) DefaultOrgCode() string { return c.m.DefaultOrgCode }
+
+var _ connectors.DefaultPlacement = (*Connector)(nil)
+
 // FirstPage returns the response to the first list request, as a first sync sends it.
 func (c *Connector) FirstPage(ctx context.Context) ([]byte, error) {
 	body, _, err := c.list(ctx, "")

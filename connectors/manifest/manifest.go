@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -44,6 +45,10 @@ type Manifest struct {
 	// Actions is the write side: the requests that deliver work to the app
 	// (dispatch 交办, supervise 督办). See actions.go.
 	Actions map[string]*Action `json:"actions"`
+	// DefaultOrgCode is the unit the app's events are placed in when neither
+	// orgCode, address nor refersTo places them (an app from outside the county);
+	// "" quarantines them. It must be a unit of the county's tree.
+	DefaultOrgCode string `json:"defaultOrgCode"`
 
 	compiled *compiled
 }
@@ -196,6 +201,10 @@ func ParseFile(path string, vars map[string]string) (*Manifest, error) {
 	return Parse(path, text, vars)
 }
 
+// countyTree is the org tree the hub runs with, against which a manifest's
+// default unit is checked at load.
+var countyTree = sync.OnceValue(fengqiao.Wenling)
+
 var nameRule = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // check reports what is missing or inconsistent, and compiles every expression.
@@ -282,6 +291,9 @@ func (m *Manifest) check(file string, at func(string) int) Problems {
 	}
 	if m.ID == "" {
 		bad("$.id", "缺少 id（记录编号的表达式，如 r.caseId）")
+	}
+	if code := m.DefaultOrgCode; code != "" && countyTree().Unit(code) == nil {
+		bad("$.defaultOrgCode", "defaultOrgCode %q 不是本县组织树中的单位（县 %s，或镇街 9 位、村社 12 位、网格 15 位编码）", code, countyTree().Root().Code)
 	}
 	ps = append(ps, m.compileAll(file, at)...)
 	return ps

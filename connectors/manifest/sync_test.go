@@ -337,3 +337,47 @@ func TestSinceIDCursorResumesAfterRestart(t *testing.T) {
 		t.Fatalf("%d records indexed, want 25", n)
 	}
 }
+
+// TestAnAppFromOutsideTheCountyPlacesByItsDefaultUnit: records with no org code
+// and addresses the county's gazetteer cannot resolve are quarantined, unless the
+// manifest declares a default unit; then they are placed there, and a record
+// whose address names a village is still placed at the village.
+func TestAnAppFromOutsideTheCountyPlacesByItsDefaultUnit(t *testing.T) {
+	t.Parallel()
+	at := time.Now().Add(-time.Hour).Unix()
+	app := &timeApp{recs: []map[string]any{
+		{"id": "W1", "title": "文三路噪音", "addr": "杭州市西湖区文三路 90 号", "t": at},
+		{"id": "W2", "title": "外地游客求助", "addr": "", "t": at},
+		{"id": "W3", "title": "泽国镇路灯", "addr": "温岭市泽国镇腾蛟社区", "t": at},
+	}}
+	srv := httptest.NewServer(app)
+	t.Cleanup(srv.Close) // after the parallel subtests
+	for _, tc := range []struct {
+		name, defaultUnit string
+		places            map[string]string // source id → org code; missing: quarantined
+	}{
+		{"without", "", map[string]string{"W3": "331081100020"}},
+		{"with", "defaultOrgCode: \"331081\"\n", map[string]string{"W1": "331081", "W2": "331081", "W3": "331081100020"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			name := "outside" + tc.name
+			r := openRunner(t, t.TempDir(), strings.NewReplacer("http://127.0.0.1:9", srv.URL, "NAME", name,
+				"  orgCode: '\"331081100010\"'\n", "  address: r.addr\n", "records: data\n", "records: data\n"+tc.defaultUnit).Replace(pageBoard))
+			s := syncState(t, r)
+			got := map[string]string{}
+			for id, e := range indexed(t, r) {
+				got[id] = e.OrgCode
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.places) || s.Quarantined != 3-len(tc.places) {
+				t.Fatalf("placed %v, %d quarantined; want %v", got, s.Quarantined, tc.places)
+			}
+			q, _ := r.Quarantine(name)
+			for _, rej := range q {
+				if rej.Reason != "无法确定所属区域" {
+					t.Errorf("quarantined %s: %q, want 无法确定所属区域", rej.SourceID, rej.Reason)
+				}
+			}
+		})
+	}
+}
