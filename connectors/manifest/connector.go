@@ -287,6 +287,15 @@ func (c *Connector) mapEvent(rec any, id string) (*fengqiao.Event, error) {
 	if lat != nil && lon != nil {
 		e.Location = &fengqiao.GeoPoint{Lat: *lat, Lon: *lon}
 	}
+	for _, ca := range c.m.compiled.attributes {
+		a, err := ca.attribute(rec)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			e.Attributes = append(e.Attributes, *a)
+		}
+	}
 	parties, err := c.mapParties(rec, e.OrgCode)
 	e.Parties = parties
 	return e, err

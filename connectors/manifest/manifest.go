@@ -49,6 +49,8 @@ type Manifest struct {
 	// orgCode, address nor refersTo places them (an app from outside the county);
 	// "" quarantines them. It must be a unit of the county's tree.
 	DefaultOrgCode string `json:"defaultOrgCode"`
+	// Attributes are the app's own fields kept on each event, typed.
+	Attributes []AttributeMapping `json:"attributes"`
 
 	compiled *compiled
 }
@@ -117,6 +119,28 @@ type PartyMapping struct {
 	Role         string            `json:"role"`
 	Person       map[string]string `json:"person"`       // name, idNumber, phone, account (the app's own user id)
 	Organization map[string]string `json:"organization"` // name, creditCode
+}
+
+// AttributeMapping maps one of the app's own fields to a typed attribute of the
+// event (fengqiao.Attribute).
+type AttributeMapping struct {
+	Name  string `json:"name"`  // identifier: replyCount
+	Label string `json:"label"` // Chinese label: 回复数
+	Type  string `json:"type"`  // string, int, float, bool or time
+	Value string `json:"value"` // CEL over r; null or empty leaves the attribute out
+}
+
+// attributeTypes are the types an attribute may declare, with what a wrong value
+// is told it should be.
+var attributeTypes = map[string]struct {
+	typ    fengqiao.AttributeType
+	should string
+}{
+	"string": {fengqiao.AttributeString, "文本"},
+	"int":    {fengqiao.AttributeInt, "整数"},
+	"float":  {fengqiao.AttributeFloat, "数字"},
+	"bool":   {fengqiao.AttributeBool, "真假值（true 或 false）"},
+	"time":   {fengqiao.AttributeTime, "时间（用 parseTime 转换）"},
 }
 
 // Detail is how one record is read live by its id.
