@@ -12,14 +12,14 @@ import (
 )
 
 // attributesApp is pageBoard with the app's own fields kept as typed attributes.
-var attributesApp = strings.Replace(pageBoard, "records: data\n", `records: data
+var attributesApp = strings.NewReplacer("name: NAME", "name: attrapp", "records: data\n", `records: data
 attributes:
   - {name: replyCount, label: 回复数, type: int, value: 'get(r, "replies", null)'}
   - {name: score, label: 评分, type: float, value: 'get(r, "score", null)'}
   - {name: anonymous, label: 是否匿名, type: bool, value: 'get(r, "anon", null)'}
   - {name: repliedAt, label: 答复时间, type: time, value: 'parseTime(get(r, "replied", ""), "2006-01-02 15:04:05")'}
   - {name: channel, label: 渠道, type: string, value: 'get(r, "channel", null)'}
-`, 1)
+`).Replace(pageBoard)
 
 // TestAttributesAreTypedOrTheRecordIsQuarantined: the app's own fields become
 // typed attributes (numbers and true/false exported as text included; a missing
@@ -38,7 +38,7 @@ func TestAttributesAreTypedOrTheRecordIsQuarantined(t *testing.T) {
 	}}
 	srv := httptest.NewServer(app)
 	defer srv.Close()
-	r := openRunner(t, t.TempDir(), strings.NewReplacer("http://127.0.0.1:9", srv.URL, "NAME", "attrapp").Replace(attributesApp))
+	r := openRunner(t, t.TempDir(), strings.Replace(attributesApp, "http://127.0.0.1:9", srv.URL, 1))
 	syncState(t, r)
 
 	got := map[string]string{}
@@ -93,5 +93,24 @@ func TestBadAttributeMappingsAreRefused(t *testing.T) {
 	project := strings.Replace(attributesApp, "records: data\n", "records: data\ntarget: project\nproject:\n  code: r.id\n  name: r.title\n  updatedAt: parseTime(r.t, \"unix\")\n", 1)
 	if _, err := manifest.Parse("app.yaml", []byte(project), nil); err == nil || !strings.Contains(err.Error(), "attributes 只用于事件") {
 		t.Errorf("attributes on a project manifest: %v", err)
+	}
+}
+
+// TestCheckNotesAnAttributeEmptyOnEveryRecord: connector check notes an attribute
+// that no record of the page has (a misspelt field), without failing.
+func TestCheckNotesAnAttributeEmptyOnEveryRecord(t *testing.T) {
+	t.Parallel()
+	m, err := manifest.Parse("app.yaml", []byte(attributesApp), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := manifest.New(m, nil).JudgePage([]byte(`{"data": [{"id": "A1", "title": "路灯", "t": 1793500000, "replies": 2, "score": 1, "anon": true, "replied": "2026-11-02 09:30:00"},
+		{"id": "A2", "title": "噪音", "t": 1793500001, "replies": 0, "score": 2, "anon": false, "replied": ""}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `属性 attributes.channel 在本页 2 条记录中都为空（检查字段名：表达式 get(r, "channel", null)）`
+	if len(j.Problems) != 0 || len(j.Notes) != 1 || j.Notes[0] != want {
+		t.Fatalf("problems %q, notes %q; want only the note %q", j.Problems, j.Notes, want)
 	}
 }

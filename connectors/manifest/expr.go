@@ -45,6 +45,7 @@ type compiledAttribute struct {
 	typ         fengqiao.AttributeType
 	should      string // what a wrong value should be, for messages: 整数
 	value       program
+	src         string // the value's expression, for messages
 }
 
 type compiledParty struct {
@@ -291,7 +292,7 @@ func (m *Manifest) compileAttributes(file string, at func(string) int, compile f
 			bad("", "attributes.%s 缺少 value（取值表达式，如 r.replyCount）", a.Name)
 		default:
 			if p := compile(path+".value", "attributes."+a.Name, a.Value); p != nil {
-				c.attributes = append(c.attributes, compiledAttribute{name: a.Name, label: a.Label, typ: t.typ, should: t.should, value: *p})
+				c.attributes = append(c.attributes, compiledAttribute{name: a.Name, label: a.Label, typ: t.typ, should: t.should, value: *p, src: a.Value})
 			}
 		}
 		seen[a.Name] = true

@@ -78,18 +78,8 @@ func (c *Connector) JudgePage(body []byte) (*Judgement, error) {
 		section = "project"
 	}
 	for _, field := range sortedKeys(c.m.compiled.fields) {
-		prg, empty := c.m.compiled.fields[field], 0
-		for _, rec := range recs {
-			v, err := prg.eval(rec, nil)
-			if err == nil && strings.TrimSpace(text(v)) == "" {
-				empty++
-			} else if err == nil {
-				empty = -1
-				break
-			}
-		}
-		if empty <= 0 {
-			continue // some record has it, or every record failed (reported with the records)
+		if !emptyOnEvery(c.m.compiled.fields[field], recs) {
+			continue
 		}
 		msg := fmt.Sprintf("映射字段 %s.%s 在本页 %d 条记录中都为空（检查字段名：表达式 %s）", section, field, len(recs), c.mapping()[field])
 		if optionalFields[field] {
@@ -98,7 +88,28 @@ func (c *Connector) JudgePage(body []byte) (*Judgement, error) {
 			j.Problems = append(j.Problems, msg)
 		}
 	}
+	for _, a := range c.m.compiled.attributes { // optional by nature: a note
+		if emptyOnEvery(a.value, recs) {
+			j.Notes = append(j.Notes, fmt.Sprintf("属性 attributes.%s 在本页 %d 条记录中都为空（检查字段名：表达式 %s）", a.name, len(recs), a.src))
+		}
+	}
 	return j, nil
+}
+
+// emptyOnEvery reports whether a mapping is empty on every record that it maps
+// without an error, and there is one: false if some record has it, or if every
+// record failed (reported with the records).
+func emptyOnEvery(prg program, recs []any) bool {
+	empty := 0
+	for _, rec := range recs {
+		v, err := prg.eval(rec, nil)
+		if err == nil && strings.TrimSpace(text(v)) == "" {
+			empty++
+		} else if err == nil {
+			return false
+		}
+	}
+	return empty > 0
 }
 
 // noNextToken says why a full page of token paging has no next-page token, ""
