@@ -130,19 +130,6 @@ type AttributeMapping struct {
 	Value string `json:"value"` // CEL over r; null or empty leaves the attribute out
 }
 
-// attributeTypes are the types an attribute may declare, with what a wrong value
-// is told it should be.
-var attributeTypes = map[string]struct {
-	typ    fengqiao.AttributeType
-	should string
-}{
-	"string": {fengqiao.AttributeString, "文本"},
-	"int":    {fengqiao.AttributeInt, "整数"},
-	"float":  {fengqiao.AttributeFloat, "数字"},
-	"bool":   {fengqiao.AttributeBool, "真假值（true 或 false）"},
-	"time":   {fengqiao.AttributeTime, "时间（用 parseTime 转换）"},
-}
-
 // Detail is how one record is read live by its id.
 type Detail struct {
 	Path   string `json:"path"`   // with {id}
