@@ -107,6 +107,9 @@ func (c *Connector) sinceIDBatch(batch *fengqiao.SyncBatch, raws []json.RawMessa
 			}
 		}
 	}
+	if reason := c.idsOutOfOrder(ids); reason != "" {
+		return nil, fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s", reason)
+	}
 	next := cur.Advance(ids)
 	full := len(raws) >= c.m.Pagination.Size
 	if full && next == cur {
@@ -115,6 +118,19 @@ func (c *Connector) sinceIDBatch(batch *fengqiao.SyncBatch, raws []json.RawMessa
 	}
 	batch.Next, batch.More = next.String(), full
 	return batch, nil
+}
+
+// idsOutOfOrder says why a sinceId page's ids do not increase, "" if they do. A
+// page newest first would move the cursor past the records it left for later
+// pages, which would never be read.
+func (c *Connector) idsOutOfOrder(ids []string) string {
+	for i := 1; i < len(ids); i++ {
+		if connectors.CompareIDs(ids[i-1], ids[i]) >= 0 {
+			return fmt.Sprintf("%s的记录没有按编号递增排列（%s 之后是 %s）：sinceId 分页要求上游按编号从小到大返回 %s 之后的记录，否则会漏读",
+				c.m.Title, ids[i-1], ids[i], c.m.Pagination.IDParam)
+		}
+	}
+	return ""
 }
 
 // DefaultOrgCode implements connectors.DefaultPlacement: the manifest's

@@ -27,7 +27,8 @@ var optionalFields = set("deadline", "resolvedAt", "refersTo", "outcome", "proje
 // JudgePage reads a list response as a sync would and judges what would fail
 // silently: records: finding nothing in a response that has data, a full page
 // without a next-page token (token paging), a mapped field empty on every
-// record, and ids that repeat within the page.
+// record, ids that repeat within the page, and ids that do not increase (sinceId
+// paging).
 func (c *Connector) JudgePage(body []byte) (*Judgement, error) {
 	raws, err := c.Page(body)
 	if err != nil {
@@ -59,12 +60,13 @@ func (c *Connector) JudgePage(body []byte) (*Judgement, error) {
 	for i, raw := range raws {
 		json.Unmarshal(raw, &recs[i])
 	}
-	seen, repeated := map[string]int{}, []string{}
+	seen, repeated, ids := map[string]int{}, []string{}, []string{}
 	for _, rec := range recs {
 		id, err := c.m.compiled.id.str(rec, nil)
 		if err != nil || strings.TrimSpace(id) == "" {
 			continue // reported with the record
 		}
+		ids = append(ids, strings.TrimSpace(id))
 		if seen[id]++; seen[id] == 2 {
 			repeated = append(repeated, id)
 		}
@@ -72,6 +74,8 @@ func (c *Connector) JudgePage(body []byte) (*Judgement, error) {
 	if len(repeated) > 0 {
 		j.Problems = append(j.Problems, fmt.Sprintf("本页记录编号重复：%s（id 表达式 %s 须给每条记录唯一的编号，重复的记录会互相覆盖）",
 			strings.Join(repeated, "、"), c.m.ID))
+	} else if reason := c.idsOutOfOrder(ids); reason != "" && c.m.Pagination.Type == "sinceId" {
+		j.Problems = append(j.Problems, reason)
 	}
 	section := "event"
 	if c.m.Target == "project" {

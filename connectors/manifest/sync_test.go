@@ -298,6 +298,45 @@ func (a *idApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"items": out})
 }
 
+// sinceIDApp is pageBoard read by sinceId paging.
+var sinceIDApp = strings.NewReplacer(
+	"pagination: {type: page, size: 10, pageParam: page, sizeParam: size}", "pagination: {type: sinceId, size: 10, idParam: sinceId, sizeParam: limit}",
+	"incremental: {param: since, field: t, format: unix}\n", "", "records: data", "records: items").Replace(pageBoard)
+
+// TestSinceIDPageNewestFirstIsAnError: an app that answers sinceId newest first
+// would move the cursor past what it left for later pages; the sync stops with
+// the reason (on /healthz as lastError), reading nothing, and connector check
+// fails on such a page.
+func TestSinceIDPageNewestFirstIsAnError(t *testing.T) {
+	t.Parallel()
+	at := time.Now().Add(-time.Hour).Unix()
+	body := fmt.Sprintf(`{"items": [{"id": 3, "title": "三", "t": %d}, {"id": 2, "title": "二", "t": %d}, {"id": 1, "title": "一", "t": %d}]}`, at, at, at)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, body)
+	}))
+	defer srv.Close()
+	text := strings.NewReplacer("http://127.0.0.1:9", srv.URL, "NAME", "newestfirst").Replace(sinceIDApp)
+	r := openRunner(t, t.TempDir(), text)
+	const reason = "某应用的记录没有按编号递增排列（3 之后是 2）"
+	caughtUp, err := r.SyncBatch(context.Background(), r.Connectors()[0])
+	if caughtUp || fengqiao.ErrorCode(err) != fengqiao.EUNAVAILABLE {
+		t.Fatalf("caught up %v, err %v; want not caught up, EUNAVAILABLE", caughtUp, err)
+	}
+	states, _ := r.States()
+	if s := states[0]; s.CaughtUp || !strings.Contains(s.LastError, reason) || s.RecordsIn != 0 || s.Cursor != "" {
+		t.Fatalf("state %+v; want not caught up, lastError saying %q, nothing read", s, reason)
+	}
+	m, err := manifest.Parse("app.yaml", []byte(text), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := manifest.New(m, nil).JudgePage([]byte(body))
+	if err != nil || len(j.Problems) != 1 || !strings.Contains(j.Problems[0], reason) {
+		t.Fatalf("check: %+v, %v; want the problem %q", j, err, reason)
+	}
+}
+
 // TestSinceIDCursorResumesAfterRestart: a sinceId app is read from the largest id
 // read so far, compared as a number (10 after 9); a sync that fails midway keeps
 // what it committed, and the hub started again resumes from the saved id, so
@@ -307,9 +346,7 @@ func TestSinceIDCursorResumesAfterRestart(t *testing.T) {
 	app := &idApp{n: 25, failAt: "20"}
 	srv := httptest.NewServer(app)
 	defer srv.Close()
-	text := strings.NewReplacer("http://127.0.0.1:9", srv.URL, "NAME", "sinceidapp",
-		"pagination: {type: page, size: 10, pageParam: page, sizeParam: size}", "pagination: {type: sinceId, size: 10, idParam: sinceId, sizeParam: limit}",
-		"incremental: {param: since, field: t, format: unix}\n", "", "records: data", "records: items").Replace(pageBoard)
+	text := strings.NewReplacer("http://127.0.0.1:9", srv.URL, "NAME", "sinceidapp").Replace(sinceIDApp)
 	dir := t.TempDir()
 	r, stop := openRunnerClose(t, dir, text)
 	r.BatchRecords = 1 // each page a batch of its own, committed before the next is read
