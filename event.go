@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -134,6 +135,86 @@ type Event struct {
 	Deadline    *time.Time `json:",omitempty"`
 	ResolvedAt  *time.Time `json:",omitempty"`
 	UpdatedAt   time.Time
+	// Attributes are the app's own fields beyond the event's, typed as its
+	// manifest declares (回复数, 是否匿名…).
+	Attributes []Attribute `json:",omitempty"`
+}
+
+// Attribute is one of an app's own fields on an event, typed: its Value is the
+// text of a value of its Type (AttributeText writes one), and the typed accessors
+// read it back.
+type Attribute struct {
+	Name  string // identifier, unique on the event: replyCount
+	Label string // Chinese label: 回复数
+	Type  AttributeType
+	Value string
+}
+
+// AttributeType is the type of an attribute's value. Its GraphQL enum has the
+// same values.
+type AttributeType string
+
+const (
+	AttributeString AttributeType = "STRING"
+	AttributeInt    AttributeType = "INT"
+	AttributeFloat  AttributeType = "FLOAT"
+	AttributeBool   AttributeType = "BOOL"
+	AttributeTime   AttributeType = "TIME" // written RFC 3339 in China time
+)
+
+// AttributeTypes lists every AttributeType.
+var AttributeTypes = []AttributeType{AttributeString, AttributeInt, AttributeFloat, AttributeBool, AttributeTime}
+
+// AttributeText writes a value of an attribute type as an Attribute's Value:
+// string, int64, float64, bool or time.Time, by type.
+func AttributeText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case time.Time:
+		return x.In(CST).Format(time.RFC3339Nano)
+	}
+	return ""
+}
+
+// IntValue is the value of an INT attribute, nil for other types and for values
+// beyond 32 bits (GraphQL's Int; Value holds any).
+func (a Attribute) IntValue() *int {
+	if n, err := strconv.ParseInt(a.Value, 10, 32); err == nil && a.Type == AttributeInt {
+		i := int(n)
+		return &i
+	}
+	return nil
+}
+
+// FloatValue is the value of a FLOAT or INT attribute, nil for other types.
+func (a Attribute) FloatValue() *float64 {
+	if f, err := strconv.ParseFloat(a.Value, 64); err == nil && (a.Type == AttributeFloat || a.Type == AttributeInt) {
+		return &f
+	}
+	return nil
+}
+
+// BoolValue is the value of a BOOL attribute, nil for other types.
+func (a Attribute) BoolValue() *bool {
+	if b, err := strconv.ParseBool(a.Value); err == nil && a.Type == AttributeBool {
+		return &b
+	}
+	return nil
+}
+
+// TimeValue is the value of a TIME attribute, nil for other types.
+func (a Attribute) TimeValue() *time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, a.Value); err == nil && a.Type == AttributeTime {
+		return &t
+	}
+	return nil
 }
 
 // GeoPoint is a WGS-84 coordinate.

@@ -157,7 +157,7 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if batch == nil {
 		return false, readErr
 	}
-	res, err := r.ingest(ctx, name, batch)
+	res, err := r.ingest(ctx, c, batch)
 	if err != nil {
 		return false, err
 	}

@@ -129,6 +129,19 @@ func (r *eventResolver) Project(ctx context.Context, obj *fengqiao.Event) (*feng
 	return p, err
 }
 
+// Attributes is the resolver for the attributes field.
+func (r *eventResolver) Attributes(ctx context.Context, obj *fengqiao.Event) ([]*fengqiao.Attribute, error) {
+	unmasked := fengqiao.PrincipalFrom(ctx).MaySeePersonalData()
+	out := make([]*fengqiao.Attribute, len(obj.Attributes))
+	for i, a := range obj.Attributes {
+		if a.Type == fengqiao.AttributeString && !unmasked {
+			a.Value = fengqiao.MaskNumbers(a.Value)
+		}
+		out[i] = &a
+	}
+	return out, nil
+}
+
 // Facets is the resolver for the facets field.
 func (r *eventConnectionResolver) Facets(ctx context.Context, obj *EventConnection) (*fengqiao.Facets, error) {
 	return r.Index.Facets(ctx, obj.filter)

@@ -67,6 +67,17 @@ type ComplexityRoot struct {
 		Type         func(childComplexity int) int
 	}
 
+	Attribute struct {
+		BoolValue  func(childComplexity int) int
+		FloatValue func(childComplexity int) int
+		IntValue   func(childComplexity int) int
+		Label      func(childComplexity int) int
+		Name       func(childComplexity int) int
+		TimeValue  func(childComplexity int) int
+		Type       func(childComplexity int) int
+		Value      func(childComplexity int) int
+	}
+
 	AuditConnection struct {
 		Edges    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
@@ -184,6 +195,7 @@ type ComplexityRoot struct {
 	Event struct {
 		Address       func(childComplexity int) int
 		App           func(childComplexity int) int
+		Attributes    func(childComplexity int) int
 		Category      func(childComplexity int) int
 		Chain         func(childComplexity int) int
 		Content       func(childComplexity int) int
@@ -530,6 +542,7 @@ type EventResolver interface {
 	Live(ctx context.Context, obj *fengqiao.Event) (*fengqiao.LiveRecord, error)
 	Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error)
 
+	Attributes(ctx context.Context, obj *fengqiao.Event) ([]*fengqiao.Attribute, error)
 	MatterCode(ctx context.Context, obj *fengqiao.Event) (*string, error)
 }
 type EventConnectionResolver interface {
@@ -680,6 +693,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertFigure.Type(childComplexity), true
+
+	case "Attribute.boolValue":
+		if e.ComplexityRoot.Attribute.BoolValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.BoolValue(childComplexity), true
+	case "Attribute.floatValue":
+		if e.ComplexityRoot.Attribute.FloatValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.FloatValue(childComplexity), true
+	case "Attribute.intValue":
+		if e.ComplexityRoot.Attribute.IntValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.IntValue(childComplexity), true
+	case "Attribute.label":
+		if e.ComplexityRoot.Attribute.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.Label(childComplexity), true
+	case "Attribute.name":
+		if e.ComplexityRoot.Attribute.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.Name(childComplexity), true
+	case "Attribute.timeValue":
+		if e.ComplexityRoot.Attribute.TimeValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.TimeValue(childComplexity), true
+	case "Attribute.type":
+		if e.ComplexityRoot.Attribute.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.Type(childComplexity), true
+	case "Attribute.value":
+		if e.ComplexityRoot.Attribute.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.Value(childComplexity), true
 
 	case "AuditConnection.edges":
 		if e.ComplexityRoot.AuditConnection.Edges == nil {
@@ -1249,6 +1311,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.App(childComplexity), true
+	case "Event.attributes":
+		if e.ComplexityRoot.Event.Attributes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Attributes(childComplexity), true
 	case "Event.category":
 		if e.ComplexityRoot.Event.Category == nil {
 			break
@@ -2891,7 +2959,12 @@ type ConnectorState {
   lastSuccessAt: Time
   "The last sync's error, empty when it succeeded."
   lastError: String!
-  "Events indexed, counting replays of the same record."
+  """
+  Records taken in that changed the index: new records and changed versions.
+  A record read again exactly as it is stored (an unchanged last page read at
+  every sync, a replay) does not count; fengqiao_connector_records_total counts
+  it as unchanged.
+  """
   recordsIn: Int!
   "Records held in quarantine now."
   quarantined: Int!
@@ -3022,6 +3095,46 @@ type Event {
   deadline: Time
   resolvedAt: Time
   updatedAt: Time!
+  """
+  The app's own fields beyond the event's, typed as its manifest declares
+  (回复数, 是否匿名…), in the manifest's order; empty for the built-in systems.
+  Text values are masked (ID numbers and phones in them) unless the caller's role
+  may see personal data.
+  """
+  attributes: [Attribute!]!
+}
+
+"The type of an attribute's value."
+enum AttributeType {
+  "文本"
+  STRING
+  "整数"
+  INT
+  "小数"
+  FLOAT
+  "是否"
+  BOOL
+  "时间"
+  TIME
+}
+
+"One of an app's own fields on an event, typed as its manifest declares."
+type Attribute {
+  "Identifier, as the manifest names it: replyCount."
+  name: String!
+  "Chinese label: 回复数."
+  label: String!
+  type: AttributeType!
+  "The value as text: integers in full, decimals, true or false, times in RFC 3339 (China time)."
+  value: String!
+  "The value of an INT attribute (within 32 bits; larger ones are in value); null for other types."
+  intValue: Int
+  "The value of a FLOAT or INT attribute; null for other types."
+  floatValue: Float
+  "The value of a BOOL attribute; null for other types."
+  boolValue: Boolean
+  "The value of a TIME attribute; null for other types."
+  timeValue: Time
 }
 
 "A person or organization in an event, with their role (来电人、申请人、被申请人…)."
@@ -3741,6 +3854,28 @@ func (ec *executionContext) childFields_AlertFigure(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AlertFigure", field.Name)
 }
 
+func (ec *executionContext) childFields_Attribute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Attribute_name(ctx, field)
+	case "label":
+		return ec.fieldContext_Attribute_label(ctx, field)
+	case "type":
+		return ec.fieldContext_Attribute_type(ctx, field)
+	case "value":
+		return ec.fieldContext_Attribute_value(ctx, field)
+	case "intValue":
+		return ec.fieldContext_Attribute_intValue(ctx, field)
+	case "floatValue":
+		return ec.fieldContext_Attribute_floatValue(ctx, field)
+	case "boolValue":
+		return ec.fieldContext_Attribute_boolValue(ctx, field)
+	case "timeValue":
+		return ec.fieldContext_Attribute_timeValue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Attribute", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -4027,6 +4162,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_resolvedAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Event_updatedAt(ctx, field)
+	case "attributes":
+		return ec.fieldContext_Event_attributes(ctx, field)
 	case "matterCode":
 		return ec.fieldContext_Event_matterCode(ctx, field)
 	}
@@ -5479,6 +5616,190 @@ func (ec *executionContext) _AlertFigure_disposalRate(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_AlertFigure_disposalRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AlertFigure", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Attribute_name(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attribute_label(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attribute_type(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.AttributeType) graphql.Marshaler {
+			return ec.marshalNAttributeType2fengqiaoᚐAttributeType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, false, false, "AttributeType")
+}
+
+func (ec *executionContext) _Attribute_value(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attribute_intValue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_intValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IntValue(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_intValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Attribute_floatValue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_floatValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FloatValue(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_floatValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Attribute_boolValue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_boolValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BoolValue(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_boolValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Attribute_timeValue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_timeValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeValue(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_timeValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, true, false, "Time")
 }
 
 func (ec *executionContext) _AuditConnection_edges(ctx context.Context, field graphql.CollectedField, obj *AuditConnection) (ret graphql.Marshaler) {
@@ -8481,6 +8802,38 @@ func (ec *executionContext) _Event_updatedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Event_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Event", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Event_attributes(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_attributes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Attributes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Attribute) graphql.Marshaler {
+			return ec.marshalNAttribute2ᚕᚖfengqiaoᚐAttributeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_attributes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribute(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Event_matterCode(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
@@ -15394,6 +15747,74 @@ func (ec *executionContext) _AlertFigure(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var attributeImplementors = []string{"Attribute"}
+
+func (ec *executionContext) _Attribute(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.Attribute) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attributeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Attribute")
+		case "name":
+			out.Values[i] = ec._Attribute_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._Attribute_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._Attribute_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Attribute_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "intValue":
+			out.Values[i] = ec._Attribute_intValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "floatValue":
+			out.Values[i] = ec._Attribute_floatValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "boolValue":
+			out.Values[i] = ec._Attribute_boolValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "timeValue":
+			out.Values[i] = ec._Attribute_timeValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditConnectionImplementors = []string{"AuditConnection"}
 
 func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.SelectionSet, obj *AuditConnection) graphql.Marshaler {
@@ -16256,6 +16677,12 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "attributes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_attributes(ctx, field, obj)
+				})
 		case "matterCode":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -18514,6 +18941,45 @@ func (ec *executionContext) marshalNAlertFigure2ᚕfengqiaoᚐAlertFigureᚄ(ctx
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNAttribute2ᚕᚖfengqiaoᚐAttributeᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Attribute) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAttribute2ᚖfengqiaoᚐAttribute(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAttribute2ᚖfengqiaoᚐAttribute(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Attribute) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Attribute!")
+		return graphql.Null
+	}
+	return ec._Attribute(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAttributeType2fengqiaoᚐAttributeType(ctx context.Context, v any) (fengqiao.AttributeType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.AttributeType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAttributeType2fengqiaoᚐAttributeType(ctx context.Context, sel ast.SelectionSet, v fengqiao.AttributeType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AttributeType!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNAuditConnection2ᚖfengqiaoᚋresolversᚐAuditConnection(ctx context.Context, sel ast.SelectionSet, v *AuditConnection) graphql.Marshaler {

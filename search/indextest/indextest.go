@@ -39,6 +39,40 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 	})
 
+	t.Run("AttributesComeBackTyped", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		e := event(fengqiao.SourceApp, "AT1", "331081100201", base)
+		e.Attributes = []fengqiao.Attribute{
+			{Name: "replyCount", Label: "回复数", Type: fengqiao.AttributeInt, Value: "12"},
+			{Name: "score", Label: "评分", Type: fengqiao.AttributeFloat, Value: "4.5"},
+			{Name: "anonymous", Label: "是否匿名", Type: fengqiao.AttributeBool, Value: "true"},
+			{Name: "repliedAt", Label: "答复时间", Type: fengqiao.AttributeTime, Value: "2026-03-02T09:30:00+08:00"},
+			{Name: "channel", Label: "渠道", Type: fengqiao.AttributeString, Value: "微信"},
+		}
+		mustUpsert(t, idx, e)
+		got, err := idx.Get(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found, err := idx.Lookup(ctx, []string{e.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := idx.Search(ctx, fengqiao.EventQuery{First: 1})
+		if err != nil || len(page.Events) != 1 {
+			t.Fatalf("search: %v, %v", page, err)
+		}
+		for how, back := range map[string]*fengqiao.Event{"Get": got, "Lookup": found[e.ID], "Search": page.Events[0]} {
+			if !slices.Equal(back.Attributes, e.Attributes) {
+				t.Errorf("%s returned attributes %+v, want %+v", how, back.Attributes, e.Attributes)
+			}
+		}
+		if n := got.Attributes[0].IntValue(); n == nil || *n != 12 {
+			t.Errorf("replyCount reads back as %v, want 12", n)
+		}
+	})
+
 	t.Run("DeleteRemovesThoseGiven", func(t *testing.T) {
 		t.Parallel()
 		idx := open(t)
