@@ -61,7 +61,11 @@ func cityGateway(t *testing.T, base, token string) string {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
+	// A gateway that never says it listens is stopped, so that the test fails with
+	// its standard error instead of hanging.
+	hung := time.AfterFunc(3*time.Minute, func() { cmd.Process.Kill() })
 	line, err := bufio.NewReader(stdout).ReadString('\n')
+	hung.Stop()
 	if err != nil {
 		cmd.Wait()
 		t.Fatalf("the gateway did not start: %v\n%s", err, stderr.String())
