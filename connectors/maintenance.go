@@ -44,7 +44,7 @@ func (r *Runner) ReplayQuarantine(ctx context.Context, name string) (fengqiao.Re
 	}
 	batch := remapper.Remap(raws)
 	batch.Events = append(batch.Events, mapped...)
-	res, err := r.ingest(ctx, name, batch, keys)
+	res, err := r.ingest(ctx, c, batch, keys)
 	if err != nil {
 		return out, err
 	}

@@ -284,7 +284,7 @@ func (r *Runner) syncBatch(ctx context.Context, c fengqiao.Connector, l *liveSta
 	if batch == nil {
 		return false, readErr
 	}
-	res, err := r.ingest(ctx, name, batch, nil)
+	res, err := r.ingest(ctx, c, batch, nil)
 	if err != nil {
 		return false, err
 	}
@@ -323,6 +323,16 @@ func (r *Runner) gather(ctx context.Context, c fengqiao.Connector, cursor string
 		}
 		cursor = all.Next
 	}
+}
+
+// Title implements fengqiao.SyncService.
+func (r *Runner) Title(connector string) string {
+	for _, c := range r.Connectors() {
+		if c.Name() == connector {
+			return c.Title()
+		}
+	}
+	return ""
 }
 
 // States returns the state of every connector, in registration order.

@@ -48,6 +48,9 @@ var fieldAccess = map[string]access{
 	"Query.auditLog": auditorOnly, "Query.connectors": countyOnly,
 	"Query.caseClusters": inScope, "Query.caseCluster": inScope,
 	"Query.order": inScope, "Query.orders": inScope, "Query.matter": inScope, "Query.orderFigures": inScope,
+	// A federation gateway's: the schema, and entities read as their queries read them
+	// (federation_test.go compares every field of every entity).
+	"Query._service": public, "Query._entities": inScope,
 
 	"Order.id": inScope, "Order.code": inScope, "Order.parent": inScope, "Order.children": inScope, "Order.kind": inScope,
 	"Order.subject": inScope, "Order.issuer": inScope, "Order.addressee": inScope, "Order.department": inScope,
@@ -149,6 +152,7 @@ func rootArgs(personID, orgID string) map[string]string {
 		"order":  fmt.Sprintf(`(id: %q)`, fixtureOrder), "matter": fmt.Sprintf(`(code: %q)`, fixtureMatter),
 		"orders":       fmt.Sprintf(`(filter: {orgCode: %q})`, villageA),
 		"orderFigures": fmt.Sprintf(`(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z")`, villageA),
+		"_entities":    `(representations: [{__typename: "Event", id: "MEDIATION:A"}])`,
 	}
 }
 
@@ -174,6 +178,13 @@ func (s accessSync) States() ([]fengqiao.ConnectorState, error) {
 
 func (s accessSync) Quarantine(string) ([]fengqiao.Reject, error) {
 	return []fengqiao.Reject{{Connector: "hotline12345", SourceID: "GDBAD", Reason: "来电时间格式错误", Raw: s.raw, At: time.Now()}}, nil
+}
+
+func (s accessSync) Title(name string) string {
+	if name == "hotline12345" {
+		return "12345政务服务热线"
+	}
+	return ""
 }
 
 func (s accessSync) Project(code string) (*fengqiao.Project, error) {
@@ -390,7 +401,7 @@ func selection(s *ast.Schema, args map[string]string, typ string, f *ast.FieldDe
 	if typ == "Query" {
 		sel += args[f.Name]
 	}
-	if def := s.Types[f.Type.Name()]; def != nil && (def.Kind == ast.Object || def.Kind == ast.Interface) {
+	if def := s.Types[f.Type.Name()]; def != nil && (def.Kind == ast.Object || def.Kind == ast.Interface || def.Kind == ast.Union) {
 		switch {
 		case def.Fields.ForName("totalCount") != nil:
 			sel += " { totalCount }"

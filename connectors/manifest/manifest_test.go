@@ -65,6 +65,7 @@ func TestBadManifestsAreRejectedWithFileLineAndReason(t *testing.T) {
 		{"bad pagination", "type: page", "type: pages", 6, "pagination.type"},
 		{"undefined variable", "baseURL: http://127.0.0.1:9", "baseURL: ${NOWHERE}", 4, "${NOWHERE} 未定义"},
 		{"bad time format", "format: unix", "format: yyyy-mm-dd", 7, "incremental.format"},
+		{"unknown default unit", "records: data", "records: data\ndefaultOrgCode: \"331081999\"", 9, `defaultOrgCode "331081999" 不是本县组织树中的单位`},
 	}
 	for _, tc := range cases {
 		text := strings.Replace(good, tc.from, tc.to, 1)
