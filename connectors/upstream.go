@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -63,6 +64,43 @@ func (c UpstreamConfig) withDefaults() UpstreamConfig {
 	return c
 }
 
+// DefaultConnsPerHost is how many connections the upstream clients open to one
+// host at most, unless SetConnsPerHost says otherwise.
+const DefaultConnsPerHost = 16
+
+var transport atomic.Pointer[http.Transport]
+
+// SetConnsPerHost bounds the connections of the upstream clients made after it.
+// Every upstream client shares one transport, so the hub's connections are one
+// pool: at most n open to one host (a request beyond waits for one to be free),
+// at most n of them kept idle, and at most 4n idle across all hosts. The clients
+// made before keep the transport they had.
+func SetConnsPerHost(n int) {
+	if old := transport.Swap(newTransport(n)); old != nil {
+		old.CloseIdleConnections()
+	}
+}
+
+// newTransport is the standard transport bounded to n connections a host.
+func newTransport(n int) *http.Transport {
+	if n <= 0 {
+		n = DefaultConnsPerHost
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxConnsPerHost, t.MaxIdleConnsPerHost, t.MaxIdleConns = n, n, 4*n
+	return t
+}
+
+// sharedTransport is the transport of new upstream clients.
+func sharedTransport() *http.Transport {
+	for {
+		if t := transport.Load(); t != nil {
+			return t
+		}
+		transport.CompareAndSwap(nil, newTransport(DefaultConnsPerHost))
+	}
+}
+
 // Upstream is the HTTP client of one upstream system: every call is retried with
 // backoff by go-retryablehttp and guarded by the upstream's own gobreaker.
 type Upstream struct {
@@ -77,6 +115,7 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 	cfg = cfg.withDefaults()
 	initUpstreamMetrics(name)
 	client := retryablehttp.NewClient()
+	client.HTTPClient.Transport = sharedTransport()
 	client.HTTPClient.Timeout = cfg.Timeout
 	client.RetryMax = cfg.RetryMax
 	client.RetryWaitMin, client.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax

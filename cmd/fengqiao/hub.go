@@ -139,7 +139,9 @@ func openHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, fmt.Errorf("风险规则有误：%w", err)
 	}
-	h.Runner = &connectors.Runner{Tree: h.Tree, Index: h.Index, State: h.State, Log: log, Interval: cfg.SyncInterval, Linker: h.Chains}
+	connectors.SetConnsPerHost(cfg.UpstreamConns) // before the connectors' clients are made
+	h.Runner = &connectors.Runner{Tree: h.Tree, Index: h.Index, State: h.State, Log: log, Interval: cfg.SyncInterval,
+		Concurrency: cfg.SyncConcurrency, Linker: h.Chains}
 	if cfg.Hotline12345 != nil {
 		h.Runner.Add(hotline12345.New(*cfg.Hotline12345, log))
 	}
