@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/time/rate"
 
 	"fengqiao"
 	"fengqiao/tracing"
@@ -43,6 +44,10 @@ type UpstreamConfig struct {
 	// BreakerCooldown is how long the breaker stays open before it lets a trial call
 	// through. Default 30s.
 	BreakerCooldown time.Duration `json:"breakerCooldown"`
+	// RateLimit caps the requests to the upstream: every attempt, retries, token
+	// requests, live reads and write-backs included, waits its turn ("5/s",
+	// "120/min", or a number per second). Default 0, no limit.
+	RateLimit Rate `json:"rateLimit"`
 }
 
 func (c UpstreamConfig) withDefaults() UpstreamConfig {
@@ -120,7 +125,16 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 	client.RetryMax = cfg.RetryMax
 	client.RetryWaitMin, client.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax
 	client.Logger = nil
+	var limiter *rate.Limiter
+	if cfg.RateLimit > 0 {
+		limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), 1)
+	}
 	client.RequestLogHook = func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+		if limiter != nil {
+			// Before each attempt, outside its timeout; a caller that gives up
+			// meanwhile fails the attempt with its own error.
+			limiter.Wait(r.Context())
+		}
 		if c := callOf(r.Context()); c != nil {
 			c.attempt = attempt
 		}
