@@ -7,6 +7,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"fengqiao/connectors"
 	"fengqiao/connectors/alerts"
 	"fengqiao/connectors/court"
 	"fengqiao/connectors/hotline12345"
@@ -124,6 +125,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SyncInterval <= 0 {
 		c.SyncInterval = 30 * time.Second
+	}
+	if c.SyncConcurrency <= 0 {
+		c.SyncConcurrency = connectors.DefaultConcurrency
+	}
+	if c.UpstreamConns <= 0 {
+		c.UpstreamConns = connectors.DefaultConnsPerHost
 	}
 	c.Retention.Years = max(c.Retention.Years, 0)
 	return c

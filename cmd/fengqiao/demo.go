@@ -64,8 +64,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	}
 
 	// The simulated upstreams, on loopback, serving a world that ends today.
-	y, mo, d := time.Now().In(world.CST).Date()
-	today := time.Date(y, mo, d, 0, 0, 0, 0, world.CST)
+	today := startOfToday()
 	w, err := m.generateWorld(ctx, world.Config{Seed: demoSeed, Scale: *scale, End: today, MalformedRate: 0.002})
 	if err != nil {
 		return err
@@ -81,7 +80,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	if *apps > 0 {
 		// The long tail: generated apps, their manifests beside the shipped ones.
 		dir := filepath.Join(*data, "manifests")
-		f, err := startFleet(sim.FleetConfig{Seed: demoSeed, Apps: *apps, Records: *appRecords, End: today, MalformedRate: 0.002}, dir, true)
+		f, err := startFleet(sim.FleetConfig{Seed: demoSeed, Apps: *apps, Records: *appRecords, End: today, MalformedRate: 0.002}, "127.0.0.1:0", dir, true)
 		if err != nil {
 			return err
 		}
@@ -130,6 +129,13 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	go m.showCatchUp(ctx, hub)
 	go m.reportFirstSync(ctx, hub)
 	return hub.Serve(ctx)
+}
+
+// startOfToday is today's midnight in China Standard Time: the simulated
+// records end there.
+func startOfToday() time.Time {
+	y, mo, d := time.Now().In(world.CST).Date()
+	return time.Date(y, mo, d, 0, 0, 0, 0, world.CST)
 }
 
 // generateWorld makes the simulated county's world, showing progress on stderr;

@@ -25,7 +25,7 @@ func TestFleetOfGeneratedAppsSyncsWithinBounds(t *testing.T) {
 	const bound = 4
 	dir := t.TempDir()
 	f, err := startFleet(sim.FleetConfig{Seed: 13, Apps: 30, Records: 120, End: time.Date(2026, 11, 1, 0, 0, 0, 0, fengqiao.CST),
-		MalformedRate: 0.02}, filepath.Join(dir, "manifests"), false)
+		MalformedRate: 0.02}, "127.0.0.1:0", filepath.Join(dir, "manifests"), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.connector(ctx, args[1:])
 	case "bench":
 		return m.bench(ctx, args[1:])
+	case "fleet":
+		return m.fleetCommand(ctx, args[1:])
 	case "chains":
 		return m.chainsCommand(ctx, args[1:])
 	case "reindex":

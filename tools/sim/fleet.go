@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
@@ -274,6 +275,10 @@ func parseAppTime(v, format string) (time.Time, error) {
 // Start serves the fleet on addr, counting its connections and requests.
 func (f *Fleet) Start(addr string) (*Running, error) {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_fleet/stats", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(f.Stats())
+	})
 	for _, a := range f.Apps {
 		mux.Handle("/"+a.Name+"/", http.StripPrefix("/"+a.Name, a.Handler()))
 	}
@@ -303,6 +308,29 @@ func (f *Fleet) PeakConns() int { return int(f.peakOpen.Load()) }
 
 // PeakRequests is the most requests the fleet was answering at once.
 func (f *Fleet) PeakRequests() int { return int(f.peakInFlight.Load()) }
+
+// FleetStats is what the whole fleet served, and how hard it was pressed.
+type FleetStats struct {
+	Apps         int `json:"apps"`
+	Records      int `json:"records"`   // held by all the apps
+	Malformed    int `json:"malformed"` // of them, served broken
+	Served       int `json:"served"`    // served at least once
+	OverRate     int `json:"overRate"`  // requests answered 429 for coming past an app's rate
+	PeakConns    int `json:"peakConns"`
+	PeakRequests int `json:"peakRequests"`
+}
+
+// Stats returns the fleet's figures so far; GET /_fleet/stats serves them.
+func (f *Fleet) Stats() FleetStats {
+	st := FleetStats{Apps: len(f.Apps), PeakConns: f.PeakConns(), PeakRequests: f.PeakRequests()}
+	for _, a := range f.Apps {
+		st.Records += a.Len()
+		st.Malformed += len(a.malformed)
+		st.Served += a.Served()
+		st.OverRate += a.OverRate()
+	}
+	return st
+}
 
 // Records is how many records all the apps hold.
 func (f *Fleet) Records() int {
