@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -30,13 +31,13 @@ type Runner struct {
 	// takes a thousand documents at once several times faster than ten batches of
 	// a hundred. Default 1000; 1 indexes every page alone.
 	BatchRecords int
-	// Concurrency is how many connectors Run syncs at once, fleet-wide: the
-	// workers that read, and the batches held in memory. A sync waiting for its
-	// upstream's rateLimit holds its worker. Default DefaultConcurrency (8).
+	// Concurrency is how many connectors sync at once, fleet-wide: the batches
+	// being read and held in memory, and so the requests to the upstreams. The
+	// others wait their turn, in the order they came; a sync waiting for its
+	// upstream's rateLimit holds its turn. Default DefaultConcurrency (8).
 	Concurrency int
 
 	connectors []fengqiao.Connector
-	schedule   *schedule // Run's, once it runs
 	mu         sync.Mutex
 	live       map[string]*liveState
 	projects   *projectMatcher // loaded from the state on first use
@@ -74,9 +75,6 @@ func (r *Runner) Add(c fengqiao.Connector) {
 	r.connectors = append(r.connectors, c)
 	r.live[c.Name()] = &liveState{}
 	initConnectorMetrics(c.Name())
-	if r.schedule != nil {
-		r.schedule.add(c)
-	}
 	states.runner.Store(r)
 }
 
@@ -87,32 +85,55 @@ func (r *Runner) Connectors() []fengqiao.Connector {
 	return append([]fengqiao.Connector(nil), r.connectors...)
 }
 
-// Run syncs every connector until ctx ends, at most Concurrency at once, each by
-// one of that many workers: a connector with more to read goes to the back of the
-// queue at once, so that connectors catching up take turns; a caught-up (or
-// failed) one again after Interval, or at once when a Waker connector wakes.
-// Connectors added while it runs join the queue at once.
+// DefaultConcurrency is how many connectors sync at once when Runner.Concurrency
+// is not set.
+const DefaultConcurrency = 8
+
+// Run syncs every connector until ctx ends, at most Concurrency at once: batches
+// while a connector has more, each taking its turn anew (so connectors catching
+// up take turns), then every Interval, or at once when a Waker connector wakes.
 func (r *Runner) Run(ctx context.Context) {
 	interval := r.Interval
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
-	workers := r.Concurrency
-	if workers <= 0 {
-		workers = DefaultConcurrency
-	}
-	s := newSchedule(ctx, interval)
-	r.mu.Lock()
-	r.schedule = s
-	for _, c := range r.connectors {
-		s.add(c)
-	}
-	r.mu.Unlock()
+	turns := make(chan struct{}, cmp.Or(max(r.Concurrency, 0), DefaultConcurrency))
 	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() { s.work(r) })
+	for _, c := range r.Connectors() {
+		var wake <-chan struct{} // nil, which never fires, for connectors that cannot wake
+		if w, ok := c.(fengqiao.Waker); ok {
+			wake = w.Wake()
+		}
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				caughtUp, err := r.syncInTurn(ctx, turns, c)
+				if err == nil && !caughtUp {
+					continue
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(interval):
+				case <-wake:
+				}
+			}
+		})
 	}
 	wg.Wait()
+}
+
+// syncInTurn syncs one batch of c once one of the turns is free.
+func (r *Runner) syncInTurn(ctx context.Context, turns chan struct{}, c fengqiao.Connector) (bool, error) {
+	select {
+	case turns <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	syncsRunning.Inc()
+	defer func() {
+		syncsRunning.Dec()
+		<-turns
+	}()
+	return r.SyncBatch(ctx, c)
 }
 
 // SyncUntilCaughtUp syncs each connector batch by batch until it has caught up,
