@@ -15,7 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -48,6 +48,9 @@ type UpstreamConfig struct {
 	// requests, live reads and write-backs included, waits its turn ("5/s",
 	// "120/min", or a number per second). Default 0, no limit.
 	RateLimit Rate `json:"rateLimit"`
+	// Transport is the HTTP transport the client shares with the hub's other
+	// upstream clients (NewTransport); nil shares the process's default one.
+	Transport http.RoundTripper `json:"-"`
 }
 
 func (c UpstreamConfig) withDefaults() UpstreamConfig {
@@ -69,25 +72,15 @@ func (c UpstreamConfig) withDefaults() UpstreamConfig {
 	return c
 }
 
-// DefaultConnsPerHost is how many connections the upstream clients open to one
-// host at most, unless SetConnsPerHost says otherwise.
+// DefaultConnsPerHost is how many connections to one host a transport made by
+// NewTransport(0) opens at most.
 const DefaultConnsPerHost = 16
 
-var transport atomic.Pointer[http.Transport]
-
-// SetConnsPerHost bounds the connections of the upstream clients made after it.
-// Every upstream client shares one transport, so the hub's connections are one
-// pool: at most n open to one host (a request beyond waits for one to be free),
-// at most n of them kept idle, and at most 4n idle across all hosts. The clients
-// made before keep the transport they had.
-func SetConnsPerHost(n int) {
-	if old := transport.Swap(newTransport(n)); old != nil {
-		old.CloseIdleConnections()
-	}
-}
-
-// newTransport is the standard transport bounded to n connections a host.
-func newTransport(n int) *http.Transport {
+// NewTransport returns the HTTP transport the upstream clients of one hub share,
+// so that its connections are one bounded pool: at most n open to one host (a
+// request beyond waits for one to be free), at most n of them kept idle, and at
+// most 4n idle across all hosts. n <= 0 is DefaultConnsPerHost.
+func NewTransport(n int) *http.Transport {
 	if n <= 0 {
 		n = DefaultConnsPerHost
 	}
@@ -96,15 +89,8 @@ func newTransport(n int) *http.Transport {
 	return t
 }
 
-// sharedTransport is the transport of new upstream clients.
-func sharedTransport() *http.Transport {
-	for {
-		if t := transport.Load(); t != nil {
-			return t
-		}
-		transport.CompareAndSwap(nil, newTransport(DefaultConnsPerHost))
-	}
-}
+// sharedTransport is the transport of the upstream clients given none.
+var sharedTransport = sync.OnceValue(func() *http.Transport { return NewTransport(DefaultConnsPerHost) })
 
 // Upstream is the HTTP client of one upstream system: every call is retried with
 // backoff by go-retryablehttp and guarded by the upstream's own gobreaker.
@@ -120,7 +106,10 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 	cfg = cfg.withDefaults()
 	initUpstreamMetrics(name)
 	client := retryablehttp.NewClient()
-	client.HTTPClient.Transport = sharedTransport()
+	client.HTTPClient.Transport = cfg.Transport
+	if cfg.Transport == nil {
+		client.HTTPClient.Transport = sharedTransport()
+	}
 	client.HTTPClient.Timeout = cfg.Timeout
 	client.RetryMax = cfg.RetryMax
 	client.RetryWaitMin, client.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax
