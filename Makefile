@@ -15,7 +15,7 @@ demo: build
 # Runs vet and every test.
 test: assets
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 build: assets
 	$(GO) build -o bin/fengqiao ./cmd/fengqiao
@@ -35,7 +35,7 @@ check:
 
 # The packages with concurrency, under the race detector.
 race: assets
-	$(GO) test -count=1 -race ./cmd/... ./cockpit/... ./connectors/... ./gateway/... ./search/... ./tools/sim/...
+	$(GO) test -count=1 -timeout 30m -race ./cmd/... ./cockpit/... ./connectors/... ./gateway/... ./search/... ./tools/sim/...
 
 # Every fuzz target, briefly (FUZZTIME each, default 10s).
 fuzz:

@@ -87,6 +87,8 @@ type SyncService interface {
 	States() ([]ConnectorState, error)
 	// Quarantine returns the records a connector holds in quarantine, newest first.
 	Quarantine(connector string) ([]Reject, error)
+	// Title is the Chinese name of the connector named so, or "" when none runs.
+	Title(connector string) string
 	// Project returns the key project with the given code, or ENOTFOUND.
 	Project(code string) (*Project, error)
 }

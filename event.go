@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -95,11 +96,15 @@ const (
 )
 
 // Event is one record from one upstream: a work order, a police call, a filing, a
-// dispute case, an alert. Its ID is stable and global: EventID(Source, SourceID).
+// dispute case, an alert. Its ID is stable and global: "<origin>:<source id>",
+// where the origin is the source, or a long-tail app's own name (see Origin).
 type Event struct {
-	ID            string
-	Source        Source
-	SourceID      string
+	ID       string
+	Source   Source
+	SourceID string
+	// App is the connector name of the long-tail app (Source APP) the event came
+	// from: each app is its own namespace, so two apps' record 1 are two events.
+	App           string `json:",omitempty"`
 	Kind          EventKind
 	Title         string
 	Content       string
@@ -130,6 +135,86 @@ type Event struct {
 	Deadline    *time.Time `json:",omitempty"`
 	ResolvedAt  *time.Time `json:",omitempty"`
 	UpdatedAt   time.Time
+	// Attributes are the app's own fields beyond the event's, typed as its
+	// manifest declares (回复数, 是否匿名…).
+	Attributes []Attribute `json:",omitempty"`
+}
+
+// Attribute is one of an app's own fields on an event, typed: its Value is the
+// text of a value of its Type (AttributeText writes one), and the typed accessors
+// read it back.
+type Attribute struct {
+	Name  string // identifier, unique on the event: replyCount
+	Label string // Chinese label: 回复数
+	Type  AttributeType
+	Value string
+}
+
+// AttributeType is the type of an attribute's value. Its GraphQL enum has the
+// same values.
+type AttributeType string
+
+const (
+	AttributeString AttributeType = "STRING"
+	AttributeInt    AttributeType = "INT"
+	AttributeFloat  AttributeType = "FLOAT"
+	AttributeBool   AttributeType = "BOOL"
+	AttributeTime   AttributeType = "TIME" // written RFC 3339 in China time
+)
+
+// AttributeTypes lists every AttributeType.
+var AttributeTypes = []AttributeType{AttributeString, AttributeInt, AttributeFloat, AttributeBool, AttributeTime}
+
+// AttributeText writes a value of an attribute type as an Attribute's Value:
+// string, int64, float64, bool or time.Time, by type.
+func AttributeText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case time.Time:
+		return x.In(CST).Format(time.RFC3339Nano)
+	}
+	return ""
+}
+
+// IntValue is the value of an INT attribute, nil for other types and for values
+// beyond 32 bits (GraphQL's Int; Value holds any).
+func (a Attribute) IntValue() *int {
+	if n, err := strconv.ParseInt(a.Value, 10, 32); err == nil && a.Type == AttributeInt {
+		i := int(n)
+		return &i
+	}
+	return nil
+}
+
+// FloatValue is the value of a FLOAT or INT attribute, nil for other types.
+func (a Attribute) FloatValue() *float64 {
+	if f, err := strconv.ParseFloat(a.Value, 64); err == nil && (a.Type == AttributeFloat || a.Type == AttributeInt) {
+		return &f
+	}
+	return nil
+}
+
+// BoolValue is the value of a BOOL attribute, nil for other types.
+func (a Attribute) BoolValue() *bool {
+	if b, err := strconv.ParseBool(a.Value); err == nil && a.Type == AttributeBool {
+		return &b
+	}
+	return nil
+}
+
+// TimeValue is the value of a TIME attribute, nil for other types.
+func (a Attribute) TimeValue() *time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, a.Value); err == nil && a.Type == AttributeTime {
+		return &t
+	}
+	return nil
 }
 
 // GeoPoint is a WGS-84 coordinate.
@@ -140,6 +225,27 @@ type GeoPoint struct {
 // EventID returns the global id of a source record: "<source>:<source id>".
 func EventID(source Source, sourceID string) string { return string(source) + ":" + sourceID }
 
+// AppEventID returns the global id of a long-tail app's record: "<app>:<source id>".
+// App names are lower case and sources upper case, so the two never meet.
+func AppEventID(app, sourceID string) string { return app + ":" + sourceID }
+
+// Origin is the namespace of the event's id: its app's name for a long-tail app,
+// else its source.
+func (e *Event) Origin() string {
+	if e.App != "" {
+		return e.App
+	}
+	return string(e.Source)
+}
+
+// OriginOf is the namespace of a connector's events, as Event.Origin.
+func OriginOf(c Connector) string {
+	if c.Source() == SourceApp {
+		return c.Name()
+	}
+	return string(c.Source())
+}
+
 // Validate checks what every event must have to enter the hub and returns an
 // EINVALID error naming the first problem, in Chinese.
 func (e *Event) Validate(tree *OrgTree) error {
@@ -148,7 +254,9 @@ func (e *Event) Validate(tree *OrgTree) error {
 		return Errorf(EINVALID, "来源系统未知：%q", e.Source)
 	case strings.TrimSpace(e.SourceID) == "":
 		return Errorf(EINVALID, "缺少源系统编号")
-	case e.ID != EventID(e.Source, e.SourceID):
+	case (e.Source == SourceApp) != (e.App != ""):
+		return Errorf(EINVALID, "其他应用的事件须注明应用名（且仅其他应用）：来源 %s，应用 %q", e.Source, e.App)
+	case e.ID != e.Origin()+":"+e.SourceID:
 		return Errorf(EINVALID, "事件编号与来源不一致：%q", e.ID)
 	case strings.TrimSpace(e.Title) == "" && strings.TrimSpace(e.Content) == "":
 		return Errorf(EINVALID, "标题和内容均为空")

@@ -9,7 +9,9 @@ import (
 
 // EventFilter narrows a set of events. Nil fields are not applied.
 type EventFilter struct {
-	Sources  []Source
+	Sources []Source
+	// Apps keeps the events of these long-tail apps (by connector name).
+	Apps     []string
 	Kinds    []EventKind
 	Statuses []EventStatus
 	// OrgCode keeps events placed in this unit or any unit below it.
@@ -79,9 +81,11 @@ type FacetCount struct {
 }
 
 // Facets count the events of a filter by source, category, town, kind, status and
-// handling level, most first.
+// handling level, most first; Apps splits the long-tail apps' count (source APP)
+// by app.
 type Facets struct {
 	Sources        []FacetCount
+	Apps           []FacetCount
 	Categories     []FacetCount
 	Towns          []FacetCount
 	Kinds          []FacetCount

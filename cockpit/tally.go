@@ -367,7 +367,7 @@ func (t *Tally) save(ids []string, rows []row) error {
 // rowOf is e's row; the caller holds mu.
 func (t *Tally) rowOf(e *fengqiao.Event) row {
 	r := row{reported: unixNano(e.ReportedAt), org: t.org(e.OrgCode),
-		source: t.words.add(string(e.Source)), kind: t.words.add(string(e.Kind)), status: t.words.add(string(e.Status)),
+		source: t.words.add(e.Origin()), kind: t.words.add(string(e.Kind)), status: t.words.add(string(e.Status)),
 		level: t.words.add(string(e.HandlingLevel)), category: t.words.add(e.Category), outcome: t.words.add(e.Outcome)}
 	r.deadline = maxNano // none: never overdue
 	if e.Deadline != nil {
@@ -508,13 +508,13 @@ func (t *Tally) match(f fengqiao.EventFilter, fn func(r *row, path *[4]uint32)) 
 // predicate turns f, which the rows answer, into the span and unit to scan and a
 // test of the rest; rows of events the index no longer holds fail it.
 func (t *Tally) predicate(f fengqiao.EventFilter) (lo, hi int64, unit string, matches func(*row) bool) {
-	sets := [][]string{strs(f.Sources), strs(f.Kinds), strs(f.Statuses), f.Categories, strs(f.HandlingLevels), f.Outcomes}
+	sets := [][]string{strs(f.Sources), strs(f.Kinds), strs(f.Statuses), f.Categories, strs(f.HandlingLevels), f.Outcomes, f.Apps}
 	var words []string
 	for _, s := range sets {
 		words = append(words, s...)
 	}
 	numbers, _ := t.numbers(words, nil)
-	var in [6]set // nil: not filtered
+	var in [7]set // nil: not filtered
 	for i, s := range sets {
 		if len(s) > 0 {
 			in[i], numbers = numbers[:len(s)], numbers[len(s):]
@@ -535,10 +535,39 @@ func (t *Tally) predicate(f fengqiao.EventFilter) (lo, hi int64, unit string, ma
 		unit = *f.OrgCode
 	}
 	allows := func(s set, n uint32) bool { return s == nil || s.has(n) }
-	return lo, hi, unit, func(r *row) bool {
-		return !r.retired && allows(in[0], r.source) && allows(in[1], r.kind) && allows(in[2], r.status) && allows(in[3], r.category) &&
-			allows(in[4], r.level) && allows(in[5], r.outcome) && (f.DeadlineBefore == nil || r.deadline < deadline)
+	// A row's source is its origin: an app's name stands for source APP too.
+	anyApp := slices.Contains(f.Sources, fengqiao.SourceApp)
+	fromSources := func(n uint32) bool {
+		return allows(in[0], n) || anyApp && !fengqiao.Source(t.words.names[n]).Valid()
 	}
+	return lo, hi, unit, func(r *row) bool {
+		return !r.retired && fromSources(r.source) && allows(in[6], r.source) && allows(in[1], r.kind) && allows(in[2], r.status) &&
+			allows(in[3], r.category) && allows(in[4], r.level) && allows(in[5], r.outcome) && (f.DeadlineBefore == nil || r.deadline < deadline)
+	}
+}
+
+// splitApps parts the counts of origins, as the tally's rows keep them, into
+// counts of sources, the apps' summed as APP, and counts of the apps.
+func splitApps(origins []fengqiao.FacetCount) (sources, apps []fengqiao.FacetCount) {
+	all := 0
+	for _, c := range origins {
+		if fengqiao.Source(c.Value).Valid() {
+			sources = append(sources, c)
+		} else {
+			apps = append(apps, c)
+			all += c.Count
+		}
+	}
+	if all == 0 {
+		return sources, apps
+	}
+	if i := slices.IndexFunc(sources, func(c fengqiao.FacetCount) bool { return c.Value == string(fengqiao.SourceApp) }); i >= 0 {
+		sources[i].Count += all // rows kept before apps had names
+	} else {
+		sources = append(sources, fengqiao.FacetCount{Value: string(fengqiao.SourceApp), Count: all})
+	}
+	sortCounts(sources)
+	return sources, apps
 }
 
 // key is a row's place in newest-first order: its reporting time, then its id.
@@ -694,7 +723,8 @@ func (c *facetCounts) add(r *row, path *[4]uint32) {
 }
 
 func (c *facetCounts) facets(t *Tally) *fengqiao.Facets {
-	return &fengqiao.Facets{Sources: t.names(c.sources, false), Categories: t.names(c.categories, false), Towns: t.names(c.towns, true),
+	sources, apps := splitApps(t.names(c.sources, false))
+	return &fengqiao.Facets{Sources: sources, Apps: apps, Categories: t.names(c.categories, false), Towns: t.names(c.towns, true),
 		Kinds: t.names(c.kinds, false), Statuses: t.names(c.statuses, false), HandlingLevels: t.names(c.levels, false)}
 }
 
@@ -771,12 +801,7 @@ func (t *Tally) names(c counts, orgs bool) []fengqiao.FacetCount {
 			out = append(out, fengqiao.FacetCount{Value: name, Count: count})
 		}
 	}
-	slices.SortFunc(out, func(a, b fengqiao.FacetCount) int {
-		if a.Count != b.Count {
-			return b.Count - a.Count
-		}
-		return strings.Compare(a.Value, b.Value)
-	})
+	sortCounts(out)
 	return out
 }
 
@@ -846,4 +871,14 @@ func (t *Tally) decode(b []byte) (row, error) {
 	flag, err := rd.ReadByte()
 	r.retired = err == nil && flag == 1
 	return r, nil
+}
+
+// sortCounts orders counts most first, then by value.
+func sortCounts(out []fengqiao.FacetCount) {
+	slices.SortFunc(out, func(a, b fengqiao.FacetCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
 }

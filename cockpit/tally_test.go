@@ -40,6 +40,10 @@ func randomEvents(seed uint64, n int) []*fengqiao.Event {
 			Category: pick("噪音扰民", "拖欠工资", "烟感告警", "溺水预警", "邻里纠纷", ""), Outcome: pick("满意", "基本满意", "不满意", "调解成功", ""),
 			HandlingLevel: fengqiao.HandlingLevel(pick(string(fengqiao.HandlingCounty), string(fengqiao.HandlingTown), string(fengqiao.HandlingVillage), string(fengqiao.HandlingGrid), "")),
 			OrgCode:       units[rnd.IntN(len(units))], ReportedAt: reported, UpdatedAt: reported}
+		if source == fengqiao.SourceApp {
+			e.App = pick("board", "mailbox")
+			e.ID = fengqiao.AppEventID(e.App, e.SourceID)
+		}
 		switch rnd.IntN(10) {
 		case 0:
 			e.OrgCode = "" // placed nowhere
@@ -378,6 +382,9 @@ func TestTallyAnswersCountsAndFacetsLikeTheIndex(t *testing.T) {
 		"until":                {To: &from},
 		"a unit that is none":  {OrgCode: &nowhere},
 		"sources and statuses": {Sources: []fengqiao.Source{fengqiao.SourceAlert, fengqiao.SourceMediation}, Statuses: []fengqiao.EventStatus{fengqiao.StatusClosed}},
+		"every app and alerts": {Sources: []fengqiao.Source{fengqiao.SourceApp, fengqiao.SourceAlert}, OrgCode: &town},
+		"one app":              {Apps: []string{"mailbox"}, From: &from},
+		"an app and a source":  {Apps: []string{"board"}, Sources: []fengqiao.Source{fengqiao.SourceApp, fengqiao.SourceCourt}},
 		"kinds, levels":        {Kinds: []fengqiao.EventKind{fengqiao.KindDispute}, HandlingLevels: []fengqiao.HandlingLevel{fengqiao.HandlingGrid, fengqiao.HandlingTown}},
 		"categories, outcomes": {Categories: []string{"拖欠工资", "无此类"}, Outcomes: []string{"满意"}, OrgCode: &town},
 		"overdue":              {Statuses: []fengqiao.EventStatus{fengqiao.StatusReceived, fengqiao.StatusInProgress}, DeadlineBefore: &now},

@@ -1,7 +1,9 @@
 package connectors
 
 import (
+	"cmp"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"fengqiao"
@@ -85,4 +87,71 @@ func (c TimeCursor) AdvancePage(times []time.Time, full bool, now time.Time) (ne
 		return c, stop
 	}
 	return next, stop
+}
+
+// IDCursor is the cursor for upstreams that list records in increasing id order
+// after a given id (a "sinceId" parameter): the largest id read so far. It only
+// moves forward, so a page read again after a crash is read from the same id.
+type IDCursor struct {
+	After string `json:"afterId"` // "" at the start: nothing read yet
+}
+
+// ParseIDCursor reads a cursor written by String; "" is the start.
+func ParseIDCursor(s string) (IDCursor, error) {
+	var c IDCursor
+	if s == "" {
+		return c, nil
+	}
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, fengqiao.Errorf(fengqiao.EINVALID, "同步游标无效：%q", s)
+	}
+	return c, nil
+}
+
+// String encodes the cursor for the sync state.
+func (c IDCursor) String() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// Advance returns the cursor after a page of records with the given ids: the
+// largest of them and the cursor's own, compared by CompareIDs.
+func (c IDCursor) Advance(ids []string) IDCursor {
+	for _, id := range ids {
+		if id != "" && CompareIDs(id, c.After) > 0 {
+			c.After = id
+		}
+	}
+	return c
+}
+
+// CompareIDs orders two record ids: as numbers when both are decimal integers
+// (of any length, so 10 comes after 9), else as text. It returns -1, 0 or +1.
+func CompareIDs(a, b string) int {
+	na, aNum := decimal(a)
+	nb, bNum := decimal(b)
+	if !aNum || !bNum {
+		return strings.Compare(a, b)
+	}
+	if len(na) != len(nb) {
+		return cmp.Compare(len(na), len(nb))
+	}
+	return strings.Compare(na, nb)
+}
+
+// decimal returns the digits of a non-negative decimal integer without leading
+// zeros ("0" for zero), and whether s is one.
+func decimal(s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return "", false
+		}
+	}
+	if t := strings.TrimLeft(s, "0"); t != "" {
+		return t, true
+	}
+	return "0", true
 }

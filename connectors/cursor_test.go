@@ -92,3 +92,37 @@ func TestTimeCursorNeverPassesThePresent(t *testing.T) {
 		t.Fatalf("future date: %q", msg)
 	}
 }
+
+func TestIDCursor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"10", "9", 1}, {"9", "10", -1}, {"007", "7", 0}, {"12345678901234567890123", "99", 1},
+		{"A10", "A9", -1}, // not numbers: as text
+		{"5", "", 1},
+	} {
+		if got := connectors.CompareIDs(tc.a, tc.b); got != tc.want {
+			t.Errorf("CompareIDs(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+	start, err := connectors.ParseIDCursor("")
+	if err != nil || start.After != "" {
+		t.Fatalf("start = %+v, %v", start, err)
+	}
+	c := start.Advance([]string{"8", "9", "10", ""})
+	if c.After != "10" {
+		t.Fatalf("after 8, 9, 10: %+v, want 10", c)
+	}
+	if c2 := c.Advance([]string{"3"}); c2 != c {
+		t.Fatalf("an older id moved the cursor back: %+v", c2)
+	}
+	back, err := connectors.ParseIDCursor(c.String())
+	if err != nil || back != c {
+		t.Fatalf("round trip: %+v, %v", back, err)
+	}
+	if _, err := connectors.ParseIDCursor("{"); fengqiao.ErrorCode(err) != fengqiao.EINVALID {
+		t.Errorf("bad cursor: %v, want EINVALID", err)
+	}
+}

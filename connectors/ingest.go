@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -17,10 +18,11 @@ import (
 // parks or adds must be committed before another batch looks: else a survey parked
 // while its work order is being indexed waits forever, and an event indexed while
 // its project is being stored stays unlinked.
-func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
+func (r *Runner) ingest(ctx context.Context, c fengqiao.Connector, batch *fengqiao.SyncBatch) (batchResult, error) {
+	name := c.Name()
 	r.ingestMu.Lock()
 	defer r.ingestMu.Unlock()
-	res, err := r.prepare(ctx, name, batch)
+	res, err := r.prepare(ctx, c, batch)
 	if err != nil {
 		return res, err
 	}
@@ -44,11 +46,17 @@ func (r *Runner) ingest(ctx context.Context, name string, batch *fengqiao.SyncBa
 // prepare turns what a connector read into what the runner writes: it quarantines
 // records dated in the future or where no date can be written, keeps the newest
 // version of each record, drops versions older than the index already holds,
-// places events by their address or by the event they refer to, links events to
-// the key projects they mention, validates, and releases events that were waiting
-// for these.
-func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncBatch) (batchResult, error) {
-	now := time.Now()
+// places events by their address, by the event they refer to or in the
+// connector's default unit (DefaultPlacement), links events to
+// the key projects they mention, validates, sets aside records identical to what
+// is stored (a re-read of an unchanged page), and releases events that were
+// waiting for these.
+func (r *Runner) prepare(ctx context.Context, c fengqiao.Connector, batch *fengqiao.SyncBatch) (batchResult, error) {
+	name, now := c.Name(), time.Now()
+	var defaultOrg string
+	if d, ok := c.(DefaultPlacement); ok {
+		defaultOrg = d.DefaultOrgCode()
+	}
 	res := batchResult{cursor: batch.Next, at: now, recordsIn: map[string]int{}}
 	reject := func(sourceID string, v any, err error) {
 		raw, _ := json.Marshal(v)
@@ -59,9 +67,14 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 		rej.Connector, rej.At = name, now
 		res.rejected = append(res.rejected, rej)
 	}
+	stored := r.projectMatcher()
 	for _, p := range batch.Projects {
 		if err := cmp.Or(CheckNotFuture("更新时间", p.UpdatedAt, now), checkWritable("更新时间", p.UpdatedAt), p.Validate(r.Tree)); err != nil {
 			reject(p.Code, p, err)
+			continue
+		}
+		if same(stored.project(p.Code), p) {
+			res.unchanged++
 			continue
 		}
 		res.projects = append(res.projects, p)
@@ -95,6 +108,11 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 			reject(e.SourceID, e, err)
 			return
 		}
+		if old := known[e.ID]; old != nil && same(old, e) {
+			res.unchanged++ // read again as it is stored: nothing to index or count
+			res.clean = append(res.clean, e.SourceID)
+			return
+		}
 		res.indexed = append(res.indexed, e)
 		res.recordsIn[connector]++
 	}
@@ -121,6 +139,9 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 			}
 			e.OrgCode = target.OrgCode
 		}
+		if e.OrgCode == "" {
+			e.OrgCode = defaultOrg // what nothing else places goes to the connector's default unit, if it has one
+		}
 		accept(name, e)
 	}
 
@@ -142,6 +163,27 @@ func (r *Runner) prepare(ctx context.Context, name string, batch *fengqiao.SyncB
 	}
 	res.indexed = append(res.indexed, relinked...)
 	return res, nil
+}
+
+// same reports whether a record read is the version stored, field for field:
+// both written out as the store writes them (the index keeps an event's JSON,
+// the state a project's) are the same text.
+func same[T any](stored, read *T) bool {
+	if stored == nil || read == nil {
+		return false
+	}
+	a, errA := json.Marshal(stored)
+	b, errB := json.Marshal(read)
+	return errA == nil && errB == nil && bytes.Equal(a, b)
+}
+
+// DefaultPlacement is a connector with a default unit: its events that neither
+// an org code, an address the tree locates, nor the event they refer to place
+// are placed there rather than quarantined. An app from outside the county
+// reports matters it cannot code in the county's tree.
+type DefaultPlacement interface {
+	// DefaultOrgCode is the unit's code, "" for none.
+	DefaultOrgCode() string
 }
 
 // newestByID keeps one version of each event: the latest updated, and of equal
@@ -242,6 +284,14 @@ func (r *Runner) addProjects(projects []*fengqiao.Project) {
 	r.mu.Lock()
 	r.projects = m
 	r.mu.Unlock()
+}
+
+// project returns the known project of a code, nil if there is none.
+func (m *projectMatcher) project(code string) *fengqiao.Project {
+	if i, ok := slices.BinarySearchFunc(m.projects, code, func(p *fengqiao.Project, c string) int { return strings.Compare(p.Code, c) }); ok {
+		return m.projects[i]
+	}
+	return nil
 }
 
 // with returns a matcher that also knows projects (a newer version replaces an older).

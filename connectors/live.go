@@ -74,12 +74,12 @@ func (l *Live) Current(ctx context.Context, e *fengqiao.Event) fengqiao.LiveReco
 func (l *Live) read(ctx context.Context, e *fengqiao.Event) fengqiao.LiveRecord {
 	var conn fengqiao.Connector
 	for _, c := range l.runner.Connectors() {
-		if c.Source() == e.Source {
+		if fengqiao.OriginOf(c) == e.Origin() {
 			conn = c
 		}
 	}
 	if conn == nil {
-		return fengqiao.LiveRecord{Event: e, Stale: true, Err: fengqiao.Errorf(fengqiao.EUNAVAILABLE, "没有连接%s的连接器", e.Source)}
+		return fengqiao.LiveRecord{Event: e, Stale: true, Err: fengqiao.Errorf(fengqiao.EUNAVAILABLE, "没有连接%s的连接器", e.Origin())}
 	}
 	// The timeout is the read's whole budget: one retry at most, and only if its
 	// wait fits in what is left (Upstream.Do); whatever the connector does, the

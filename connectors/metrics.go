@@ -17,7 +17,7 @@ import (
 var (
 	recordsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "fengqiao_connector_records_total",
-		Help: "Upstream records read, by connector and outcome (indexed, quarantined, stale, pending).",
+		Help: "Upstream records read, by connector and outcome (indexed, unchanged, quarantined, stale, pending).",
 	}, []string{"connector", "outcome"})
 	syncErrorsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "fengqiao_connector_sync_errors_total",
@@ -47,7 +47,7 @@ var (
 )
 
 // recordOutcomes are the outcomes of fengqiao_connector_records_total.
-var recordOutcomes = []string{"indexed", "quarantined", "stale", "pending"}
+var recordOutcomes = []string{"indexed", "unchanged", "quarantined", "stale", "pending"}
 
 // initConnectorMetrics makes every series of a connector exist at zero.
 func initConnectorMetrics(name string) {
@@ -94,6 +94,7 @@ func countBatch(c fengqiao.Connector, res batchResult, took time.Duration) {
 	}
 	recordsTotal.WithLabelValues(name, "quarantined").Add(float64(len(res.rejected)))
 	recordsTotal.WithLabelValues(name, "stale").Add(float64(res.stale))
+	recordsTotal.WithLabelValues(name, "unchanged").Add(float64(res.unchanged))
 	recordsTotal.WithLabelValues(name, "pending").Add(float64(len(res.parked)))
 	var at int64
 	for _, e := range res.indexed {

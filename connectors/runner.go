@@ -184,7 +184,7 @@ func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp 
 	if batch == nil {
 		return false, readErr
 	}
-	res, err := r.ingest(ctx, name, batch)
+	res, err := r.ingest(ctx, c, batch)
 	if err != nil {
 		return false, err
 	}
@@ -223,6 +223,16 @@ func (r *Runner) gather(ctx context.Context, c fengqiao.Connector, cursor string
 		}
 		cursor = all.Next
 	}
+}
+
+// Title implements fengqiao.SyncService.
+func (r *Runner) Title(connector string) string {
+	for _, c := range r.Connectors() {
+		if c.Name() == connector {
+			return c.Title()
+		}
+	}
+	return ""
 }
 
 // States returns the state of every connector, in registration order.

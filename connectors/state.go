@@ -99,6 +99,12 @@ type batchResult struct {
 	parked   []*fengqiao.Event // waiting for the event they refer to
 	released []pendingRef      // waited, and are indexed now
 	stale    int               // older than the version indexed, dropped
+	// unchanged counts the records read again exactly as they are stored (an
+	// unchanged page read again): not indexed, not counted as taken in.
+	unchanged int
+	// clean are the source ids of unchanged events, released from quarantine
+	// like those indexed: they came in clean.
+	clean []string
 	// recordsIn counts the records taken in, by the connector that read them (a
 	// released event counts for the connector it waited for, not this one).
 	recordsIn map[string]int
@@ -132,6 +138,11 @@ func (s *State) commit(connector string, r batchResult) error {
 		}
 		for _, e := range r.indexed {
 			if err := q.Delete([]byte(e.SourceID)); err != nil {
+				return err
+			}
+		}
+		for _, id := range r.clean {
+			if err := q.Delete([]byte(id)); err != nil {
 				return err
 			}
 		}

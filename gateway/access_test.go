@@ -175,6 +175,13 @@ func (s accessSync) Quarantine(string) ([]fengqiao.Reject, error) {
 	return []fengqiao.Reject{{Connector: "hotline12345", SourceID: "GDBAD", Reason: "来电时间格式错误", Raw: s.raw, At: time.Now()}}, nil
 }
 
+func (s accessSync) Title(name string) string {
+	if name == "hotline12345" {
+		return "12345政务服务热线"
+	}
+	return ""
+}
+
 func (s accessSync) Project(code string) (*fengqiao.Project, error) {
 	if code != fixtureCode {
 		return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "重点项目不存在：%s", code)

@@ -79,6 +79,10 @@ func (f *fakeSync) Quarantine(string) ([]fengqiao.Reject, error) {
 	return []fengqiao.Reject{{Connector: "hotline12345", SourceID: "GDBAD", Reason: "来电时间格式错误", Raw: "{}", At: time.Now()}}, nil
 }
 
+func (f *fakeSync) Title(name string) string {
+	return map[string]string{"hotline12345": "12345政务服务热线", "board": "市长信箱"}[name]
+}
+
 func (f *fakeSync) Project(code string) (*fengqiao.Project, error) {
 	return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "重点项目不存在：%s", code)
 }

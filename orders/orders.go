@@ -55,7 +55,7 @@ type Service struct {
 	db *bolt.DB
 
 	dispatchers map[string]fengqiao.Dispatcher // by connector name
-	bySource    map[fengqiao.Source]fengqiao.Dispatcher
+	byOrigin    map[string]fengqiao.Dispatcher // by fengqiao.OriginOf
 	wake        chan struct{}
 
 	mu       sync.Mutex
@@ -81,12 +81,12 @@ func Open(path string, cfg Config) (*Service, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{Config: cfg, db: db, dispatchers: map[string]fengqiao.Dispatcher{}, bySource: map[fengqiao.Source]fengqiao.Dispatcher{},
+	s := &Service{Config: cfg, db: db, dispatchers: map[string]fengqiao.Dispatcher{}, byOrigin: map[string]fengqiao.Dispatcher{},
 		wake: make(chan struct{}, 1), watched: map[string][]string{}, watchers: map[chan Notice]bool{}}
 	for _, d := range cfg.Dispatchers {
 		s.dispatchers[d.Name()] = d
-		if _, ok := s.bySource[d.Source()]; !ok {
-			s.bySource[d.Source()] = d
+		if _, ok := s.byOrigin[fengqiao.OriginOf(d)]; !ok {
+			s.byOrigin[fengqiao.OriginOf(d)] = d
 		}
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -319,7 +319,7 @@ func (s *Service) create(ctx context.Context, p *fengqiao.Principal, requestID s
 func (s *Service) deliveries(o *fengqiao.Order, events []*fengqiao.Event) []outboxItem {
 	newest := map[string]*fengqiao.Event{}
 	for _, e := range events {
-		d := s.bySource[e.Source]
+		d := s.byOrigin[e.Origin()]
 		if d == nil {
 			continue
 		}

@@ -16,6 +16,19 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
+// App is the resolver for the app field.
+func (r *eventResolver) App(ctx context.Context, obj *fengqiao.Event) (*string, error) {
+	if obj.App == "" {
+		return nil, nil
+	}
+	return &obj.App, nil
+}
+
+// SourceName is the resolver for the sourceName field.
+func (r *eventResolver) SourceName(ctx context.Context, obj *fengqiao.Event) (string, error) {
+	return r.originTitle(obj.Origin()), nil
+}
+
 // HandlingLevel is the resolver for the handlingLevel field.
 func (r *eventResolver) HandlingLevel(ctx context.Context, obj *fengqiao.Event) (*fengqiao.HandlingLevel, error) {
 	if obj.HandlingLevel == "" {
@@ -116,6 +129,19 @@ func (r *eventResolver) Project(ctx context.Context, obj *fengqiao.Event) (*feng
 	return p, err
 }
 
+// Attributes is the resolver for the attributes field.
+func (r *eventResolver) Attributes(ctx context.Context, obj *fengqiao.Event) ([]*fengqiao.Attribute, error) {
+	unmasked := fengqiao.PrincipalFrom(ctx).MaySeePersonalData()
+	out := make([]*fengqiao.Attribute, len(obj.Attributes))
+	for i, a := range obj.Attributes {
+		if a.Type == fengqiao.AttributeString && !unmasked {
+			a.Value = fengqiao.MaskNumbers(a.Value)
+		}
+		out[i] = &a
+	}
+	return out, nil
+}
+
 // Facets is the resolver for the facets field.
 func (r *eventConnectionResolver) Facets(ctx context.Context, obj *EventConnection) (*fengqiao.Facets, error) {
 	return r.Index.Facets(ctx, obj.filter)
@@ -126,7 +152,7 @@ func (r *facetCountResolver) Label(ctx context.Context, obj *fengqiao.FacetCount
 	if u := r.Tree.Unit(obj.Value); u != nil {
 		return u.Name, nil
 	}
-	return obj.Value, nil
+	return r.originTitle(obj.Value), nil
 }
 
 // ReadAt is the resolver for the readAt field.

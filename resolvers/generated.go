@@ -67,6 +67,17 @@ type ComplexityRoot struct {
 		Type         func(childComplexity int) int
 	}
 
+	Attribute struct {
+		BoolValue  func(childComplexity int) int
+		FloatValue func(childComplexity int) int
+		IntValue   func(childComplexity int) int
+		Label      func(childComplexity int) int
+		Name       func(childComplexity int) int
+		TimeValue  func(childComplexity int) int
+		Type       func(childComplexity int) int
+		Value      func(childComplexity int) int
+	}
+
 	AuditConnection struct {
 		Edges    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
@@ -183,6 +194,8 @@ type ComplexityRoot struct {
 
 	Event struct {
 		Address       func(childComplexity int) int
+		App           func(childComplexity int) int
+		Attributes    func(childComplexity int) int
 		Category      func(childComplexity int) int
 		Chain         func(childComplexity int) int
 		Content       func(childComplexity int) int
@@ -206,6 +219,7 @@ type ComplexityRoot struct {
 		Risk          func(childComplexity int) int
 		Source        func(childComplexity int) int
 		SourceID      func(childComplexity int) int
+		SourceName    func(childComplexity int) int
 		Status        func(childComplexity int) int
 		Title         func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
@@ -231,6 +245,7 @@ type ComplexityRoot struct {
 	}
 
 	Facets struct {
+		Apps           func(childComplexity int) int
 		Categories     func(childComplexity int) int
 		HandlingLevels func(childComplexity int) int
 		Kinds          func(childComplexity int) int
@@ -513,6 +528,9 @@ type ConnectorStateResolver interface {
 	Quarantine(ctx context.Context, obj *fengqiao.ConnectorState, first *int) ([]*fengqiao.Reject, error)
 }
 type EventResolver interface {
+	App(ctx context.Context, obj *fengqiao.Event) (*string, error)
+	SourceName(ctx context.Context, obj *fengqiao.Event) (string, error)
+
 	HandlingLevel(ctx context.Context, obj *fengqiao.Event) (*fengqiao.HandlingLevel, error)
 	OrgUnit(ctx context.Context, obj *fengqiao.Event) (*fengqiao.OrgUnit, error)
 
@@ -524,6 +542,7 @@ type EventResolver interface {
 	Live(ctx context.Context, obj *fengqiao.Event) (*fengqiao.LiveRecord, error)
 	Project(ctx context.Context, obj *fengqiao.Event) (*fengqiao.Project, error)
 
+	Attributes(ctx context.Context, obj *fengqiao.Event) ([]*fengqiao.Attribute, error)
 	MatterCode(ctx context.Context, obj *fengqiao.Event) (*string, error)
 }
 type EventConnectionResolver interface {
@@ -674,6 +693,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertFigure.Type(childComplexity), true
+
+	case "Attribute.boolValue":
+		if e.ComplexityRoot.Attribute.BoolValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.BoolValue(childComplexity), true
+	case "Attribute.floatValue":
+		if e.ComplexityRoot.Attribute.FloatValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.FloatValue(childComplexity), true
+	case "Attribute.intValue":
+		if e.ComplexityRoot.Attribute.IntValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.IntValue(childComplexity), true
+	case "Attribute.label":
+		if e.ComplexityRoot.Attribute.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.Label(childComplexity), true
+	case "Attribute.name":
+		if e.ComplexityRoot.Attribute.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.Name(childComplexity), true
+	case "Attribute.timeValue":
+		if e.ComplexityRoot.Attribute.TimeValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.TimeValue(childComplexity), true
+	case "Attribute.type":
+		if e.ComplexityRoot.Attribute.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.Type(childComplexity), true
+	case "Attribute.value":
+		if e.ComplexityRoot.Attribute.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribute.Value(childComplexity), true
 
 	case "AuditConnection.edges":
 		if e.ComplexityRoot.AuditConnection.Edges == nil {
@@ -1237,6 +1305,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Address(childComplexity), true
+	case "Event.app":
+		if e.ComplexityRoot.Event.App == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.App(childComplexity), true
+	case "Event.attributes":
+		if e.ComplexityRoot.Event.Attributes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Attributes(childComplexity), true
 	case "Event.category":
 		if e.ComplexityRoot.Event.Category == nil {
 			break
@@ -1375,6 +1455,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.SourceID(childComplexity), true
+	case "Event.sourceName":
+		if e.ComplexityRoot.Event.SourceName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.SourceName(childComplexity), true
 	case "Event.status":
 		if e.ComplexityRoot.Event.Status == nil {
 			break
@@ -1457,6 +1543,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FacetCount.Value(childComplexity), true
 
+	case "Facets.apps":
+		if e.ComplexityRoot.Facets.Apps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facets.Apps(childComplexity), true
 	case "Facets.categories":
 		if e.ComplexityRoot.Facets.Categories == nil {
 			break
@@ -2867,7 +2959,12 @@ type ConnectorState {
   lastSuccessAt: Time
   "The last sync's error, empty when it succeeded."
   lastError: String!
-  "Events indexed, counting replays of the same record."
+  """
+  Records taken in that changed the index: new records and changed versions.
+  A record read again exactly as it is stored (an unchanged last page read at
+  every sync, a replay) does not count; fengqiao_connector_records_total counts
+  it as unchanged.
+  """
   recordsIn: Int!
   "Records held in quarantine now."
   quarantined: Int!
@@ -2950,9 +3047,13 @@ enum HandlingLevel {
 
 "One record of one upstream: a work order, police call, filing, dispute case or alert."
 type Event {
-  "Stable global id: SOURCE:sourceId. One id follows the case to the end."
+  "Stable global id: SOURCE:sourceId, or app:sourceId for a long-tail app. One id follows the case to the end."
   id: ID!
   source: Source!
+  "The long-tail app the event came from (its connector's name), for source APP; each app is its own namespace."
+  app: ID
+  "The source as people read it: 12345热线, 法院立案…, and a long-tail app's own title."
+  sourceName: String!
   "The record's number in its own system (工单编号, 案件编号…)."
   sourceId: String!
   kind: EventKind!
@@ -2994,6 +3095,46 @@ type Event {
   deadline: Time
   resolvedAt: Time
   updatedAt: Time!
+  """
+  The app's own fields beyond the event's, typed as its manifest declares
+  (回复数, 是否匿名…), in the manifest's order; empty for the built-in systems.
+  Text values are masked (ID numbers and phones in them) unless the caller's role
+  may see personal data.
+  """
+  attributes: [Attribute!]!
+}
+
+"The type of an attribute's value."
+enum AttributeType {
+  "文本"
+  STRING
+  "整数"
+  INT
+  "小数"
+  FLOAT
+  "是否"
+  BOOL
+  "时间"
+  TIME
+}
+
+"One of an app's own fields on an event, typed as its manifest declares."
+type Attribute {
+  "Identifier, as the manifest names it: replyCount."
+  name: String!
+  "Chinese label: 回复数."
+  label: String!
+  type: AttributeType!
+  "The value as text: integers in full, decimals, true or false, times in RFC 3339 (China time)."
+  value: String!
+  "The value of an INT attribute (within 32 bits; larger ones are in value); null for other types."
+  intValue: Int
+  "The value of a FLOAT or INT attribute; null for other types."
+  floatValue: Float
+  "The value of a BOOL attribute; null for other types."
+  boolValue: Boolean
+  "The value of a TIME attribute; null for other types."
+  timeValue: Time
 }
 
 "A person or organization in an event, with their role (来电人、申请人、被申请人…)."
@@ -3006,6 +3147,8 @@ type Party {
 "Narrows events. Omitted fields are not applied; lists match any of their values."
 input EventFilter {
   sources: [Source!]
+  "Long-tail apps by connector name (their events are of source APP)."
+  apps: [ID!]
   kinds: [EventKind!]
   statuses: [EventStatus!]
   "Events placed in this unit or below it (must be inside the caller's subtree)."
@@ -3040,6 +3183,8 @@ type EventEdge {
 "Counts of events by source, category, town, kind, status and handling level, most first."
 type Facets {
   sources: [FacetCount!]!
+  "The long-tail apps' events (source APP) by app: value the connector's name, label its title."
+  apps: [FacetCount!]!
   categories: [FacetCount!]!
   towns: [FacetCount!]!
   kinds: [FacetCount!]!
@@ -3049,7 +3194,7 @@ type Facets {
 
 type FacetCount {
   value: String!
-  "The value as people read it: a town's name for a town code."
+  "The value as people read it: a town's name for a town code, a source's or an app's title."
   label: String!
   count: Int!
 }
@@ -3709,6 +3854,28 @@ func (ec *executionContext) childFields_AlertFigure(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AlertFigure", field.Name)
 }
 
+func (ec *executionContext) childFields_Attribute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Attribute_name(ctx, field)
+	case "label":
+		return ec.fieldContext_Attribute_label(ctx, field)
+	case "type":
+		return ec.fieldContext_Attribute_type(ctx, field)
+	case "value":
+		return ec.fieldContext_Attribute_value(ctx, field)
+	case "intValue":
+		return ec.fieldContext_Attribute_intValue(ctx, field)
+	case "floatValue":
+		return ec.fieldContext_Attribute_floatValue(ctx, field)
+	case "boolValue":
+		return ec.fieldContext_Attribute_boolValue(ctx, field)
+	case "timeValue":
+		return ec.fieldContext_Attribute_timeValue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Attribute", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -3943,6 +4110,10 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_id(ctx, field)
 	case "source":
 		return ec.fieldContext_Event_source(ctx, field)
+	case "app":
+		return ec.fieldContext_Event_app(ctx, field)
+	case "sourceName":
+		return ec.fieldContext_Event_sourceName(ctx, field)
 	case "sourceId":
 		return ec.fieldContext_Event_sourceId(ctx, field)
 	case "kind":
@@ -3991,6 +4162,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_resolvedAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Event_updatedAt(ctx, field)
+	case "attributes":
+		return ec.fieldContext_Event_attributes(ctx, field)
 	case "matterCode":
 		return ec.fieldContext_Event_matterCode(ctx, field)
 	}
@@ -4039,6 +4212,8 @@ func (ec *executionContext) childFields_Facets(ctx context.Context, field graphq
 	switch field.Name {
 	case "sources":
 		return ec.fieldContext_Facets_sources(ctx, field)
+	case "apps":
+		return ec.fieldContext_Facets_apps(ctx, field)
 	case "categories":
 		return ec.fieldContext_Facets_categories(ctx, field)
 	case "towns":
@@ -5441,6 +5616,190 @@ func (ec *executionContext) _AlertFigure_disposalRate(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_AlertFigure_disposalRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AlertFigure", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Attribute_name(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attribute_label(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attribute_type(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fengqiao.AttributeType) graphql.Marshaler {
+			return ec.marshalNAttributeType2fengqiaoᚐAttributeType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, false, false, "AttributeType")
+}
+
+func (ec *executionContext) _Attribute_value(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attribute_intValue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_intValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IntValue(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_intValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Attribute_floatValue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_floatValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FloatValue(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_floatValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Attribute_boolValue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_boolValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BoolValue(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_boolValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Attribute_timeValue(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Attribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attribute_timeValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeValue(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attribute_timeValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attribute", field, true, false, "Time")
 }
 
 func (ec *executionContext) _AuditConnection_edges(ctx context.Context, field graphql.CollectedField, obj *AuditConnection) (ret graphql.Marshaler) {
@@ -7766,6 +8125,52 @@ func (ec *executionContext) fieldContext_Event_source(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Event", field, false, false, "Source")
 }
 
+func (ec *executionContext) _Event_app(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_app(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().App(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_app(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Event_sourceName(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_sourceName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().SourceName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_sourceName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "String")
+}
+
 func (ec *executionContext) _Event_sourceId(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8399,6 +8804,38 @@ func (ec *executionContext) fieldContext_Event_updatedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Event", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Event_attributes(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_attributes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Attributes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fengqiao.Attribute) graphql.Marshaler {
+			return ec.marshalNAttribute2ᚕᚖfengqiaoᚐAttributeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_attributes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribute(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Event_matterCode(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8708,6 +9145,38 @@ func (ec *executionContext) _Facets_sources(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Facets_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Facets_apps(ctx context.Context, field graphql.CollectedField, obj *fengqiao.Facets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facets_apps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Apps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fengqiao.FacetCount) graphql.Marshaler {
+			return ec.marshalNFacetCount2ᚕfengqiaoᚐFacetCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facets_apps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Facets",
 		Field:      field,
@@ -14788,7 +15257,7 @@ func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"sources", "kinds", "statuses", "orgCode", "from", "to", "text", "identifier", "categories"}
+	fieldsInOrder := [...]string{"sources", "apps", "kinds", "statuses", "orgCode", "from", "to", "text", "identifier", "categories"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14802,6 +15271,13 @@ func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.Sources = data
+		case "apps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("apps"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Apps = data
 		case "kinds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
 			data, err := ec.unmarshalOEventKind2ᚕfengqiaoᚐEventKindᚄ(ctx, v)
@@ -15251,6 +15727,74 @@ func (ec *executionContext) _AlertFigure(ctx context.Context, sel ast.SelectionS
 			}
 		case "disposalRate":
 			out.Values[i] = ec._AlertFigure_disposalRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var attributeImplementors = []string{"Attribute"}
+
+func (ec *executionContext) _Attribute(ctx context.Context, sel ast.SelectionSet, obj *fengqiao.Attribute) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attributeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Attribute")
+		case "name":
+			out.Values[i] = ec._Attribute_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._Attribute_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._Attribute_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Attribute_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "intValue":
+			out.Values[i] = ec._Attribute_intValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "floatValue":
+			out.Values[i] = ec._Attribute_floatValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "boolValue":
+			out.Values[i] = ec._Attribute_boolValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "timeValue":
+			out.Values[i] = ec._Attribute_timeValue(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -15992,6 +16536,18 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "app":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_app(ctx, field, obj)
+				})
+		case "sourceName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_sourceName(ctx, field, obj)
+				})
 		case "sourceId":
 			out.Values[i] = ec._Event_sourceId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16121,6 +16677,12 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "attributes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_attributes(ctx, field, obj)
+				})
 		case "matterCode":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -16293,6 +16855,11 @@ func (ec *executionContext) _Facets(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = graphql.MarshalString("Facets")
 		case "sources":
 			out.Values[i] = ec._Facets_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apps":
+			out.Values[i] = ec._Facets_apps(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18376,6 +18943,45 @@ func (ec *executionContext) marshalNAlertFigure2ᚕfengqiaoᚐAlertFigureᚄ(ctx
 	return ret
 }
 
+func (ec *executionContext) marshalNAttribute2ᚕᚖfengqiaoᚐAttributeᚄ(ctx context.Context, sel ast.SelectionSet, v []*fengqiao.Attribute) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAttribute2ᚖfengqiaoᚐAttribute(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAttribute2ᚖfengqiaoᚐAttribute(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Attribute) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Attribute!")
+		return graphql.Null
+	}
+	return ec._Attribute(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAttributeType2fengqiaoᚐAttributeType(ctx context.Context, v any) (fengqiao.AttributeType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := fengqiao.AttributeType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAttributeType2fengqiaoᚐAttributeType(ctx context.Context, sel ast.SelectionSet, v fengqiao.AttributeType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AttributeType!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNAuditConnection2ᚖfengqiaoᚋresolversᚐAuditConnection(ctx context.Context, sel ast.SelectionSet, v *AuditConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditConnection!")
@@ -19722,6 +20328,41 @@ func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.Selec
 	_ = ctx
 	res := graphql.MarshalID(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -160,3 +160,17 @@ func (r *Resolver) findParty(ctx context.Context, id string) (*fengqiao.Party, e
 	}
 	return nil, nil
 }
+
+// originTitle is how people read an event's origin (see fengqiao.Event.Origin):
+// a source's Chinese name, a long-tail app's own title; anything else as it is.
+func (r *Resolver) originTitle(origin string) string {
+	if title, ok := fengqiao.SourceTitles[fengqiao.Source(origin)]; ok {
+		return title
+	}
+	if r.Sync != nil {
+		if title := r.Sync.Title(origin); title != "" {
+			return title
+		}
+	}
+	return origin
+}

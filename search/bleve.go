@@ -194,7 +194,7 @@ func eventMapping() mapping.IndexMapping {
 	raw.Index, raw.Store, raw.IncludeInAll, raw.DocValues = false, true, false, false
 
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown, fieldLevel, fieldOutcome} {
+	for _, name := range keywordFields {
 		doc.AddFieldMappingsAt(name, kw(name == fieldSortKey || slices.Contains(facetFields, name)))
 	}
 	for _, name := range textFields {
@@ -461,6 +461,7 @@ func bleveQuery(f fengqiao.EventFilter) query.Query {
 		must = append(must, bleve.NewDisjunctionQuery(should...))
 	}
 	anyTerm(fieldSource, strs(f.Sources))
+	anyTerm(fieldApp, f.Apps)
 	anyTerm(fieldCategory, f.Categories)
 	anyTerm(fieldLevel, strs(f.HandlingLevels))
 	anyTerm(fieldOutcome, f.Outcomes)

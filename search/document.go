@@ -14,6 +14,7 @@ import (
 // Field names of an indexed event document, shared by every backend.
 const (
 	fieldSource     = "source"
+	fieldApp        = "app"
 	fieldKind       = "kind"
 	fieldStatus     = "status"
 	fieldCategory   = "category"
@@ -36,16 +37,21 @@ const (
 	fieldFormat     = "textFormat"
 )
 
-// textFormat names how text fields are indexed (textGrams). An index whose
-// documents were indexed otherwise is rebuilt from their stored events.
-const textFormat = "grams-1"
+// textFormat names how documents are indexed: how text fields are (textGrams),
+// and which fields there are (grams-2 added the app). An index whose documents
+// were indexed otherwise is rebuilt from their stored events.
+const textFormat = "grams-2"
+
+// keywordFields are indexed whole, for filters, facets and sorting.
+var keywordFields = []string{fieldSource, fieldApp, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs,
+	fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown, fieldLevel, fieldOutcome}
 
 // facetFields are counted by Facets, in the order of fengqiao.Facets.
-var facetFields = []string{fieldSource, fieldCategory, fieldTown, fieldKind, fieldStatus, fieldLevel}
+var facetFields = []string{fieldSource, fieldApp, fieldCategory, fieldTown, fieldKind, fieldStatus, fieldLevel}
 
 // facetsOf arranges per-field counts as fengqiao.Facets.
 func facetsOf(counts func(field string) []fengqiao.FacetCount) *fengqiao.Facets {
-	return &fengqiao.Facets{Sources: counts(fieldSource), Categories: counts(fieldCategory), Towns: counts(fieldTown),
+	return &fengqiao.Facets{Sources: counts(fieldSource), Apps: counts(fieldApp), Categories: counts(fieldCategory), Towns: counts(fieldTown),
 		Kinds: counts(fieldKind), Statuses: counts(fieldStatus), HandlingLevels: counts(fieldLevel)}
 }
 
@@ -104,6 +110,9 @@ func newDocument(e *fengqiao.Event) (map[string]any, error) {
 	}
 	if e.Deadline != nil {
 		doc[fieldDeadline] = e.Deadline.UTC()
+	}
+	if e.App != "" {
+		doc[fieldApp] = e.App
 	}
 	return doc, nil
 }

@@ -241,7 +241,7 @@ func properties() map[string]any {
 		fieldDeadline:   map[string]any{"type": "date"},
 		fieldRaw:        map[string]any{"type": "text", "index": false},
 	}
-	for _, f := range []string{fieldSource, fieldKind, fieldStatus, fieldCategory, fieldOrgPath, fieldPartyIDs, fieldProject, fieldRefersTo, fieldSortKey, fieldIDs, fieldTown, fieldLevel, fieldOutcome, fieldFormat} {
+	for _, f := range append(keywordFields, fieldFormat) {
 		props[f] = kw
 	}
 	for _, f := range textFields {
@@ -449,6 +449,7 @@ func esQuery(f fengqiao.EventFilter) map[string]any {
 		}
 	}
 	terms(fieldSource, strs(f.Sources))
+	terms(fieldApp, f.Apps)
 	terms(fieldKind, strs(f.Kinds))
 	terms(fieldStatus, strs(f.Statuses))
 	terms(fieldCategory, f.Categories)

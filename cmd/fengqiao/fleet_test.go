@@ -97,6 +97,9 @@ func TestFleetOfGeneratedAppsSyncsWithinBounds(t *testing.T) {
 		if len(found) != len(titles) {
 			t.Errorf("%s: %d of its %d well-formed records are in the index", app.Name, len(found), len(titles))
 		}
+		if n, err := hub.Index.Count(ctx, fengqiao.EventFilter{Apps: []string{app.Name}}); err != nil || n != len(titles) {
+			t.Errorf("%s: the index counts %d events of the app (%v), it served %d well-formed records", app.Name, n, err, len(titles))
+		}
 		for id, e := range found {
 			if e.Title != titles[id] {
 				t.Errorf("%s: %s is titled %q in the index, the app says %q", app.Name, id, e.Title, titles[id])

@@ -25,10 +25,11 @@ request:
   path: /api/records
   query: {}
 
-# 分页：page（页码/每页条数）、offset（偏移/条数）或 token（下一页令牌）
+# 分页：page（页码/每页条数）、offset（偏移/条数）、token（下一页令牌）或 sinceId（读过的最大编号之后）
 pagination: {type: page, size: 100, pageParam: page, sizeParam: size}
 # pagination: {type: offset, size: 100, offsetParam: offset, limitParam: limit}
-# pagination: {type: token, size: 100, tokenParam: nextToken, nextToken: data.nextToken}
+# pagination: {type: token, size: 100, sizeParam: pageSize, tokenParam: nextToken, nextToken: data.nextToken}
+# pagination: {type: sinceId, size: 100, sizeParam: limit, idParam: sinceId}   # 编号递增、记录写后不改的应用
 
 # 增量同步（page/offset 分页必填）：按更新时间 >= 上次位置读取
 # format：unix（秒）、unixms（毫秒）、rfc3339，或 Go 时间格式（按北京时间），如 "2006-01-02 15:04:05"
@@ -51,6 +52,13 @@ event:
   address: get(r, "address", "")
   updatedAt: parseTime(r.updateTime, "2006-01-02 15:04:05")
   # 可选：occurredAt handlingLevel lat lon outcome refersTo projectCode deadline resolvedAt
+
+# 可选：本县以外的应用，记录既无区划代码、地址也定位不到时，放在这个单位（县 6 位、镇街 9 位…）
+# defaultOrgCode: "331081"
+
+# 可选：应用自有的字段，按类型保存在事件上（string int float bool time），取值不符合类型的记录进隔离区
+# attributes:
+#   - {name: replyCount, label: 回复数, type: int, value: 'get(r, "replyCount", null)'}
 
 # 当事人（可选）。each 遍历列表，元素记为 p；when 为条件
 parties:

@@ -48,7 +48,7 @@ func CheckBatch(t testing.TB, source fengqiao.Source, batch *fengqiao.SyncBatch)
 // runner either takes in (and can write and read back) or refuses in Chinese.
 func CheckEvent(t testing.TB, source fengqiao.Source, e *fengqiao.Event) {
 	t.Helper()
-	if e.Source != source || e.ID != fengqiao.EventID(source, e.SourceID) {
+	if e.Source != source || e.ID != e.Origin()+":"+e.SourceID || (source == fengqiao.SourceApp) != (e.App != "") {
 		t.Fatalf("event %q of source %q mapped by a connector of %q", e.ID, e.Source, source)
 	}
 	if err := Admit(e, time.Now()); err != nil {

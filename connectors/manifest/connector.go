@@ -68,6 +68,9 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 		batch.Next, batch.More = next, len(raws) > 0 && next != cursor
 		return batch, nil
 	}
+	if c.m.Pagination.Type == "sinceId" {
+		return c.sinceIDBatch(batch, raws, cursor)
+	}
 	var times []time.Time
 	for _, raw := range raws {
 		var rec any
@@ -83,6 +86,57 @@ func (c *Connector) Sync(ctx context.Context, cursor string) (*fengqiao.SyncBatc
 	return batch, nil
 }
 
+// sinceIDBatch completes the batch of a sinceId page read at cursor: the next
+// cursor is the largest id of the page (quarantined records included: they were
+// read), and a full page means more. A full page that does not move the cursor
+// (the app ignored idParam, or its ids do not increase) is an error, not the end:
+// else the connector would read that page for ever, reporting itself caught up.
+func (c *Connector) sinceIDBatch(batch *fengqiao.SyncBatch, raws []json.RawMessage, cursor string) (*fengqiao.SyncBatch, error) {
+	cur, err := connectors.ParseIDCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, raw := range raws {
+		var rec any
+		if json.Unmarshal(raw, &rec) == nil {
+			if id, err := c.m.compiled.id.str(rec, nil); err == nil {
+				ids = append(ids, strings.TrimSpace(id))
+			}
+		}
+	}
+	if reason := c.idsOutOfOrder(ids); reason != "" {
+		return nil, fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s", reason)
+	}
+	next := cur.Advance(ids)
+	full := len(raws) >= c.m.Pagination.Size
+	if full && next == cur {
+		return nil, fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s返回了满页（%d 条），但记录编号都不大于 %s=%s：上游可能没有按 %s 过滤，或编号不递增",
+			c.m.Title, len(raws), c.m.Pagination.IDParam, cur.After, c.m.Pagination.IDParam)
+	}
+	batch.Next, batch.More = next.String(), full
+	return batch, nil
+}
+
+// idsOutOfOrder says why a sinceId page's ids do not increase, "" if they do. A
+// page newest first would move the cursor past the records it left for later
+// pages, which would never be read.
+func (c *Connector) idsOutOfOrder(ids []string) string {
+	for i := 1; i < len(ids); i++ {
+		if connectors.CompareIDs(ids[i-1], ids[i]) >= 0 {
+			return fmt.Sprintf("%s的记录没有按编号递增排列（%s 之后是 %s）：sinceId 分页要求上游按编号从小到大返回 %s 之后的记录，否则会漏读",
+				c.m.Title, ids[i-1], ids[i], c.m.Pagination.IDParam)
+		}
+	}
+	return ""
+}
+
+// DefaultOrgCode implements connectors.DefaultPlacement: the manifest's
+// defaultOrgCode.
+func (c *Connector) DefaultOrgCode() string { return c.m.DefaultOrgCode }
+
+var _ connectors.DefaultPlacement = (*Connector)(nil)
+
 // FirstPage returns the response to the first list request, as a first sync sends it.
 func (c *Connector) FirstPage(ctx context.Context) ([]byte, error) {
 	body, _, err := c.list(ctx, "")
@@ -95,12 +149,24 @@ func (c *Connector) list(ctx context.Context, cursor string) ([]byte, connectors
 	for k, v := range c.m.Request.Query {
 		q.Set(k, v)
 	}
+	if p.SizeParam != "" { // page paging always, token and sinceId when the app takes it
+		q.Set(p.SizeParam, strconv.Itoa(p.Size))
+	}
 	var cur connectors.TimeCursor
-	if p.Type == "token" {
+	switch p.Type {
+	case "token":
 		if cursor != "" {
 			q.Set(p.TokenParam, cursor)
 		}
-	} else {
+	case "sinceId":
+		since, err := connectors.ParseIDCursor(cursor)
+		if err != nil {
+			return nil, cur, err
+		}
+		if since.After != "" {
+			q.Set(p.IDParam, since.After)
+		}
+	default:
 		var err error
 		if cur, err = connectors.ParseTimeCursor(cursor); err != nil {
 			return nil, cur, err
@@ -110,7 +176,6 @@ func (c *Connector) list(ctx context.Context, cursor string) ([]byte, connectors
 		}
 		if p.Type == "page" {
 			q.Set(p.PageParam, strconv.Itoa(cur.Page))
-			q.Set(p.SizeParam, strconv.Itoa(p.Size))
 		} else {
 			q.Set(p.OffsetParam, strconv.Itoa((cur.Page-1)*p.Size))
 			q.Set(p.LimitParam, strconv.Itoa(p.Size))
@@ -182,6 +247,9 @@ func (c *Connector) Map(raw []byte) (*fengqiao.Event, *fengqiao.Project, string,
 
 func (c *Connector) mapEvent(rec any, id string) (*fengqiao.Event, error) {
 	e := &fengqiao.Event{ID: fengqiao.EventID(c.m.Source, id), Source: c.m.Source, SourceID: id}
+	if c.m.Source == fengqiao.SourceApp {
+		e.App, e.ID = c.m.Name, fengqiao.AppEventID(c.m.Name, id)
+	}
 	strs := map[string]*string{"title": &e.Title, "content": &e.Content, "category": &e.Category, "orgCode": &e.OrgCode,
 		"address": &e.Address, "outcome": &e.Outcome, "refersTo": &e.RefersTo, "projectCode": &e.ProjectCode}
 	times := map[string]*time.Time{"occurredAt": &e.OccurredAt, "reportedAt": &e.ReportedAt, "updatedAt": &e.UpdatedAt}
@@ -235,6 +303,15 @@ func (c *Connector) mapEvent(rec any, id string) (*fengqiao.Event, error) {
 	}
 	if lat != nil && lon != nil {
 		e.Location = &fengqiao.GeoPoint{Lat: *lat, Lon: *lon}
+	}
+	for _, ca := range c.m.compiled.attributes {
+		a, err := ca.attribute(rec)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			e.Attributes = append(e.Attributes, *a)
+		}
 	}
 	parties, err := c.mapParties(rec, e.OrgCode)
 	e.Parties = parties

@@ -31,10 +31,11 @@ type program struct {
 
 // compiled holds every compiled expression of a manifest.
 type compiled struct {
-	id      program
-	fields  map[string]program // event or project fields
-	parties []compiledParty
-	actions map[string]*compiledAction
+	id         program
+	fields     map[string]program // event or project fields
+	parties    []compiledParty
+	attributes []compiledAttribute
+	actions    map[string]*compiledAction
 }
 
 type compiledParty struct {
@@ -247,6 +248,7 @@ func (m *Manifest) compileAll(file string, at func(string) int) Problems {
 		}
 		c.parties = append(c.parties, cp)
 	}
+	ps = append(ps, m.compileAttributes(file, at, compile, c)...)
 	ps = append(ps, m.compileActions(file, at, c)...)
 	m.compiled = c
 	return ps

@@ -27,7 +27,8 @@ var optionalFields = set("deadline", "resolvedAt", "refersTo", "outcome", "proje
 // JudgePage reads a list response as a sync would and judges what would fail
 // silently: records: finding nothing in a response that has data, a full page
 // without a next-page token (token paging), a mapped field empty on every
-// record, and ids that repeat within the page.
+// record, ids that repeat within the page, and ids that do not increase (sinceId
+// paging).
 func (c *Connector) JudgePage(body []byte) (*Judgement, error) {
 	raws, err := c.Page(body)
 	if err != nil {
@@ -59,12 +60,13 @@ func (c *Connector) JudgePage(body []byte) (*Judgement, error) {
 	for i, raw := range raws {
 		json.Unmarshal(raw, &recs[i])
 	}
-	seen, repeated := map[string]int{}, []string{}
+	seen, repeated, ids := map[string]int{}, []string{}, []string{}
 	for _, rec := range recs {
 		id, err := c.m.compiled.id.str(rec, nil)
 		if err != nil || strings.TrimSpace(id) == "" {
 			continue // reported with the record
 		}
+		ids = append(ids, strings.TrimSpace(id))
 		if seen[id]++; seen[id] == 2 {
 			repeated = append(repeated, id)
 		}
@@ -72,24 +74,16 @@ func (c *Connector) JudgePage(body []byte) (*Judgement, error) {
 	if len(repeated) > 0 {
 		j.Problems = append(j.Problems, fmt.Sprintf("本页记录编号重复：%s（id 表达式 %s 须给每条记录唯一的编号，重复的记录会互相覆盖）",
 			strings.Join(repeated, "、"), c.m.ID))
+	} else if reason := c.idsOutOfOrder(ids); reason != "" && c.m.Pagination.Type == "sinceId" {
+		j.Problems = append(j.Problems, reason)
 	}
 	section := "event"
 	if c.m.Target == "project" {
 		section = "project"
 	}
 	for _, field := range sortedKeys(c.m.compiled.fields) {
-		prg, empty := c.m.compiled.fields[field], 0
-		for _, rec := range recs {
-			v, err := prg.eval(rec, nil)
-			if err == nil && strings.TrimSpace(text(v)) == "" {
-				empty++
-			} else if err == nil {
-				empty = -1
-				break
-			}
-		}
-		if empty <= 0 {
-			continue // some record has it, or every record failed (reported with the records)
+		if !emptyOnEvery(c.m.compiled.fields[field], recs) {
+			continue
 		}
 		msg := fmt.Sprintf("映射字段 %s.%s 在本页 %d 条记录中都为空（检查字段名：表达式 %s）", section, field, len(recs), c.mapping()[field])
 		if optionalFields[field] {
@@ -98,7 +92,28 @@ func (c *Connector) JudgePage(body []byte) (*Judgement, error) {
 			j.Problems = append(j.Problems, msg)
 		}
 	}
+	for _, a := range c.m.compiled.attributes { // optional by nature: a note
+		if emptyOnEvery(a.value, recs) {
+			j.Notes = append(j.Notes, fmt.Sprintf("属性 attributes.%s 在本页 %d 条记录中都为空（检查字段名：表达式 %s）", a.name, len(recs), a.src))
+		}
+	}
 	return j, nil
+}
+
+// emptyOnEvery reports whether a mapping is empty on every record that it maps
+// without an error, and there is one: false if some record has it, or if every
+// record failed (reported with the records).
+func emptyOnEvery(prg program, recs []any) bool {
+	empty := 0
+	for _, rec := range recs {
+		v, err := prg.eval(rec, nil)
+		if err == nil && strings.TrimSpace(text(v)) == "" {
+			empty++
+		} else if err == nil {
+			return false
+		}
+	}
+	return empty > 0
 }
 
 // noNextToken says why a full page of token paging has no next-page token, ""

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -44,6 +45,12 @@ type Manifest struct {
 	// Actions is the write side: the requests that deliver work to the app
 	// (dispatch 交办, supervise 督办). See actions.go.
 	Actions map[string]*Action `json:"actions"`
+	// DefaultOrgCode is the unit the app's events are placed in when neither
+	// orgCode, address nor refersTo places them (an app from outside the county);
+	// "" quarantines them. It must be a unit of the county's tree.
+	DefaultOrgCode string `json:"defaultOrgCode"`
+	// Attributes are the app's own fields kept on each event, typed.
+	Attributes []AttributeMapping `json:"attributes"`
 
 	compiled *compiled
 }
@@ -79,10 +86,12 @@ type Request struct {
 
 // Pagination says how the list is paged.
 type Pagination struct {
-	Type string `json:"type"` // page, offset or token
+	Type string `json:"type"` // page, offset, token or sinceId
 	Size int    `json:"size"` // records per request
-	// page: the page number and size parameters (pages count from 1).
+	// page: the page number parameter (pages count from 1).
 	PageParam string `json:"pageParam"`
+	// SizeParam is the page size parameter: required for page paging, optional
+	// for token and sinceId paging (without it, Size must be the app's own page size).
 	SizeParam string `json:"sizeParam"`
 	// offset: the offset and limit parameters.
 	OffsetParam string `json:"offsetParam"`
@@ -90,6 +99,9 @@ type Pagination struct {
 	// token: the request parameter and the response path of the next token.
 	TokenParam string `json:"tokenParam"`
 	NextToken  string `json:"nextToken"`
+	// sinceId: the parameter that takes the largest id read so far; the app
+	// answers the records with larger ids, in increasing id order.
+	IDParam string `json:"idParam"`
 }
 
 // Cursor is the incremental read of page and offset APIs: an inclusive
@@ -107,6 +119,15 @@ type PartyMapping struct {
 	Role         string            `json:"role"`
 	Person       map[string]string `json:"person"`       // name, idNumber, phone, account (the app's own user id)
 	Organization map[string]string `json:"organization"` // name, creditCode
+}
+
+// AttributeMapping maps one of the app's own fields to a typed attribute of the
+// event (fengqiao.Attribute).
+type AttributeMapping struct {
+	Name  string `json:"name"`  // identifier: replyCount
+	Label string `json:"label"` // Chinese label: 回复数
+	Type  string `json:"type"`  // string, int, float, bool or time
+	Value string `json:"value"` // CEL over r; null or empty leaves the attribute out
 }
 
 // Detail is how one record is read live by its id.
@@ -191,6 +212,10 @@ func ParseFile(path string, vars map[string]string) (*Manifest, error) {
 	return Parse(path, text, vars)
 }
 
+// countyTree is the org tree the hub runs with, against which a manifest's
+// default unit is checked at load.
+var countyTree = sync.OnceValue(fengqiao.Wenling)
+
 var nameRule = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // check reports what is missing or inconsistent, and compiles every expression.
@@ -236,13 +261,17 @@ func (m *Manifest) check(file string, at func(string) int) Problems {
 		if p.TokenParam == "" || p.NextToken == "" {
 			bad("$.pagination", "token 分页须给出 tokenParam 和 nextToken")
 		}
+	case "sinceId":
+		if p.IDParam == "" {
+			bad("$.pagination", "sinceId 分页须给出 idParam（传上次读到的最大编号的参数，如 sinceId）")
+		}
 	default:
-		bad("$.pagination.type", "pagination.type 须为 page、offset 或 token，现为 %q", p.Type)
+		bad("$.pagination.type", "pagination.type 须为 page、offset、token 或 sinceId，现为 %q", p.Type)
 	}
 	if m.Pagination.Size <= 0 {
 		m.Pagination.Size = 100
 	}
-	if m.Pagination.Type != "token" {
+	if t := m.Pagination.Type; t == "page" || t == "offset" {
 		if m.Cursor == nil || m.Cursor.Param == "" || m.Cursor.Field == "" {
 			bad("$.incremental", "page/offset 分页须配置 incremental（param、field、format）以增量同步")
 		} else if !validTimeFormat(m.Cursor.Format) {
@@ -273,6 +302,9 @@ func (m *Manifest) check(file string, at func(string) int) Problems {
 	}
 	if m.ID == "" {
 		bad("$.id", "缺少 id（记录编号的表达式，如 r.caseId）")
+	}
+	if code := m.DefaultOrgCode; code != "" && countyTree().Unit(code) == nil {
+		bad("$.defaultOrgCode", "defaultOrgCode %q 不是本县组织树中的单位（县 %s，或镇街 9 位、村社 12 位、网格 15 位编码）", code, countyTree().Root().Code)
 	}
 	ps = append(ps, m.compileAll(file, at)...)
 	return ps

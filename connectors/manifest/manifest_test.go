@@ -67,6 +67,7 @@ func TestBadManifestsAreRejectedWithFileLineAndReason(t *testing.T) {
 		{"bad time format", "format: unix", "format: yyyy-mm-dd", 7, "incremental.format"},
 		{"bad rate unit", "records: data", "records: data\nrateLimit: 5/day", 0, "单位须为 /s、/min 或 /h"},
 		{"bad rate", "records: data", "records: data\nrateLimit: fast", 0, "写作 5/s"},
+		{"unknown default unit", "records: data", "records: data\ndefaultOrgCode: \"331081999\"", 9, `defaultOrgCode "331081999" 不是本县组织树中的单位`},
 	}
 	for _, tc := range cases {
 		text := strings.Replace(good, tc.from, tc.to, 1)

@@ -4,6 +4,7 @@ package indextest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,40 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 		if got.Status != fengqiao.StatusResolved || got.Title != e.Title || len(got.Parties) != 1 {
 			t.Fatalf("Get returned %+v, want the last version with its parties", got)
+		}
+	})
+
+	t.Run("AttributesComeBackTyped", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		e := event(fengqiao.SourceApp, "AT1", "331081100201", base)
+		e.Attributes = []fengqiao.Attribute{
+			{Name: "replyCount", Label: "回复数", Type: fengqiao.AttributeInt, Value: "12"},
+			{Name: "score", Label: "评分", Type: fengqiao.AttributeFloat, Value: "4.5"},
+			{Name: "anonymous", Label: "是否匿名", Type: fengqiao.AttributeBool, Value: "true"},
+			{Name: "repliedAt", Label: "答复时间", Type: fengqiao.AttributeTime, Value: "2026-03-02T09:30:00+08:00"},
+			{Name: "channel", Label: "渠道", Type: fengqiao.AttributeString, Value: "微信"},
+		}
+		mustUpsert(t, idx, e)
+		got, err := idx.Get(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found, err := idx.Lookup(ctx, []string{e.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := idx.Search(ctx, fengqiao.EventQuery{First: 1})
+		if err != nil || len(page.Events) != 1 {
+			t.Fatalf("search: %v, %v", page, err)
+		}
+		for how, back := range map[string]*fengqiao.Event{"Get": got, "Lookup": found[e.ID], "Search": page.Events[0]} {
+			if !slices.Equal(back.Attributes, e.Attributes) {
+				t.Errorf("%s returned attributes %+v, want %+v", how, back.Attributes, e.Attributes)
+			}
+		}
+		if n := got.Attributes[0].IntValue(); n == nil || *n != 12 {
+			t.Errorf("replyCount reads back as %v, want 12", n)
 		}
 	})
 
@@ -83,6 +118,35 @@ func Exercise(t *testing.T, open func(t *testing.T) fengqiao.Index) {
 		}
 		if found, err := idx.Lookup(ctx, nil); err != nil || len(found) != 0 {
 			t.Fatalf("Lookup(nil) = %v, %v", found, err)
+		}
+	})
+
+	t.Run("AppsAreNamespaces", func(t *testing.T) {
+		t.Parallel()
+		idx := open(t)
+		board, mail := appEvent("board", "1", base), appEvent("mailbox", "1", base.Add(time.Minute))
+		other := event(fengqiao.SourceHotline12345, "1", "331081100201", base)
+		mustUpsert(t, idx, board, mail, other)
+		if n := mustCount(t, idx, fengqiao.EventFilter{}); n != 3 {
+			t.Fatalf("two apps' record 1 and the hotline's: count = %d, want 3", n)
+		}
+		if n := mustCount(t, idx, fengqiao.EventFilter{Sources: []fengqiao.Source{fengqiao.SourceApp}}); n != 2 {
+			t.Fatalf("source APP counts %d, want both apps' 2", n)
+		}
+		if n := mustCount(t, idx, fengqiao.EventFilter{Apps: []string{"mailbox"}}); n != 1 {
+			t.Fatalf("app mailbox counts %d, want 1", n)
+		}
+		got, err := idx.Get(ctx, mail.ID)
+		if err != nil || got.App != "mailbox" || got.SourceID != "1" {
+			t.Fatalf("Get(%s) = %+v, %v; want the mailbox's record", mail.ID, got, err)
+		}
+		f, err := idx.Facets(ctx, fengqiao.EventFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []fengqiao.FacetCount{{Value: "board", Count: 1}, {Value: "mailbox", Count: 1}}
+		if !slices.Equal(f.Apps, want) {
+			t.Fatalf("apps facet = %v, want %v", f.Apps, want)
 		}
 	})
 
@@ -479,6 +543,13 @@ func event(src fengqiao.Source, sid, org string, at time.Time) *fengqiao.Event {
 		Status: fengqiao.StatusReceived, OrgCode: org, UpdatedAt: at,
 		Parties: []fengqiao.Party{{Role: "来电人", Person: fengqiao.NewPerson("张"+sid, "", "13900000000", org)}},
 	}
+}
+
+// appEvent is record sid of the long-tail app named app.
+func appEvent(app, sid string, at time.Time) *fengqiao.Event {
+	e := event(fengqiao.SourceApp, sid, "331081100201", at)
+	e.App, e.ID = app, fengqiao.AppEventID(app, sid)
+	return e
 }
 
 func ids(events ...*fengqiao.Event) []string {

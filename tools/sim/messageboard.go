@@ -45,7 +45,7 @@ func NewMessageBoard(rows []map[string]string, pageSize int) *MessageBoard {
 	return &MessageBoard{rows: rows, pageSize: pageSize, byRequest: map[string]boardTransfer{}, closed: map[string]bool{}}
 }
 
-// Handler returns the board's HTTP API: GET /api/messages?pageToken=…, and the
+// Handler returns the board's HTTP API: GET /api/messages?pageToken=…&pageSize=…, and the
 // write side: POST /api/messages/{id}/transfers (转办), POST
 // /api/messages/{id}/urges (催办) and GET /api/transfers?outerNo=… (search).
 func (b *MessageBoard) Handler() http.Handler {
@@ -57,7 +57,21 @@ func (b *MessageBoard) Handler() http.Handler {
 	return b.wrap(mux)
 }
 
+// maxBoardPageSize is the largest pageSize the board serves.
+const maxBoardPageSize = 1000
+
+// list serves GET /api/messages?pageToken=…&pageSize=…: pageSize records from the
+// token's place (the board's own page size without pageSize).
 func (b *MessageBoard) list(w http.ResponseWriter, r *http.Request) {
+	size := b.pageSize
+	if s := r.URL.Query().Get("pageSize"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxBoardPageSize {
+			b.writeJSON(w, http.StatusBadRequest, map[string]any{"code": 400, "message": fmt.Sprintf("pageSize 须为 1 到 %d 的整数", maxBoardPageSize)})
+			return
+		}
+		size = n
+	}
 	offset := 0
 	if t := r.URL.Query().Get("pageToken"); t != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(t)
@@ -66,7 +80,7 @@ func (b *MessageBoard) list(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	end := min(offset+b.pageSize, len(b.rows))
+	end := min(offset+size, len(b.rows))
 	next := ""
 	if end < len(b.rows) {
 		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))

@@ -92,3 +92,43 @@ func TestMessageBoardWrites(t *testing.T) {
 		t.Fatalf("transfers %v", got)
 	}
 }
+
+func TestMessageBoardPagesBySize(t *testing.T) {
+	t.Parallel()
+	b := NewMessageBoard([]map[string]string{{"留言编号": "LY1"}, {"留言编号": "LY2"}, {"留言编号": "LY3"}}, 10)
+	srv := httptest.NewServer(b.Handler())
+	defer srv.Close()
+	type page struct {
+		Code int
+		Data struct {
+			List          []map[string]string
+			NextPageToken string
+		}
+	}
+	get := func(query string) (int, page) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + "/api/messages?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p page
+		json.NewDecoder(resp.Body).Decode(&p)
+		return resp.StatusCode, p
+	}
+	if status, p := get(""); status != 200 || len(p.Data.List) != 3 || p.Data.NextPageToken != "" {
+		t.Fatalf("its own page size: %d %+v", status, p)
+	}
+	status, p := get("pageSize=2")
+	if status != 200 || len(p.Data.List) != 2 || p.Data.NextPageToken == "" {
+		t.Fatalf("pageSize=2: %d %+v", status, p)
+	}
+	if status, p = get("pageSize=2&pageToken=" + p.Data.NextPageToken); status != 200 || len(p.Data.List) != 1 || p.Data.List[0]["留言编号"] != "LY3" {
+		t.Fatalf("second page of 2: %d %+v", status, p)
+	}
+	for _, bad := range []string{"pageSize=0", "pageSize=1001", "pageSize=x"} {
+		if status, _ := get(bad); status != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", bad, status)
+		}
+	}
+}
