@@ -48,6 +48,9 @@ var fieldAccess = map[string]access{
 	"Query.auditLog": auditorOnly, "Query.connectors": countyOnly,
 	"Query.caseClusters": inScope, "Query.caseCluster": inScope,
 	"Query.order": inScope, "Query.orders": inScope, "Query.matter": inScope, "Query.orderFigures": inScope,
+	// A federation gateway's: the schema, and entities read as their queries read them
+	// (federation_test.go compares every field of every entity).
+	"Query._service": public, "Query._entities": inScope,
 
 	"Order.id": inScope, "Order.code": inScope, "Order.parent": inScope, "Order.children": inScope, "Order.kind": inScope,
 	"Order.subject": inScope, "Order.issuer": inScope, "Order.addressee": inScope, "Order.department": inScope,
@@ -148,6 +151,7 @@ func rootArgs(personID, orgID string) map[string]string {
 		"order":  fmt.Sprintf(`(id: %q)`, fixtureOrder), "matter": fmt.Sprintf(`(code: %q)`, fixtureMatter),
 		"orders":       fmt.Sprintf(`(filter: {orgCode: %q})`, villageA),
 		"orderFigures": fmt.Sprintf(`(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z")`, villageA),
+		"_entities":    `(representations: [{__typename: "Event", id: "MEDIATION:A"}])`,
 	}
 }
 
@@ -396,7 +400,7 @@ func selection(s *ast.Schema, args map[string]string, typ string, f *ast.FieldDe
 	if typ == "Query" {
 		sel += args[f.Name]
 	}
-	if def := s.Types[f.Type.Name()]; def != nil && (def.Kind == ast.Object || def.Kind == ast.Interface) {
+	if def := s.Types[f.Type.Name()]; def != nil && (def.Kind == ast.Object || def.Kind == ast.Interface || def.Kind == ast.Union) {
 		switch {
 		case def.Fields.ForName("totalCount") != nil:
 			sel += " { totalCount }"

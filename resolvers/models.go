@@ -68,3 +68,6 @@ type CaseClusterView struct {
 	recent int
 	events []*fengqiao.Event // newest first
 }
+
+// IsEntity marks Chain as a federation entity, keyed by id (docs/federation.md).
+func (ChainView) IsEntity() {}

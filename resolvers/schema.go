@@ -29,6 +29,11 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg.Complexity.Organization.Events = func(child int, first *int, _ *string) int { return page(child, first) }
 	cfg.Complexity.Project.Events = func(child int, first *int, _ *string) int { return page(child, first) }
 	cfg.Complexity.ConnectorState.Quarantine = func(child int, first *int) int { return page(child, first) }
+	// A federation gateway's _entities lookup returns one entity per representation.
+	cfg.Complexity.Query.__resolve_entities = func(child int, reps []map[string]any) int {
+		n := len(reps)
+		return page(child, &n)
+	}
 	return NewExecutableSchema(cfg)
 }
 
