@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -30,6 +31,11 @@ type Runner struct {
 	// takes a thousand documents at once several times faster than ten batches of
 	// a hundred. Default 1000; 1 indexes every page alone.
 	BatchRecords int
+	// Concurrency is how many connectors sync at once, fleet-wide: the batches
+	// being read and held in memory, and so the requests to the upstreams. The
+	// others wait their turn, in the order they came; a sync waiting for its
+	// upstream's rateLimit holds its turn. Default DefaultConcurrency (8).
+	Concurrency int
 
 	connectors []fengqiao.Connector
 	mu         sync.Mutex
@@ -79,13 +85,19 @@ func (r *Runner) Connectors() []fengqiao.Connector {
 	return append([]fengqiao.Connector(nil), r.connectors...)
 }
 
-// Run syncs every connector until ctx ends: batches back to back while a connector
-// has more, then every Interval, or at once when a Waker connector wakes.
+// DefaultConcurrency is how many connectors sync at once when Runner.Concurrency
+// is not set.
+const DefaultConcurrency = 8
+
+// Run syncs every connector until ctx ends, at most Concurrency at once: batches
+// while a connector has more, each taking its turn anew (so connectors catching
+// up take turns), then every Interval, or at once when a Waker connector wakes.
 func (r *Runner) Run(ctx context.Context) {
 	interval := r.Interval
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
+	turns := make(chan struct{}, cmp.Or(max(r.Concurrency, 0), DefaultConcurrency))
 	var wg sync.WaitGroup
 	for _, c := range r.Connectors() {
 		var wake <-chan struct{} // nil, which never fires, for connectors that cannot wake
@@ -94,7 +106,7 @@ func (r *Runner) Run(ctx context.Context) {
 		}
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				caughtUp, err := r.SyncBatch(ctx, c)
+				caughtUp, err := r.syncInTurn(ctx, turns, c)
 				if err == nil && !caughtUp {
 					continue
 				}
@@ -107,6 +119,21 @@ func (r *Runner) Run(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+}
+
+// syncInTurn syncs one batch of c once one of the turns is free.
+func (r *Runner) syncInTurn(ctx context.Context, turns chan struct{}, c fengqiao.Connector) (bool, error) {
+	select {
+	case turns <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	syncsRunning.Inc()
+	defer func() {
+		syncsRunning.Dec()
+		<-turns
+	}()
+	return r.SyncBatch(ctx, c)
 }
 
 // SyncUntilCaughtUp syncs each connector batch by batch until it has caught up,
