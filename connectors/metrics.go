@@ -27,6 +27,10 @@ var (
 		Help:    "Time of one sync batch (read, validate, index, link, commit), by connector.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 12), // 5 ms … ~20 min
 	}, []string{"connector"})
+	syncsRunning = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "fengqiao_connector_syncs_running",
+		Help: "Sync batches running now, fleet-wide; at most the runner's concurrency.",
+	})
 	retriesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "fengqiao_upstream_retries_total",
 		Help: "HTTP attempts retried, by upstream.",

@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -31,12 +32,18 @@ type Runner struct {
 	// takes a thousand documents at once several times faster than ten batches of
 	// a hundred. Default 1000; 1 indexes every page alone.
 	BatchRecords int
+	// Concurrency is how many connectors sync at once, fleet-wide: the batches
+	// being read and held in memory, and so the requests to the upstreams. The
+	// others wait their turn, in the order they came; a sync waiting for its
+	// upstream's rateLimit holds its turn. Default DefaultConcurrency (8).
+	Concurrency int
 
 	connectors []fengqiao.Connector
 	mu         sync.Mutex
 	live       map[string]*liveState
 	refused    map[string]refusal // manifests refused on reload, by connector name
 	running    context.Context    // Run's, while it runs: connectors added then start at once
+	turns      chan struct{}      // Run's: a sync holds one (Concurrency)
 	loops      sync.WaitGroup     // Run's sync loops
 	projects   *projectMatcher    // loaded from the state on first use
 	ingestMu   sync.Mutex         // one batch at a time through ingest
@@ -161,12 +168,19 @@ func (r *Runner) Connectors() []fengqiao.Connector {
 	return append([]fengqiao.Connector(nil), r.connectors...)
 }
 
-// Run syncs every connector until ctx ends: batches back to back while a connector
-// has more, then every Interval, or at once when a Waker connector wakes or a new
-// version replaces it. Connectors added meanwhile start at once, removed ones stop.
+// DefaultConcurrency is how many connectors sync at once when Runner.Concurrency
+// is not set.
+const DefaultConcurrency = 8
+
+// Run syncs every connector until ctx ends, at most Concurrency at once: batches
+// while a connector has more, each taking its turn anew (so connectors catching
+// up take turns), then every Interval, or at once when a Waker connector wakes or
+// a new version replaces it. Connectors added meanwhile start at once, removed
+// ones stop.
 func (r *Runner) Run(ctx context.Context) {
+	turns := make(chan struct{}, cmp.Or(max(r.Concurrency, 0), DefaultConcurrency))
 	r.mu.Lock()
-	r.running = ctx
+	r.running, r.turns = ctx, turns
 	for _, c := range r.connectors {
 		r.startLoop(ctx, r.live[c.Name()])
 	}
@@ -184,9 +198,10 @@ func (r *Runner) startLoop(ctx context.Context, l *liveState) {
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
+	turns := r.turns
 	r.loops.Go(func() {
 		for ctx.Err() == nil {
-			c, caughtUp, err := r.syncCurrent(ctx, l)
+			c, caughtUp, err := r.syncInTurn(ctx, turns, l)
 			if c == nil {
 				return // removed
 			}
@@ -209,9 +224,24 @@ func (r *Runner) startLoop(ctx context.Context, l *liveState) {
 	})
 }
 
-// syncCurrent syncs one batch of the version of l's connector running now; nil
-// once it is removed.
-func (r *Runner) syncCurrent(ctx context.Context, l *liveState) (fengqiao.Connector, bool, error) {
+// syncInTurn syncs one batch of the version of l's connector running now, once
+// one of the turns is free; nil once the connector is removed.
+func (r *Runner) syncInTurn(ctx context.Context, turns chan struct{}, l *liveState) (fengqiao.Connector, bool, error) {
+	r.mu.Lock()
+	c := l.connector
+	r.mu.Unlock()
+	select {
+	case turns <- struct{}{}:
+	case <-ctx.Done():
+		return c, false, ctx.Err()
+	case <-l.removed:
+		return nil, false, nil
+	}
+	syncsRunning.Inc()
+	defer func() {
+		syncsRunning.Dec()
+		<-turns
+	}()
 	l.sync.Lock()
 	defer l.sync.Unlock()
 	select {
@@ -220,7 +250,7 @@ func (r *Runner) syncCurrent(ctx context.Context, l *liveState) (fengqiao.Connec
 	default:
 	}
 	r.mu.Lock()
-	c := l.connector
+	c = l.connector // replaced while waiting for the turn
 	r.mu.Unlock()
 	caughtUp, err := r.syncBatch(ctx, c, l)
 	return c, caughtUp, err

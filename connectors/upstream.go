@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -22,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/time/rate"
 
 	"fengqiao"
 	"fengqiao/tracing"
@@ -42,6 +44,13 @@ type UpstreamConfig struct {
 	// BreakerCooldown is how long the breaker stays open before it lets a trial call
 	// through. Default 30s.
 	BreakerCooldown time.Duration `json:"breakerCooldown"`
+	// RateLimit caps the requests to the upstream: every attempt, retries, token
+	// requests, live reads and write-backs included, waits its turn ("5/s",
+	// "120/min", or a number per second). Default 0, no limit.
+	RateLimit Rate `json:"rateLimit"`
+	// Transport is the HTTP transport the client shares with the hub's other
+	// upstream clients (NewTransport); nil shares the process's default one.
+	Transport http.RoundTripper `json:"-"`
 }
 
 func (c UpstreamConfig) withDefaults() UpstreamConfig {
@@ -63,6 +72,26 @@ func (c UpstreamConfig) withDefaults() UpstreamConfig {
 	return c
 }
 
+// DefaultConnsPerHost is how many connections to one host a transport made by
+// NewTransport(0) opens at most.
+const DefaultConnsPerHost = 16
+
+// NewTransport returns the HTTP transport the upstream clients of one hub share,
+// so that its connections are one bounded pool: at most n open to one host (a
+// request beyond waits for one to be free), at most n of them kept idle, and at
+// most 4n idle across all hosts. n <= 0 is DefaultConnsPerHost.
+func NewTransport(n int) *http.Transport {
+	if n <= 0 {
+		n = DefaultConnsPerHost
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxConnsPerHost, t.MaxIdleConnsPerHost, t.MaxIdleConns = n, n, 4*n
+	return t
+}
+
+// sharedTransport is the transport of the upstream clients given none.
+var sharedTransport = sync.OnceValue(func() *http.Transport { return NewTransport(DefaultConnsPerHost) })
+
 // Upstream is the HTTP client of one upstream system: every call is retried with
 // backoff by go-retryablehttp and guarded by the upstream's own gobreaker.
 type Upstream struct {
@@ -77,11 +106,24 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 	cfg = cfg.withDefaults()
 	initUpstreamMetrics(name)
 	client := retryablehttp.NewClient()
+	client.HTTPClient.Transport = cfg.Transport
+	if cfg.Transport == nil {
+		client.HTTPClient.Transport = sharedTransport()
+	}
 	client.HTTPClient.Timeout = cfg.Timeout
 	client.RetryMax = cfg.RetryMax
 	client.RetryWaitMin, client.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax
 	client.Logger = nil
+	var limiter *rate.Limiter
+	if cfg.RateLimit > 0 {
+		limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), 1)
+	}
 	client.RequestLogHook = func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+		if limiter != nil {
+			// Before each attempt, outside its timeout; a caller that gives up
+			// meanwhile fails the attempt with its own error.
+			limiter.Wait(r.Context())
+		}
 		if c := callOf(r.Context()); c != nil {
 			c.attempt = attempt
 		}

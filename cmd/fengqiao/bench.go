@@ -59,9 +59,16 @@ type benchFlags struct {
 // storm and live reads with an upstream down. It prints the table and, with
 // -json, writes it.
 func (m *Main) bench(ctx context.Context, args []string) error {
-	fs := m.command("bench", "bench [-scale S] [-concurrency N] [-requests N] [-storm N] [-json 文件] [-sync-only] [-heapprofile 文件]",
-		"在本机测量同步、检索、驾驶舱、分页、告警风暴和实时读取，打印目标达成表（docs/operations.md「Measured figures」）。")
+	fs := m.command("bench", "bench [-scale S] [-concurrency N] [-requests N] [-storm N] [-json 文件] [-sync-only] [-heapprofile 文件]\n"+
+		"       fengqiao bench -apps N [-app-records N] [-sync-concurrency N] [-upstream-conns N] [-json 文件]",
+		"在本机测量同步、检索、驾驶舱、分页、告警风暴和实时读取，打印目标达成表（docs/operations.md「Measured figures」）；"+
+			"给出 -apps 时改为测量枢纽追上 N 个模拟长尾应用的用时、CPU 和内存（docs/operations.md「A fleet of apps」）。")
 	var f benchFlags
+	var ff fleetFlags
+	fs.IntVar(&ff.apps, "apps", 0, "只测长尾应用：模拟的应用个数（应用在另一进程中运行）")
+	fs.IntVar(&ff.records, "app-records", 3000, "每个长尾应用的平均记录数")
+	fs.IntVar(&ff.concurrency, "sync-concurrency", 0, "枢纽的同步并发（syncConcurrency，0 为默认）")
+	fs.IntVar(&ff.conns, "upstream-conns", 0, "枢纽对每个上游主机的连接上限（upstreamConns，0 为默认）")
 	fs.Float64Var(&f.scale, "scale", 0.1, "模拟数据规模（真实年量的比例，1 约 34 万条）")
 	fs.IntVar(&f.concurrency, "concurrency", 16, "并发 GraphQL 客户端数（事件分页固定 20 个连接）")
 	fs.IntVar(&f.requests, "requests", 1000, "每项查询测量的请求数")
@@ -76,8 +83,12 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if f.requests < 1 || f.concurrency < 1 || f.storm < 1 {
 		return errors.New("-requests、-concurrency、-storm 须为正数")
 	}
-	report := &benchReport{Scale: f.scale, Machine: machine(), Started: time.Now()}
-	if err := m.runBench(ctx, f, report); err != nil {
+	report := &benchReport{Scale: f.scale, Apps: ff.apps, Machine: machine(), Started: time.Now()}
+	run := func() error { return m.runBench(ctx, f, report) }
+	if ff.apps > 0 {
+		run = func() error { return m.benchFleet(ctx, ff, report) }
+	}
+	if err := run(); err != nil {
 		return err
 	}
 	report.Elapsed = time.Since(report.Started).Round(time.Second).String()
@@ -142,7 +153,7 @@ func (m *Main) runBench(ctx context.Context, f benchFlags, report *benchReport) 
 
 	// The first sync, each connector alone so that each figure is its own, with
 	// the process's RSS sampled throughout for its peak.
-	peak := sampleRSS(250 * time.Millisecond)
+	peak := samplePeak(250*time.Millisecond, rss)
 	sync := m.progress("首次同步+索引+串联")
 	done, start := 0, time.Now()
 	for _, c := range hub.Runner.Connectors() {
@@ -732,11 +743,11 @@ func dirSizes(dir string) string {
 	return strings.Join(out, "，")
 }
 
-// sampleRSS samples the process's RSS every period until the returned
-// function is called, which returns the highest sample.
-func sampleRSS(period time.Duration) func() uint64 {
+// samplePeak samples read (the process's RSS, its heap) every period until the
+// returned function is called, which returns the highest sample.
+func samplePeak(period time.Duration, read func() uint64) func() uint64 {
 	var highest atomic.Uint64
-	highest.Store(rss())
+	highest.Store(read())
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(period)
@@ -746,7 +757,7 @@ func sampleRSS(period time.Duration) func() uint64 {
 			case <-done:
 				return
 			case <-t.C:
-				if r := rss(); r > highest.Load() {
+				if r := read(); r > highest.Load() {
 					highest.Store(r)
 				}
 			}
@@ -754,7 +765,7 @@ func sampleRSS(period time.Duration) func() uint64 {
 	}()
 	return func() uint64 {
 		close(done)
-		return max(highest.Load(), rss())
+		return max(highest.Load(), read())
 	}
 }
 

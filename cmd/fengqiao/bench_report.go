@@ -30,6 +30,7 @@ type benchRow struct {
 // benchReport is what `fengqiao bench` writes with -json.
 type benchReport struct {
 	Scale   float64    `json:"scale"`
+	Apps    int        `json:"apps,omitempty"` // bench -apps: the fleet's apps, and no scale
 	Machine string     `json:"machine"`
 	Started time.Time  `json:"started"`
 	Elapsed string     `json:"elapsed"`
@@ -98,7 +99,11 @@ func rateRow(key, measure string, res loadResult, target string) benchRow {
 
 // print writes the table for a person.
 func (r *benchReport) print(w io.Writer) {
-	fmt.Fprintf(w, "\nfengqiao bench -scale %g，%s，首次同步后索引 %d 条事件，用时 %s\n", r.Scale, r.Machine, r.Events, r.Elapsed)
+	run := fmt.Sprintf("-scale %g", r.Scale)
+	if r.Apps > 0 {
+		run = fmt.Sprintf("-apps %d", r.Apps)
+	}
+	fmt.Fprintf(w, "\nfengqiao bench %s，%s，首次同步后索引 %d 条事件，用时 %s\n", run, r.Machine, r.Events, r.Elapsed)
 	head := []string{"指标", "测得", "目标", "达标", "出错"}
 	rows := [][]string{head}
 	for _, row := range r.Rows {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,5 +103,49 @@ func TestBenchWritesEveryRow(t *testing.T) {
 	}
 	if r := rows["live.down"]; r.Errors != 0 {
 		t.Errorf("live reads with the upstream down: %+v", r)
+	}
+}
+
+// bench -apps runs the apps in a second process and writes the fleet's rows,
+// after checking that every record came in.
+func TestBenchFleetWritesItsRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a fleet bench")
+	}
+	t.Parallel()
+	selfCommand = func(ctx context.Context, args ...string) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childArgs+"="+strings.Join(args, "\n"))
+		return cmd
+	}
+	path := filepath.Join(t.TempDir(), "fleet.json")
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := (&Main{Stdout: &out, Stderr: &errOut}).Run(ctx, []string{"bench", "-apps", "6", "-app-records", "40", "-sync-concurrency", "3", "-json", path}); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report benchReport
+	if err := json.Unmarshal(b, &report); err != nil {
+		t.Fatal(err)
+	}
+	if report.Apps != 6 || report.Events == 0 || !strings.Contains(out.String(), "fengqiao bench -apps 6") {
+		t.Fatalf("report: %d apps, %d events\n%s", report.Apps, report.Events, out.String())
+	}
+	rows := map[string]benchRow{}
+	for _, r := range report.Rows {
+		rows[r.Key] = r
+	}
+	for _, key := range []string{"fleet.time", "fleet.cpu", "fleet.rssPeak", "fleet.heapPeak", "fleet.conns"} {
+		if r, ok := rows[key]; !ok || r.Value == nil || *r.Value <= 0 || !strings.Contains(out.String(), r.Measure) {
+			t.Errorf("row %s: %+v", key, r)
+		}
+	}
+	if r := rows["fleet.conns"]; r.Met == nil || !*r.Met {
+		t.Errorf("bounds: %+v", r)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"fengqiao/connectors"
 	"fengqiao/connectors/alerts"
 	"fengqiao/connectors/court"
 	"fengqiao/connectors/hotline12345"
@@ -25,8 +26,14 @@ type Config struct {
 	// Data is the directory for the index, the sync state and the token key. Default ./data.
 	Data string `json:"data"`
 	// SyncInterval is the pause between syncs of a caught-up connector. Default 30s.
-	SyncInterval time.Duration  `json:"syncInterval"`
-	Gateway      gateway.Config `json:"gateway"`
+	SyncInterval time.Duration `json:"syncInterval"`
+	// SyncConcurrency is how many connectors sync at once, fleet-wide. Default 8.
+	SyncConcurrency int `json:"syncConcurrency"`
+	// UpstreamConns is how many connections the hub opens to one upstream host at
+	// most (syncs, live reads and write-backs together); at most as many stay
+	// idle a host, and four times as many across all. Default 16.
+	UpstreamConns int            `json:"upstreamConns"`
+	Gateway       gateway.Config `json:"gateway"`
 	// Elasticsearch, when set, holds the index instead of the embedded Bleve
 	// directory: for more events than one machine serves, or several hub replicas.
 	Elasticsearch *search.ElasticConfig `json:"elasticsearch"`
@@ -118,6 +125,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SyncInterval <= 0 {
 		c.SyncInterval = 30 * time.Second
+	}
+	if c.SyncConcurrency <= 0 {
+		c.SyncConcurrency = connectors.DefaultConcurrency
+	}
+	if c.UpstreamConns <= 0 {
+		c.UpstreamConns = connectors.DefaultConnsPerHost
 	}
 	c.Retention.Years = max(c.Retention.Years, 0)
 	return c

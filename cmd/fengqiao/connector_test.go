@@ -54,10 +54,10 @@ func TestConnectorNewThenCheck(t *testing.T) {
 		t.Fatal("check passed with three broken records")
 	}
 	for _, want := range []string{
-		`✓ #1 F1 {"ID":"APP:F1"`, `"Status":"IN_PROGRESS"`, `"Name":"陈明"`,
+		`✓ #1 F1 {"ID":"fireinspection:F1"`, `"Status":"IN_PROGRESS"`, `"Name":"陈明"`,
 		`✗ #2 F2：event.reportedAt：时间 "昨天" 不符合格式 2006-01-02 15:04:05`,
 		`✗ #3 F3：event.status：代码表 status 中没有 "9"`,
-		`✓ #4 F4 {"ID":"APP:F4"`, `"OrgCode":"331081100010"`,
+		`✓ #4 F4 {"ID":"fireinspection:F4"`, `"OrgCode":"331081100010"`,
 		`✗ #5 F5：更新时间 2099-01-01 10:00:00 晚于当前时间超过 10 分钟`,
 		"共 5 条记录：2 条可入库，3 条有问题",
 	} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,13 +36,15 @@ var demoPrincipals = []struct {
 }
 
 func (m *Main) demo(ctx context.Context, args []string) error {
-	fs := m.command("demo", "demo [-addr 地址] [-data 目录] [-scale 比例] [选项…]",
+	fs := m.command("demo", "demo [-addr 地址] [-data 目录] [-scale 比例] [-apps N] [选项…]",
 		"生成模拟的温岭县域世界，启动模拟上游系统、枢纽、驾驶舱和查询台，无需任何配置；令牌写入数据目录的 demo-tokens.json。")
 	addr := fs.String("addr", "127.0.0.1:8080", "枢纽监听地址")
 	data := fs.String("data", "demo-data", "数据目录（索引、同步状态、令牌密钥）")
 	scale := fs.Float64("scale", 0.02, "模拟数据规模：真实年量的比例（1 = 全年约15万张12345工单）")
 	alertsEvery := fs.Duration("alerts-every", 15*time.Second, "模拟感知平台推送告警的间隔（0 为不推送）")
 	requestTimeout := fs.Duration("request-timeout", 15*time.Second, "每个请求的时限（慢机器上演示大规模数据时可放宽）")
+	apps := fs.Int("apps", 0, "另外模拟的长尾应用个数（接口风格各异，清单写入数据目录的 manifests/）")
+	appRecords := fs.Int("app-records", 300, "每个长尾应用的平均记录数")
 	pprof := fs.Bool("pprof", false, "在 /debug/pprof/ 提供性能剖析（仅限县级运维员或指挥长令牌）")
 	format, level := m.logFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -61,8 +64,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	}
 
 	// The simulated upstreams, on loopback, serving a world that ends today.
-	y, mo, d := time.Now().In(world.CST).Date()
-	today := time.Date(y, mo, d, 0, 0, 0, 0, world.CST)
+	today := startOfToday()
 	w, err := m.generateWorld(ctx, world.Config{Seed: demoSeed, Scale: *scale, End: today, MalformedRate: 0.002})
 	if err != nil {
 		return err
@@ -74,6 +76,19 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	defer county.Close()
 
 	cfg := countyConfig(county, *addr, *data)
+	fleetLine := ""
+	if *apps > 0 {
+		// The long tail: generated apps, their manifests beside the shipped ones.
+		dir := filepath.Join(*data, "manifests")
+		f, err := startFleet(sim.FleetConfig{Seed: demoSeed, Apps: *apps, Records: *appRecords, End: today, MalformedRate: 0.002}, "127.0.0.1:0", dir, true)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.Manifests = dir
+		maps.Copy(cfg.ManifestVars, f.Vars)
+		fleetLine = fmt.Sprintf("  长尾应用：%d 个，共 %d 条记录（清单在 %s）\n", len(f.Apps), f.Records(), dir)
+	}
 	cfg.Gateway.RequestTimeout = *requestTimeout
 	cfg.Gateway.Pprof = *pprof
 	hub, err := OpenHub(cfg, log)
@@ -95,7 +110,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, `fengqiao 演示已启动
   模拟上游：12345热线 %d 张工单、调解台账 %d 件、110警情 %d 起、法院立案 %d 件、城管案件 %d 件、
             回访 %d 条、重点项目 %d 个、感知设备 %d 台（告警推送至 /webhooks/alerts）
-  GraphQL：  %s/graphql
+%s  GraphQL：  %s/graphql
   驾驶舱：   %s/cockpit#token=%s
   查询台：   %s/graphiql#token=%s
   健康检查： %s/healthz     指标：%s/metrics（详细健康信息与指标须携带县级运维员或指挥长令牌）
@@ -106,7 +121,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
     审计 auditor：  %s
     运维 operator： %s
 `, len(w.Hotline), len(w.Mediation), len(w.Police), len(w.Court), len(w.City), len(w.Surveys), len(w.Projects), len(w.Devices),
-		base, base, tokens["county"], base, tokens["county"], base, base,
+		fleetLine, base, base, tokens["county"], base, tokens["county"], base, base,
 		filepath.Join(*data, "demo-tokens.json"), tokens["county"], tokens["town"], tokens["village"], tokens["auditor"], tokens["operator"])
 	if m.Started != nil {
 		m.Started(hub)
@@ -114,6 +129,13 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	go m.showCatchUp(ctx, hub)
 	go m.reportFirstSync(ctx, hub)
 	return hub.Serve(ctx)
+}
+
+// startOfToday is today's midnight in China Standard Time: the simulated
+// records end there.
+func startOfToday() time.Time {
+	y, mo, d := time.Now().In(world.CST).Date()
+	return time.Date(y, mo, d, 0, 0, 0, 0, world.CST)
 }
 
 // generateWorld makes the simulated county's world, showing progress on stderr;

@@ -51,7 +51,8 @@ type Hub struct {
 
 	manifestsLive bool // the folder is on disk: Serve watches it
 
-	swap      *search.Swap // the embedded index, rebuilt in place by reindex; nil behind Elasticsearch
+	swap      *search.Swap    // the embedded index, rebuilt in place by reindex; nil behind Elasticsearch
+	transport *http.Transport // every upstream client's (upstreamConns)
 	reindex   *reindexer
 	tally     *cockpit.Tally
 	cold      fengqiao.Index // where retention moves old events; nil: they are dropped
@@ -144,22 +145,35 @@ func openHub(cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Close()
 		return nil, fmt.Errorf("风险规则有误：%w", err)
 	}
-	h.Runner = &connectors.Runner{Tree: h.Tree, Index: h.Index, State: h.State, Log: log, Interval: cfg.SyncInterval, Linker: h.Chains}
+	h.Runner = &connectors.Runner{Tree: h.Tree, Index: h.Index, State: h.State, Log: log, Interval: cfg.SyncInterval,
+		Concurrency: cfg.SyncConcurrency, Linker: h.Chains}
+	// Every upstream client shares one transport: the hub's connections are one pool.
+	h.transport = connectors.NewTransport(cfg.UpstreamConns)
 	if cfg.Hotline12345 != nil {
-		h.Runner.Add(hotline12345.New(*cfg.Hotline12345, log))
+		c := *cfg.Hotline12345 // a copy: cfg's is the caller's
+		c.Upstream.Transport = h.transport
+		h.Runner.Add(hotline12345.New(c, log))
 	}
 	if cfg.Mediation != nil {
-		h.Runner.Add(mediation.New(*cfg.Mediation, log))
+		c := *cfg.Mediation
+		c.Upstream.Transport = h.transport
+		h.Runner.Add(mediation.New(c, log))
 	}
 	if cfg.Police110 != nil {
-		h.Runner.Add(police110.New(*cfg.Police110, log))
+		c := *cfg.Police110
+		c.Upstream.Transport = h.transport
+		h.Runner.Add(police110.New(c, log))
 	}
 	if cfg.Court != nil {
-		h.Runner.Add(court.New(*cfg.Court, log))
+		c := *cfg.Court
+		c.Upstream.Transport = h.transport
+		h.Runner.Add(court.New(c, log))
 	}
 	var webhooks []fengqiao.Webhook
 	if cfg.Alerts != nil {
-		a := alerts.New(*cfg.Alerts, h.State, log)
+		c := *cfg.Alerts
+		c.Upstream.Transport = h.transport
+		a := alerts.New(c, h.State, log)
 		h.Runner.Add(a)
 		webhooks = append(webhooks, a)
 	}
@@ -220,7 +234,7 @@ func (h *Hub) addManifests(cfg Config, log *slog.Logger) error {
 	if _, err := manifest.Load(fsys, cfg.ManifestVars); err != nil {
 		return fmt.Errorf("连接器清单有误：\n%w", err)
 	}
-	h.Manifests = &manifest.Folder{FS: fsys, Vars: cfg.ManifestVars, Runner: h.Runner, Log: log}
+	h.Manifests = &manifest.Folder{FS: fsys, Vars: cfg.ManifestVars, Runner: h.Runner, Log: log, Transport: h.transport}
 	_, err := h.Manifests.Scan()
 	return err
 }

@@ -53,8 +53,8 @@ const usage = `fengqiao — 县域社会治理数据枢纽（GraphQL 联邦枢�
 用法：
   fengqiao serve [-config 文件] [-check] [-log-format text|json] [-log-level 级别]
                                      按配置文件（及 FENGQIAO_ 环境变量）启动枢纽；-check 只检查配置
-  fengqiao demo [-addr A] [-data D] [-scale S]
-                                     启动模拟上游系统 + 枢纽 + 查询台，无需任何配置
+  fengqiao demo [-addr A] [-data D] [-scale S] [-apps N]
+                                     启动模拟上游系统 + 枢纽 + 查询台，无需任何配置；-apps 另加 N 个模拟长尾应用
   fengqiao token -config FILE -org CODE -role ROLE [-name NAME] [-ttl D]
                                      签发访问令牌
   fengqiao connector check FILE [-sample 响应.json] [-var 名=值 …]
@@ -96,6 +96,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.connector(ctx, args[1:])
 	case "bench":
 		return m.bench(ctx, args[1:])
+	case "fleet":
+		return m.fleetCommand(ctx, args[1:])
 	case "chains":
 		return m.chainsCommand(ctx, args[1:])
 	case "reindex":

@@ -80,6 +80,6 @@ codes:
 # 可选：按编号实时读取一条记录
 # detail: {path: "/api/records/{id}", record: data}
 
-rateLimit: 10                     # 每秒最多请求数，0 为不限
+rateLimit: 10/s                   # 应用的限流：10/s、120/min、1000/h 或每秒次数，0 为不限
 upstream: {timeout: 10s, retryMax: 3}
 `

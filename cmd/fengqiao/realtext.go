@@ -85,7 +85,7 @@ func (m *Main) chainsRealText(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "%d messages from %s: %d indexed, %d quarantined, synced and linked in %.1fs; %d of them in chains\n",
 		len(msgs), filepath.Base(*csvPath), states[0].RecordsIn, states[0].Quarantined, time.Since(start).Seconds(), len(member))
-	chainOf := func(id string) string { return member["APP:"+id] }
+	chainOf := func(id string) string { return member[fengqiao.AppEventID(boardApp, id)] }
 
 	// The truth the text gives: near-duplicates, and one reporter's repeated reports.
 	sigs := make([]textSig, len(msgs))
@@ -216,10 +216,13 @@ func readMessages(path string, col map[string]string, layout string) ([]message,
 	return msgs, rows, nil
 }
 
+// boardApp names the board's manifest, and so its events' ids: board:<留言编号>.
+const boardApp = "board"
+
 // boardManifest is the manifest an integration engineer writes for the board.
 func boardManifest(col map[string]string, layout string) string {
 	q := func(k string) string { return fmt.Sprintf(`r[%q]`, col[k]) }
-	return fmt.Sprintf(`name: board
+	return fmt.Sprintf(`name: `+boardApp+`
 title: 留言板
 source: APP
 baseURL: ${BOARD_URL}
@@ -271,12 +274,12 @@ func ratio(a, b int) float64 { return float64(a) / float64(max(1, b)) }
 
 // linkPrecision reports, rule by rule, the links made and the share of the hand-
 // labelled ones that are right; with sample > 0 it lists unlabelled links of each
-// rule to label (from,to,same with same 1 or 0, one per line, ids without "APP:").
+// rule to label (from,to,same with same 1 or 0, one per line, ids without "board:").
 func (m *Main) linkPrecision(ctx context.Context, hub *Hub, msgs []message, labelsPath string, sample int) error {
 	ids := make([]string, len(msgs))
 	byID := map[string]*message{}
 	for i := range msgs {
-		ids[i] = "APP:" + msgs[i].id
+		ids[i] = fengqiao.AppEventID(boardApp, msgs[i].id)
 		byID[ids[i]] = &msgs[i]
 	}
 	links, err := hub.Chains.Links(ctx, ids)
@@ -299,7 +302,7 @@ func (m *Main) linkPrecision(ctx context.Context, hub *Hub, msgs []message, labe
 		}
 		t := rules[rule]
 		t.links++
-		from, to := strings.TrimPrefix(l.From, "APP:"), strings.TrimPrefix(l.To, "APP:")
+		from, to := strings.TrimPrefix(l.From, boardApp+":"), strings.TrimPrefix(l.To, boardApp+":")
 		same, ok := labelled[[2]string{from, to}]
 		if !ok {
 			same, ok = labelled[[2]string{to, from}]

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"fengqiao"
 	"fengqiao/connectors"
 )
@@ -24,22 +22,22 @@ import (
 // Connector runs a manifest.
 type Connector struct {
 	connectors.Base
-	m       *Manifest
-	tokens  *connectors.TokenSource // for bearer auth
-	limiter *rate.Limiter           // nil when unlimited
-	log     *slog.Logger
+	m      *Manifest
+	tokens *connectors.TokenSource // for bearer auth
+	log    *slog.Logger
 }
 
 var _ fengqiao.Connector = (*Connector)(nil)
 
 // New returns the connector a parsed manifest describes.
 func New(m *Manifest, log *slog.Logger) *Connector {
-	c := &Connector{m: m, Base: connectors.NewBase(m.Name, m.Title, m.Source, m.Upstream, log), log: log}
+	cfg := m.Upstream
+	if m.RateLimit > 0 {
+		cfg.RateLimit = m.RateLimit
+	}
+	c := &Connector{m: m, Base: connectors.NewBase(m.Name, m.Title, m.Source, cfg, log), log: log}
 	if b := m.Auth.Bearer; b != nil {
 		c.tokens = &connectors.TokenSource{Upstream: c.Upstream, URL: m.BaseURL + b.TokenURL, ClientID: b.ClientID, ClientSecret: b.ClientSecret}
-	}
-	if m.RateLimit > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(m.RateLimit), 1)
 	}
 	return c
 }
@@ -500,11 +498,6 @@ func (c *Connector) Fetch(ctx context.Context, sourceID string) (*fengqiao.Event
 
 // get sends an authenticated GET of a path with its query.
 func (c *Connector) get(ctx context.Context, uri string) ([]byte, error) {
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, err
-		}
-	}
 	call := connectors.Call{Method: http.MethodGet, URL: c.m.BaseURL + uri, Header: http.Header{}}
 	c.authorize(&call, uri, nil, time.Now())
 	if c.m.Auth.Bearer != nil {

@@ -132,16 +132,11 @@ func (c *Connector) runLookup(ctx context.Context, a *compiledAction, vars map[s
 	return found, ref, nil
 }
 
-// exchange sends a rendered request through the connector's client: rate limit,
-// auth (a bearer token refreshed once after a 401), retries unless once, and the
-// breaker. A 401 that persists is EUNAVAILABLE: the credentials need fixing, and
+// exchange sends a rendered request through the connector's client: auth (a
+// bearer token refreshed once after a 401), rate limit, retries unless once, and
+// the breaker. A 401 that persists is EUNAVAILABLE: the credentials need fixing, and
 // the work waits for them.
 func (c *Connector) exchange(ctx context.Context, out *outgoing, once bool) (*connectors.Response, error) {
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, err
-		}
-	}
 	call := connectors.Call{Method: out.method, URL: c.m.BaseURL + out.uri, Header: out.header.Clone()}
 	if out.body != nil {
 		call.Body = json.RawMessage(out.body)

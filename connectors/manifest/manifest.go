@@ -40,7 +40,7 @@ type Manifest struct {
 	Project    map[string]string            `json:"project"`
 	Codes      map[string]map[string]string `json:"codes"`
 	Detail     *Detail                      `json:"detail"`
-	RateLimit  float64                      `json:"rateLimit"` // requests per second, 0 = unlimited
+	RateLimit  connectors.Rate              `json:"rateLimit"` // the upstream's rateLimit, written here for short
 	Upstream   connectors.UpstreamConfig    `json:"upstream"`
 	// Actions is the write side: the requests that deliver work to the app
 	// (dispatch 交办, supervise 督办). See actions.go.

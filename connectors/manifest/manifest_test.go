@@ -65,6 +65,8 @@ func TestBadManifestsAreRejectedWithFileLineAndReason(t *testing.T) {
 		{"bad pagination", "type: page", "type: pages", 6, "pagination.type"},
 		{"undefined variable", "baseURL: http://127.0.0.1:9", "baseURL: ${NOWHERE}", 4, "${NOWHERE} 未定义"},
 		{"bad time format", "format: unix", "format: yyyy-mm-dd", 7, "incremental.format"},
+		{"bad rate unit", "records: data", "records: data\nrateLimit: 5/day", 0, "单位须为 /s、/min 或 /h"},
+		{"bad rate", "records: data", "records: data\nrateLimit: fast", 0, "写作 5/s"},
 		{"unknown default unit", "records: data", "records: data\ndefaultOrgCode: \"331081999\"", 9, `defaultOrgCode "331081999" 不是本县组织树中的单位`},
 	}
 	for _, tc := range cases {
@@ -83,6 +85,20 @@ func TestBadManifestsAreRejectedWithFileLineAndReason(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: problems %v, want one at line %d saying %q", tc.name, ps, tc.line, tc.says)
+		}
+	}
+}
+
+func TestRateLimitIsPerSecondOrPerUnit(t *testing.T) {
+	t.Parallel()
+	for written, perSecond := range map[string]float64{"10": 10, "0.5": 0.5, "5/s": 5, "120/min": 2, "1800/h": 0.5, `"3/s"`: 3} {
+		m, err := manifest.Parse("app.yaml", []byte(good+"rateLimit: "+written+"\n"), nil)
+		if err != nil {
+			t.Errorf("rateLimit: %s: %v", written, err)
+			continue
+		}
+		if float64(m.RateLimit) != perSecond {
+			t.Errorf("rateLimit: %s = %v a second, want %v", written, float64(m.RateLimit), perSecond)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"path"
 	"strings"
 	"sync"
@@ -28,6 +29,9 @@ type Folder struct {
 	Vars   map[string]string // fill the manifests' ${NAME}
 	Runner *connectors.Runner
 	Log    *slog.Logger
+	// Transport is the HTTP transport every app's client shares (the hub's,
+	// bounded to upstreamConns a host); nil shares the process's default one.
+	Transport http.RoundTripper
 
 	mu    sync.Mutex             // one scan at a time
 	files map[string]*folderFile // by file name
@@ -127,6 +131,7 @@ func (f *Folder) apply(file string, ff *folderFile, text []byte) {
 	}
 	replaced := ff.running == m.Name
 	ff.running = m.Name
+	m.Upstream.Transport = f.Transport
 	f.Runner.Replace(Open(m, f.Log)) // a Dispatcher when the manifest declares actions
 	if replaced {
 		f.log().Info("清单已更新，连接器已换用新版本", "file", file, "connector", m.Name)

@@ -13,11 +13,16 @@ type Running struct {
 
 // Start serves h on addr ("127.0.0.1:0" picks a free port).
 func Start(addr string, h http.Handler) (*Running, error) {
+	return serve(addr, &http.Server{Handler: h})
+}
+
+// serve runs srv on addr.
+func serve(addr string, srv *http.Server) (*Running, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	r := &Running{URL: "http://" + ln.Addr().String(), srv: &http.Server{Handler: h}}
+	r := &Running{URL: "http://" + ln.Addr().String(), srv: srv}
 	go r.srv.Serve(ln)
 	return r, nil
 }
