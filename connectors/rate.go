@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -26,7 +27,7 @@ func (r *Rate) UnmarshalText(b []byte) error {
 		}
 	}
 	n, err := strconv.ParseFloat(strings.TrimSpace(count), 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
 		return fmt.Errorf("rateLimit：速率 %q 须为非负数，或写作 5/s、120/min、1000/h", text)
 	}
 	*r = Rate(n / seconds)

@@ -117,15 +117,17 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 	var limiter *rate.Limiter
 	if cfg.RateLimit > 0 {
 		limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), 1)
+		client.HTTPClient.Transport = turnTaker{client.HTTPClient.Transport}
 	}
 	client.RequestLogHook = func(_ retryablehttp.Logger, r *http.Request, attempt int) {
-		if limiter != nil {
-			// Before each attempt, outside its timeout; a caller that gives up
-			// meanwhile fails the attempt with its own error.
-			limiter.Wait(r.Context())
-		}
-		if c := callOf(r.Context()); c != nil {
+		c := callOf(r.Context())
+		if c != nil {
 			c.attempt = attempt
+		}
+		// Before each attempt, outside its timeout. An attempt whose turn would
+		// come after the caller's deadline is not sent (turnTaker).
+		if limiter != nil && limiter.Wait(r.Context()) != nil && c != nil {
+			c.missedTurn = true
 		}
 		if attempt > 0 {
 			retriesTotal.WithLabelValues(name).Inc()
@@ -133,6 +135,9 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 		}
 	}
 	client.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if errors.Is(err, errMissedTurn) {
+			return false, err
+		}
 		retry, cerr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 		c := callOf(ctx)
 		if !retry || cerr != nil || c == nil {
@@ -158,7 +163,7 @@ func NewUpstream(name, title string, cfg UpstreamConfig, log *slog.Logger) *Upst
 		Timeout:     cfg.BreakerCooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= cfg.BreakerFailures },
 		// A caller that gave up is not the upstream's failure.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, errMissedTurn) },
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			if log != nil {
 				log.Warn("upstream breaker changed", "upstream", name, "from", from.String(), "to", to.String())
@@ -196,6 +201,23 @@ type Call struct {
 type call struct {
 	attempt    int // the attempt being made, 0 for the first
 	maxRetries int
+	// missedTurn: the upstream's rate limit would let the attempt go only after
+	// the caller's deadline.
+	missedTurn bool
+}
+
+// errMissedTurn fails an attempt the upstream's rate limit did not let go in time.
+var errMissedTurn = errors.New("按该系统的限流速率，本次请求在时限内轮不到，未发出")
+
+// turnTaker sends only the attempts that got their turn under the rate limit, so
+// that the upstream never sees more than its rate, even from callers in a hurry.
+type turnTaker struct{ next http.RoundTripper }
+
+func (t turnTaker) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c := callOf(r.Context()); c != nil && c.missedTurn {
+		return nil, errMissedTurn
+	}
+	return t.next.RoundTrip(r)
 }
 
 type callKey struct{}
@@ -276,6 +298,8 @@ func (u *Upstream) Do(ctx context.Context, c Call) (_ []byte, err error) {
 		breakerRejectionsTotal.WithLabelValues(u.name).Inc()
 		span.AddEvent("breaker.rejected", trace.WithAttributes(attribute.String("fengqiao.breaker.state", u.breaker.State().String())))
 		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s暂时不可用（熔断中）", u.title), err)
+	case errors.Is(err, errMissedTurn):
+		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s限流中", u.title), err)
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", fengqiao.Errorf(fengqiao.EUNAVAILABLE, "%s访问失败", u.title), err)
 	}

@@ -58,7 +58,7 @@ func (m *Main) connectorReset(ctx context.Context, args []string) error {
 		return err
 	}
 	if out.ResetConnectorCursor.Cursor == "" {
-		fmt.Fprintf(m.Stdout, "%s：同步游标已重置，从头重新读取（按令牌分页的上游无法按时间定位）\n", name)
+		fmt.Fprintf(m.Stdout, "%s：同步游标已重置，从头重新读取（按令牌或按编号递增分页的上游无法按时间定位）\n", name)
 		return nil
 	}
 	fmt.Fprintf(m.Stdout, "%s：同步游标已重置，从 %s 起重新读取\n", name, *from)

@@ -233,10 +233,10 @@ func (c *Connector) Remap(raws []string) *fengqiao.SyncBatch {
 	return c.mapPage(page)
 }
 
-// CursorFrom implements fengqiao.Rewinder. A token cursor cannot say a time:
-// such an app reads again from its first page.
+// CursorFrom implements fengqiao.Rewinder. Neither a token nor an id cursor can
+// say a time: such an app reads again from its first record.
 func (c *Connector) CursorFrom(from time.Time) (string, error) {
-	if c.m.Pagination.Type == "token" {
+	if c.m.Pagination.Type == "token" || c.m.Pagination.Type == "sinceId" {
 		return "", nil
 	}
 	return connectors.TimeCursor{Since: from, Page: 1}.String(), nil

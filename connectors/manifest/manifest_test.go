@@ -4,6 +4,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"fengqiao"
+	"fengqiao/connectors"
 
 	"fengqiao/connectors/manifest"
 	"fengqiao/connectors/manifests"
@@ -67,6 +71,8 @@ func TestBadManifestsAreRejectedWithFileLineAndReason(t *testing.T) {
 		{"bad time format", "format: unix", "format: yyyy-mm-dd", 7, "incremental.format"},
 		{"bad rate unit", "records: data", "records: data\nrateLimit: 5/day", 0, "单位须为 /s、/min 或 /h"},
 		{"bad rate", "records: data", "records: data\nrateLimit: fast", 0, "写作 5/s"},
+		{"rate not a number", "records: data", "records: data\nrateLimit: NaN/s", 0, "须为非负数"},
+		{"rate without end", "records: data", "records: data\nrateLimit: Inf", 0, "须为非负数"},
 		{"unknown default unit", "records: data", "records: data\ndefaultOrgCode: \"331081999\"", 9, `defaultOrgCode "331081999" 不是本县组织树中的单位`},
 	}
 	for _, tc := range cases {
@@ -99,6 +105,32 @@ func TestRateLimitIsPerSecondOrPerUnit(t *testing.T) {
 		}
 		if float64(m.RateLimit) != perSecond {
 			t.Errorf("rateLimit: %s = %v a second, want %v", written, float64(m.RateLimit), perSecond)
+		}
+	}
+}
+
+// TestResetTimeIsACursorOnlyWhereTheUpstreamTakesOne: a reset to a time reads a
+// time-windowed app from then; an app paged by token or by increasing id cannot
+// be asked for a time, and reads again from its first record ("").
+func TestResetTimeIsACursorOnlyWhereTheUpstreamTakesOne(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, fengqiao.CST)
+	for paging, want := range map[string]string{
+		"{type: page, pageParam: p, sizeParam: s}":        connectors.TimeCursor{Since: from, Page: 1}.String(),
+		"{type: token, tokenParam: t, nextToken: next}":   "",
+		"{type: sinceId, idParam: sinceId, sizeParam: n}": "",
+	} {
+		text := strings.Replace(good, "pagination: {type: page, pageParam: p, sizeParam: s}", "pagination: "+paging, 1)
+		if !strings.Contains(paging, "page,") {
+			text = strings.Replace(text, "incremental: {param: since, field: t, format: unix}\n", "", 1)
+		}
+		m, err := manifest.Parse("app.yaml", []byte(text), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", paging, err)
+		}
+		got, err := manifest.New(m, nil).CursorFrom(from)
+		if err != nil || got != want {
+			t.Errorf("%s: cursor %q (%v), want %q", paging, got, err, want)
 		}
 	}
 }
