@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime/metrics"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,8 +52,13 @@ func (m *Main) benchFleet(ctx context.Context, f fleetFlags, report *benchReport
 	manifestDir := filepath.Join(dir, "manifests")
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	// The fleet's process and the bench write to one Stderr, the fleet's through a
+	// goroutine exec copies with: one lock for both, until the process is waited for.
+	stderr := &lockedWriter{w: m.Stderr}
+	m.Stderr = stderr
+	defer func() { m.Stderr = stderr.w }()
 	cmd := selfCommand(ctx, "fleet", "-apps", strconv.Itoa(f.apps), "-records", strconv.Itoa(f.records), "-manifests", manifestDir)
-	cmd.Stderr = m.Stderr
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -153,4 +159,16 @@ func fleetStats(ctx context.Context, url string, v *sim.FleetStats) error {
 	}
 	defer resp.Body.Close()
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// lockedWriter serializes the writes of several goroutines to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
