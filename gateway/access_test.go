@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -164,6 +163,7 @@ type accessBundle struct {
 	personID string
 	orgID    string
 	schema   *ast.Schema
+	logs     *syncBuffer // what the server logged
 }
 
 // accessSync serves one connector whose quarantine holds personal data, and one
@@ -346,9 +346,10 @@ func setupAccess(t *testing.T) *accessBundle {
 	r := &resolvers.Resolver{Tree: tree, Index: idx, Sync: accessSync{raw: raw}, ChainService: accessChains{}, Clusters: accessChains{}, Audit: log,
 		Assessor: lowRisk{}, Figures: figures, Upstreams: asIndexed{}, OrderService: ords}
 	tokens := gateway.NewTokens([]byte("0123456789abcdef0123456789abcdef"), tree)
-	s := gateway.NewServer(gateway.Config{}, r, tokens, func() bool { return true }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	logs := &syncBuffer{}
+	s := gateway.NewServer(gateway.Config{}, r, tokens, func() bool { return true }, slog.New(slog.NewTextHandler(logs, nil)))
 	b := &accessBundle{srv: httptest.NewServer(s.Handler()), tokens: tokens, audit: log, personID: person.ID, orgID: company.ID,
-		schema: resolvers.NewSchema(r).Schema()}
+		schema: resolvers.NewSchema(r).Schema(), logs: logs}
 	t.Cleanup(b.srv.Close)
 	return b
 }
