@@ -101,8 +101,9 @@ type SyncProgress struct {
 type SyncService interface {
 	// States returns the state of every connector.
 	States() ([]ConnectorState, error)
-	// Quarantine returns the records a connector holds in quarantine, newest first.
-	Quarantine(connector string) ([]Reject, error)
+	// QuarantineFirst returns up to n of the records a connector holds in
+	// quarantine, newest first, reading no further.
+	QuarantineFirst(connector string, n int) ([]Reject, error)
 	// Title is the Chinese name of the connector named so, or "" when none runs.
 	Title(connector string) string
 	// Project returns the key project with the given code, or ENOTFOUND.

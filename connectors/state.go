@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +33,6 @@ var (
 	bucketStats    = []byte("stats")
 	bucketProjects = []byte("projects")
 )
-
-func quarantineBucket(connector string) []byte { return []byte("quarantine/" + connector) }
 
 // pendingBucket holds a connector's events waiting for the event they refer to,
 // keyed by that event's id, a NUL, and their own id.
@@ -63,7 +60,7 @@ func OpenState(path string) (*State, error) {
 				return err
 			}
 		}
-		return nil
+		return indexQuarantines(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -143,28 +140,27 @@ func (s *State) commit(connector string, r batchResult) error {
 				return err
 			}
 		}
-		q, err := tx.CreateBucketIfNotExists(quarantineBucket(connector))
+		q, err := openQuarantine(tx, connector)
 		if err != nil {
 			return err
 		}
 		for _, k := range r.replayed {
-			if err := q.Delete(k); err != nil {
+			if err := q.delete(k); err != nil {
 				return err
 			}
 		}
 		for _, e := range r.indexed {
-			if err := q.Delete([]byte(e.SourceID)); err != nil {
+			if err := q.delete([]byte(e.SourceID)); err != nil {
 				return err
 			}
 		}
 		for _, id := range r.clean {
-			if err := q.Delete([]byte(id)); err != nil {
+			if err := q.delete([]byte(id)); err != nil {
 				return err
 			}
 		}
 		for _, rej := range r.rejected {
-			b, _ := json.Marshal(rej)
-			if err := q.Put(quarantineKey(rej), b); err != nil {
+			if err := q.put(rej); err != nil {
 				return err
 			}
 		}
@@ -270,13 +266,6 @@ func (s *State) load(st *fengqiao.ConnectorState) error {
 		}
 		return nil
 	})
-}
-
-// Quarantine returns a connector's quarantined records, newest first.
-func (s *State) Quarantine(connector string) ([]fengqiao.Reject, error) {
-	_, out, err := s.quarantineKeyed(connector)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
-	return out, err
 }
 
 func putJSON[T any](b *bolt.Bucket, items []T, key func(T) []byte) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -45,7 +44,7 @@ var fieldAccess = map[string]access{
 	"Query.orgUnit": inScope, "Query.events": inScope, "Query.event": inScope, "Query.person": inScope,
 	"Query.organization": inScope, "Query.project": inScope, "Query.place": public, "Query.chain": inScope,
 	"Query.chains": inScope, "Query.cockpit": inScope, "Query.trends": inScope,
-	"Query.auditLog": auditorOnly, "Query.connectors": countyOnly,
+	"Query.auditLog": auditorOnly, "Query.connectors": countyOnly, "Query.connector": countyOnly,
 	"Query.caseClusters": inScope, "Query.caseCluster": inScope,
 	"Query.order": inScope, "Query.orders": inScope, "Query.matter": inScope, "Query.orderFigures": inScope,
 	// A federation gateway's: the schema, and entities read as their queries read them
@@ -134,7 +133,7 @@ func reaches(personID, orgID string) map[string]string {
 		"CaseCluster":       `caseCluster(id: "KC-A") { %s }`,
 		"OrgUnit":           fmt.Sprintf(`orgUnit(code: %q) { %%s }`, villageA+"001"),
 		"ConnectorState":    `connectors { %s }`,
-		"QuarantinedRecord": `connectors { quarantine { %s } }`,
+		"QuarantinedRecord": `connector(name: "hotline12345") { quarantine { %s } }`,
 		"AuditEntry":        `auditLog { edges { node { %s } } }`,
 		"Order":             fmt.Sprintf(`order(id: %q) { %%s }`, fixtureOrder),
 	}
@@ -153,6 +152,7 @@ func rootArgs(personID, orgID string) map[string]string {
 		"orders":       fmt.Sprintf(`(filter: {orgCode: %q})`, villageA),
 		"orderFigures": fmt.Sprintf(`(orgCode: %q, from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z")`, villageA),
 		"_entities":    `(representations: [{__typename: "Event", id: "MEDIATION:A"}])`,
+		"connector":    `(name: "hotline12345")`,
 	}
 }
 
@@ -163,6 +163,7 @@ type accessBundle struct {
 	personID string
 	orgID    string
 	schema   *ast.Schema
+	logs     *syncBuffer // what the server logged
 }
 
 // accessSync serves one connector whose quarantine holds personal data, and one
@@ -176,8 +177,9 @@ func (s accessSync) States() ([]fengqiao.ConnectorState, error) {
 		Quarantined: 1, Pending: 1, BreakerState: "closed", CaughtUp: true, NewestRecordAt: &newest, Refused: "清单有误"}}, nil
 }
 
-func (s accessSync) Quarantine(string) ([]fengqiao.Reject, error) {
-	return []fengqiao.Reject{{Connector: "hotline12345", SourceID: "GDBAD", Reason: "来电时间格式错误", Raw: s.raw, At: time.Now()}}, nil
+func (s accessSync) QuarantineFirst(_ string, n int) ([]fengqiao.Reject, error) {
+	q := []fengqiao.Reject{{Connector: "hotline12345", SourceID: "GDBAD", Reason: "来电时间格式错误", Raw: s.raw, At: time.Now()}}
+	return q[:min(n, len(q))], nil
 }
 
 func (s accessSync) Title(name string) string {
@@ -344,9 +346,10 @@ func setupAccess(t *testing.T) *accessBundle {
 	r := &resolvers.Resolver{Tree: tree, Index: idx, Sync: accessSync{raw: raw}, ChainService: accessChains{}, Clusters: accessChains{}, Audit: log,
 		Assessor: lowRisk{}, Figures: figures, Upstreams: asIndexed{}, OrderService: ords}
 	tokens := gateway.NewTokens([]byte("0123456789abcdef0123456789abcdef"), tree)
-	s := gateway.NewServer(gateway.Config{}, r, tokens, func() bool { return true }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	logs := &syncBuffer{}
+	s := gateway.NewServer(gateway.Config{}, r, tokens, func() bool { return true }, slog.New(slog.NewTextHandler(logs, nil)))
 	b := &accessBundle{srv: httptest.NewServer(s.Handler()), tokens: tokens, audit: log, personID: person.ID, orgID: company.ID,
-		schema: resolvers.NewSchema(r).Schema()}
+		schema: resolvers.NewSchema(r).Schema(), logs: logs}
 	t.Cleanup(b.srv.Close)
 	return b
 }

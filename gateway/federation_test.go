@@ -216,3 +216,25 @@ func TestEntityBatchesObeyTheQueryLimits(t *testing.T) {
 		t.Errorf("101 representations: %v", r.Errors)
 	}
 }
+
+// A malformed representation is the caller's mistake: refused as invalid, in
+// Chinese, naming what is wrong, and not logged as an error of the hub's.
+func TestMalformedRepresentationsAreInvalid(t *testing.T) {
+	t.Parallel()
+	b := setupAccess(t)
+	for _, c := range []struct{ reps, want string }{
+		{`{__typename: "Event"}`, "实体表示缺少键字段 id（Event）"},
+		{`{__typename: "Nope", id: "MEDIATION:A"}`, "未知实体类型 Nope"},
+		{`{id: "MEDIATION:A"}`, "实体表示缺少 __typename"},
+		{`{__typename: "Event", id: null}`, "实体表示的键字段为空（Event）"},
+		{`{__typename: "Event", id: {a: 1}}`, "实体表示的键字段 id 须为字符串（Event）"},
+	} {
+		r := b.query(t, fengqiao.RoleCommander, county, `{ _entities(representations: [`+c.reps+`]) { ... on Event { id } } }`)
+		if code, msg := firstError(t, r); code != fengqiao.EINVALID || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: %s %q, want invalid %q", c.reps, code, msg, c.want)
+		}
+	}
+	if logs := b.logs.String(); strings.Contains(logs, "level=ERROR") {
+		t.Errorf("malformed representations logged as errors:\n%s", logs)
+	}
+}

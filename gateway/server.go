@@ -254,8 +254,12 @@ var apqMessages = map[string]string{
 
 // presentError shows application errors with their Chinese message and code; the
 // causes of internal errors are logged, not shown. gqlparser's and gqlgen's own
-// errors (syntax, validation, variables) are put in Chinese with code invalid.
+// errors (syntax, validation, variables) and malformed _entities representations
+// are put in Chinese with code invalid.
 func (s *Server) presentError(ctx context.Context, err error) *gqlerror.Error {
+	if e := resolvers.EntityError(err); e != nil {
+		err = e
+	}
 	gerr := graphql.DefaultErrorPresenter(ctx, err)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):

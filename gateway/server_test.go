@@ -84,8 +84,9 @@ func (f *fakeSync) States() ([]fengqiao.ConnectorState, error) {
 	return []fengqiao.ConnectorState{st}, nil
 }
 
-func (f *fakeSync) Quarantine(string) ([]fengqiao.Reject, error) {
-	return []fengqiao.Reject{{Connector: "hotline12345", SourceID: "GDBAD", Reason: "来电时间格式错误", Raw: "{}", At: time.Now()}}, nil
+func (f *fakeSync) QuarantineFirst(_ string, n int) ([]fengqiao.Reject, error) {
+	q := []fengqiao.Reject{{Connector: "hotline12345", SourceID: "GDBAD", Reason: "来电时间格式错误", Raw: "{}", At: time.Now()}}
+	return q[:min(n, len(q))], nil
 }
 
 func (f *fakeSync) Title(name string) string {

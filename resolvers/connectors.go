@@ -22,6 +22,18 @@ func (r *Resolver) maintaining(ctx context.Context, action, subject string) erro
 	return r.audit(ctx, action, subject)
 }
 
+// mayReadConnectors refuses callers outside the county the connectors' state.
+func (r *Resolver) mayReadConnectors(ctx context.Context) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	if !r.isCounty(p) {
+		return fengqiao.Errorf(fengqiao.EFORBIDDEN, "上游系统接入状态仅县级中心可查看")
+	}
+	return nil
+}
+
 // connectorState returns the state of the connector named, or ENOTFOUND.
 func (r *Resolver) connectorState(name string) (*fengqiao.ConnectorState, error) {
 	states, err := r.Sync.States()

@@ -44,14 +44,13 @@ func (r *connectorStateResolver) Quarantine(ctx context.Context, obj *fengqiao.C
 	if err != nil {
 		return nil, err
 	}
-	records, err := r.Sync.Quarantine(obj.Name)
+	records, err := r.Sync.QuarantineFirst(obj.Name, n)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.audit(ctx, "查看隔离记录", obj.Name); err != nil {
 		return nil, err
 	}
-	records = records[:min(n, len(records))]
 	if !p.MaySeePersonalData() {
 		for i := range records {
 			records[i].Raw = fengqiao.MaskNumbers(records[i].Raw)

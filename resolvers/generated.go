@@ -449,6 +449,7 @@ type ComplexityRoot struct {
 		Chain              func(childComplexity int, id string) int
 		Chains             func(childComplexity int, minSize *int, first *int) int
 		Cockpit            func(childComplexity int, orgCode *string, from time.Time, to time.Time, granularity *fengqiao.Granularity) int
+		Connector          func(childComplexity int, name string) int
 		Connectors         func(childComplexity int) int
 		Event              func(childComplexity int, id string) int
 		Events             func(childComplexity int, filter *fengqiao.EventFilter, first *int, after *string, orderBy *EventOrder) int
@@ -674,6 +675,7 @@ type QueryResolver interface {
 	RiskRules(ctx context.Context) (*fengqiao.RiskRulesStatus, error)
 	AuditLog(ctx context.Context, filter *fengqiao.AuditFilter, first *int, after *string) (*AuditConnection, error)
 	Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error)
+	Connector(ctx context.Context, name string) (*fengqiao.ConnectorState, error)
 	CaseClusters(ctx context.Context, orgCode *string, since *time.Time, minReporters *int, orderBy *ClusterOrder, first *int) ([]*CaseClusterView, error)
 	CaseCluster(ctx context.Context, id string) (*CaseClusterView, error)
 	Order(ctx context.Context, id string) (*fengqiao.Order, error)
@@ -2548,6 +2550,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Cockpit(childComplexity, args["orgCode"].(*string), args["from"].(time.Time), args["to"].(time.Time), args["granularity"].(*fengqiao.Granularity)), true
+	case "Query.connector":
+		if e.ComplexityRoot.Query.Connector == nil {
+			break
+		}
+
+		args, err := ec.field_Query_connector_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Connector(childComplexity, args["name"].(string)), true
 	case "Query.connectors":
 		if e.ComplexityRoot.Query.Connectors == nil {
 			break
@@ -3898,6 +3911,8 @@ type Query {
   auditLog(filter: AuditFilter, first: Int = 50, after: String): AuditConnection!
   "Sync state of every upstream connector. County-level callers only."
   connectors: [ConnectorState!]!
+  "Sync state of one upstream connector, by name. County-level callers only."
+  connector(name: ID!): ConnectorState
 }
 
 "An authenticated caller: a person with a role at an org unit."
@@ -5668,6 +5683,20 @@ func (ec *executionContext) field_Query_cockpit_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["granularity"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_connector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -13965,6 +13994,50 @@ func (ec *executionContext) fieldContext_Query_connectors(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_connector(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_connector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Connector(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fengqiao.ConnectorState) graphql.Marshaler {
+			return ec.marshalOConnectorState2ᚖfengqiaoᚐConnectorState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_connector(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorState(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_connector_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_caseClusters(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19462,6 +19535,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_connectors(ctx, field)
 				})
+		case "connector":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_connector(ctx, field)
+				})
 		case "caseClusters":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -21761,6 +21840,13 @@ func (ec *executionContext) marshalOClusterOrder2ᚖfengqiaoᚋresolversᚐClust
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOConnectorState2ᚖfengqiaoᚐConnectorState(ctx context.Context, sel ast.SelectionSet, v *fengqiao.ConnectorState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConnectorState(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOEvent2ᚖfengqiaoᚐEvent(ctx context.Context, sel ast.SelectionSet, v *fengqiao.Event) graphql.Marshaler {

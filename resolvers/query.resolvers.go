@@ -308,12 +308,8 @@ func (r *queryResolver) AuditLog(ctx context.Context, filter *fengqiao.AuditFilt
 
 // Connectors is the resolver for the connectors field.
 func (r *queryResolver) Connectors(ctx context.Context) ([]*fengqiao.ConnectorState, error) {
-	p, err := principal(ctx)
-	if err != nil {
+	if err := r.mayReadConnectors(ctx); err != nil {
 		return nil, err
-	}
-	if !r.isCounty(p) {
-		return nil, fengqiao.Errorf(fengqiao.EFORBIDDEN, "上游系统接入状态仅县级中心可查看")
 	}
 	states, err := r.Sync.States()
 	if err != nil {
@@ -324,6 +320,14 @@ func (r *queryResolver) Connectors(ctx context.Context) ([]*fengqiao.ConnectorSt
 		out[i] = &states[i]
 	}
 	return out, nil
+}
+
+// Connector is the resolver for the connector field.
+func (r *queryResolver) Connector(ctx context.Context, name string) (*fengqiao.ConnectorState, error) {
+	if err := r.mayReadConnectors(ctx); err != nil {
+		return nil, err
+	}
+	return r.connectorState(name)
 }
 
 // Alerts is the resolver for the alerts field.

@@ -78,7 +78,7 @@ func (m *Main) connectorOpArgs(fs *command, args []string) (name, addr, token st
 	if err := fs.Parse(args[1:]); err != nil {
 		return "", "", "", err
 	}
-	token, err = readToken(*t)
+	token, err = readToken(*t, "县级运维员") // a commander is refused replay and reset
 	return args[0], *a, token, err
 }
 

@@ -221,3 +221,22 @@ func TestConnectorCheckFailsWhatWouldFailSilently(t *testing.T) {
 		}
 	}
 }
+
+// Without -token, replay and reset ask for an operator's token (a commander is
+// refused both); reindex, which a commander may run, asks for either.
+func TestMissingTokenNamesWhoMayAct(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args       []string
+		want, dont string
+	}{
+		{[]string{"connector", "replay", "board"}, "提供县级运维员令牌", "指挥长"},
+		{[]string{"connector", "reset", "board", "-from", "2026-11-01"}, "提供县级运维员令牌", "指挥长"},
+		{[]string{"reindex"}, "提供县级运维员或指挥长令牌", ""},
+	} {
+		_, err := run(t, "", c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || c.dont != "" && strings.Contains(err.Error(), c.dont) {
+			t.Errorf("%v without -token: %v, want %q", c.args, err, c.want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 // connectors page, sees the message board with its lag and its quarantined
 // message, opens the drawer (raw record and reason), and replays it after the
 // manifest was fixed; a county commander sees the drawer without the replay.
+// Opening the drawer reads, and audits, that connector's quarantine alone.
 func TestConnectorsPageInChromium(t *testing.T) {
 	browser := chromiumPath(t)
 	b := serveBoard(t)
@@ -21,6 +22,9 @@ func TestConnectorsPageInChromium(t *testing.T) {
 	b.state(t, "board", func(st fengqiao.ConnectorState) bool { return st.CaughtUp && st.Quarantined == 1 })
 	b.write(t, "board.yaml", boardVersion(b.boardURL, `r["留言主题"]`, anyTime))
 	b.state(t, "board", func(st fengqiao.ConnectorState) bool { return st.CaughtUp })
+	// A second app keeps its quarantine: opening the board's drawer reads only the board's.
+	b.write(t, "board2.yaml", strings.Replace(boardVersion(b.boardURL, `r["留言主题"]`, dashTime), "name: board\n", "name: board2\n", 1))
+	b.state(t, "board2", func(st fengqiao.ConnectorState) bool { return st.CaughtUp && st.Quarantined == 1 })
 
 	p := newBrowser(t, browser, "县运维员", 90*time.Second)
 	p.open(b.base, b.token(fengqiao.RoleOperator, "331081"), "331081")
@@ -44,6 +48,11 @@ func TestConnectorsPageInChromium(t *testing.T) {
 	record := p.text(`li[data-record="M3"]`)
 	if !strings.Contains(record, "2026/11/01 10:00") || !strings.Contains(record, "2006-01-02 15:04:05") {
 		t.Errorf("the quarantined record shows %q, want its raw record and reason", record)
+	}
+	action := "查看隔离记录"
+	looks, _, err := b.hub.Audit.Entries(t.Context(), fengqiao.AuditFilter{Action: &action}, 0, 10)
+	if err != nil || len(looks) != 1 || looks[0].Subject != "board" {
+		t.Errorf("opening the board's drawer audited %+v (%v), want one look at the board", looks, err)
 	}
 	p.do("重放隔离记录", chromedp.Click(chromedp.CSS("#replay")))
 	p.waitUntil("重放完成", `document.querySelector("#replay-result").innerText.includes("入库 1 条")`)

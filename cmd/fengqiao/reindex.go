@@ -315,7 +315,7 @@ func (m *Main) reindexCommand(ctx context.Context, args []string) error {
 	if *indexOnly && *chainsOnly {
 		return errors.New("-index-only 和 -chains-only 只能选一个")
 	}
-	tok, err := readToken(*token)
+	tok, err := readToken(*token, "县级运维员或指挥长")
 	if err != nil {
 		return err
 	}
@@ -409,10 +409,11 @@ func (m *Main) reindexCommand(ctx context.Context, args []string) error {
 	}
 }
 
-// readToken is the token given, or read from the file @path names.
-func readToken(s string) (string, error) {
+// readToken is the token given, or read from the file @path names; who says
+// whose token the command needs, for the message when none is given.
+func readToken(s, who string) (string, error) {
 	if s == "" {
-		return "", errors.New("请用 -token 提供县级运维员或指挥长令牌（fengqiao token -role OPERATOR -org 331081 签发）")
+		return "", fmt.Errorf("请用 -token 提供%s令牌（fengqiao token -role OPERATOR -org 331081 签发），也可用 -token @文件", who)
 	}
 	if path, ok := strings.CutPrefix(s, "@"); ok {
 		b, err := os.ReadFile(path)

@@ -147,7 +147,7 @@ func (m *Main) reportMonthly(ctx context.Context, args []string) error {
 	if *token == "" {
 		return errors.New("请用 -token 提供指挥长或研判分析员令牌（fengqiao token -role COMMANDER -org 单位编码 签发），也可用 -token @文件")
 	}
-	tok, err := readToken(*token)
+	tok, err := readToken(*token, "指挥长或研判分析员")
 	if err != nil {
 		return err
 	}
