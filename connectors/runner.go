@@ -155,13 +155,17 @@ func named(name string) func(fengqiao.Connector) bool {
 // errBusy refuses a replay or a reset that waited for a sync longer than its caller.
 var errBusy = fengqiao.Errorf(fengqiao.EUNAVAILABLE, "连接器正在同步，请稍后重试")
 
-// lock takes l's sync, or returns errBusy once ctx ends first. What Replace or
-// Remove left meanwhile is applied first.
+// lock takes l's sync, at once if it is free, else returns errBusy once ctx ends
+// first. What Replace or Remove left meanwhile is applied first.
 func (r *Runner) lock(ctx context.Context, l *liveState) error {
 	select {
 	case l.sync <- struct{}{}:
-	case <-ctx.Done():
-		return errBusy
+	default:
+		select {
+		case l.sync <- struct{}{}:
+		case <-ctx.Done():
+			return errBusy
+		}
 	}
 	r.applyPending(l)
 	return nil
