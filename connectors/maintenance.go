@@ -12,15 +12,15 @@ import (
 // of a connector's quarantine and maps it again with the connector's current
 // mapping (a record quarantined as mapped is checked again as it is), then
 // indexes it as a batch would — those still refused go back with their new
-// reason. It holds the connector's sync meanwhile; the cursor stays.
+// reason. It holds the connector's sync meanwhile (EUNAVAILABLE if ctx ends
+// while a batch holds it); the cursor stays.
 func (r *Runner) ReplayQuarantine(ctx context.Context, name string) (fengqiao.ReplayResult, error) {
 	out := fengqiao.ReplayResult{Connector: name}
-	l := r.slot(name)
-	if l == nil {
-		return out, fengqiao.Errorf(fengqiao.ENOTFOUND, "连接器不存在或未在运行：%s", name)
+	l, err := r.lockNamed(ctx, name)
+	if err != nil {
+		return out, err
 	}
-	l.sync.Lock()
-	defer l.sync.Unlock()
+	defer r.unlock(l)
 	r.mu.Lock()
 	c := l.connector
 	r.mu.Unlock()
@@ -61,14 +61,13 @@ func (r *Runner) ReplayQuarantine(ctx context.Context, name string) (fengqiao.Re
 
 // ResetCursor implements fengqiao.SyncMaintenance: the connector's next sync
 // reads again every change since from (the index absorbs what it already holds),
-// and starts at once.
+// and starts at once. EUNAVAILABLE if ctx ends while a batch holds the sync.
 func (r *Runner) ResetCursor(ctx context.Context, name string, from time.Time) (string, error) {
-	l := r.slot(name)
-	if l == nil {
-		return "", fengqiao.Errorf(fengqiao.ENOTFOUND, "连接器不存在或未在运行：%s", name)
+	l, err := r.lockNamed(ctx, name)
+	if err != nil {
+		return "", err
 	}
-	l.sync.Lock()
-	defer l.sync.Unlock()
+	defer r.unlock(l)
 	r.mu.Lock()
 	c := l.connector
 	r.mu.Unlock()

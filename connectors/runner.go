@@ -52,6 +52,8 @@ type Runner struct {
 // liveState is what the runner knows of a connector beyond the persisted state.
 type liveState struct {
 	connector  fengqiao.Connector // the version running now
+	next       fengqiao.Connector // a new version waiting for the batch in flight, nil if none
+	removing   bool               // removed: stops once the batch in flight has committed
 	lastSyncAt *time.Time
 	lastError  string
 	caughtUp   bool
@@ -59,8 +61,9 @@ type liveState struct {
 	catchUp    *catchUp
 
 	// sync is held while a batch, a replay or a cursor reset runs, so that none
-	// commits over another and a replaced version never syncs again.
-	sync    sync.Mutex
+	// commits over another and a replaced version never syncs again. A one-slot
+	// channel, so that waiting for it can end with the waiter's context.
+	sync    chan struct{}
 	changed chan struct{} // (buffered) a new version replaced the connector: sync at once
 	removed chan struct{} // closed when the connector is removed
 }
@@ -82,13 +85,18 @@ type catchUp struct {
 func (r *Runner) Add(c fengqiao.Connector) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.add(c)
+}
+
+// add is Add with r.mu held.
+func (r *Runner) add(c fengqiao.Connector) {
 	if r.live == nil {
 		r.live = map[string]*liveState{}
 	}
 	if _, dup := r.live[c.Name()]; dup {
 		panic("connectors: two connectors named " + c.Name())
 	}
-	l := &liveState{connector: c, changed: make(chan struct{}, 1), removed: make(chan struct{})}
+	l := &liveState{connector: c, sync: make(chan struct{}, 1), changed: make(chan struct{}, 1), removed: make(chan struct{})}
 	// One added by a reload while the hub serves does not make it start over:
 	// until it catches up it shows as not caught up, and its errors as errors.
 	l.ready = r.running != nil
@@ -101,42 +109,126 @@ func (r *Runner) Add(c fengqiao.Connector) {
 	}
 }
 
-// Replace puts a new version of a registered connector in place of the old one,
-// once the old one's batch in flight has committed (its cursor and quarantine
-// stay, keyed by the name), and syncs it at once; an unknown one is added.
+// Replace puts a new version of a registered connector in place of the old one
+// and returns at once: the old one's batch in flight stops gathering, commits,
+// and the new version syncs at once (cursor and quarantine stay, keyed by the
+// name). Connectors lists the new version from now on. An unknown one is added.
 func (r *Runner) Replace(c fengqiao.Connector) {
-	l := r.slot(c.Name())
-	if l == nil {
-		r.Add(c)
+	r.mu.Lock()
+	l := r.live[c.Name()]
+	switch {
+	case l == nil:
+		r.add(c)
+		r.mu.Unlock()
+		return
+	case l.removing: // removed, its batch still in flight: back again
+		l.removing = false
+		r.connectors = append(r.connectors, c)
+	default:
+		r.connectors[slices.IndexFunc(r.connectors, named(c.Name()))] = c
+	}
+	l.next = c
+	r.mu.Unlock()
+	r.applySoon(l)
+}
+
+// Remove stops and unregisters a connector, and returns at once: its batch in
+// flight stops gathering and commits. What it indexed, its cursor and its
+// quarantine stay.
+func (r *Runner) Remove(name string) {
+	r.mu.Lock()
+	l := r.live[name]
+	if l == nil || l.removing {
+		r.mu.Unlock()
 		return
 	}
-	l.sync.Lock()
-	defer l.sync.Unlock()
-	r.mu.Lock()
-	old := l.connector
-	l.connector, l.lastError, l.caughtUp = c, "", false
-	r.connectors[slices.Index(r.connectors, old)] = c
+	l.next, l.removing = nil, true
+	r.connectors = slices.DeleteFunc(r.connectors, named(name))
 	r.mu.Unlock()
+	r.applySoon(l)
+}
+
+func named(name string) func(fengqiao.Connector) bool {
+	return func(c fengqiao.Connector) bool { return c.Name() == name }
+}
+
+// errBusy refuses a replay or a reset that waited for a sync longer than its caller.
+var errBusy = fengqiao.Errorf(fengqiao.EUNAVAILABLE, "连接器正在同步，请稍后重试")
+
+// lock takes l's sync, at once if it is free, else returns errBusy once ctx ends
+// first. What Replace or Remove left meanwhile is applied first.
+func (r *Runner) lock(ctx context.Context, l *liveState) error {
 	select {
-	case l.changed <- struct{}{}:
+	case l.sync <- struct{}{}:
+	default:
+		select {
+		case l.sync <- struct{}{}:
+		case <-ctx.Done():
+			return errBusy
+		}
+	}
+	r.applyPending(l)
+	return nil
+}
+
+// lockNamed takes the sync of the connector named: ENOTFOUND for one unknown or
+// removed meanwhile, errBusy once ctx ends first.
+func (r *Runner) lockNamed(ctx context.Context, name string) (*liveState, error) {
+	l := r.slot(name)
+	if l != nil {
+		if err := r.lock(ctx, l); err != nil {
+			return nil, err
+		}
+		select {
+		case <-l.removed:
+			<-l.sync
+		default:
+			return l, nil
+		}
+	}
+	return nil, fengqiao.Errorf(fengqiao.ENOTFOUND, "连接器不存在或未在运行：%s", name)
+}
+
+// unlock applies what Replace or Remove left meanwhile and lets go of l's sync.
+func (r *Runner) unlock(l *liveState) {
+	r.applyPending(l)
+	<-l.sync
+}
+
+// applySoon applies what Replace or Remove left for l now if l's sync is free;
+// otherwise its holder does as it lets go.
+func (r *Runner) applySoon(l *liveState) {
+	select {
+	case l.sync <- struct{}{}:
+		r.unlock(l)
 	default:
 	}
 }
 
-// Remove stops and unregisters a connector, once its batch in flight has
-// committed. What it indexed, its cursor and its quarantine stay.
-func (r *Runner) Remove(name string) {
-	l := r.slot(name)
-	if l == nil {
-		return
-	}
-	l.sync.Lock()
-	defer l.sync.Unlock()
+// applyPending swaps in l's new version, or unregisters l; l's sync is held.
+func (r *Runner) applyPending(l *liveState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.connectors = slices.DeleteFunc(r.connectors, func(c fengqiao.Connector) bool { return c == l.connector })
-	delete(r.live, name)
-	close(l.removed)
+	switch {
+	case l.removing:
+		l.removing = false
+		delete(r.live, l.connector.Name())
+		close(l.removed)
+	case l.next != nil:
+		l.connector, l.next = l.next, nil
+		l.lastError, l.caughtUp = "", false
+		select {
+		case l.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// changing reports whether a new version or a removal waits for l's batch.
+func (r *Runner) changing(l *liveState) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return l.next != nil || l.removing
 }
 
 // Refuse records why a connector's manifest was refused (reason "" clears it);
@@ -154,11 +246,20 @@ func (r *Runner) Refuse(name, title, reason string) {
 	r.refused[name] = refusal{title, reason}
 }
 
-// slot returns a registered connector's live state, nil for an unknown name.
+// slot returns a registered connector's live state, nil for an unknown or
+// removed name.
 func (r *Runner) slot(name string) *liveState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.live[name]
+	return r.slotLocked(name)
+}
+
+// slotLocked is slot with r.mu held.
+func (r *Runner) slotLocked(name string) *liveState {
+	if l := r.live[name]; l != nil && !l.removing {
+		return l
+	}
+	return nil
 }
 
 // Connectors returns the registered connectors.
@@ -242,15 +343,17 @@ func (r *Runner) syncInTurn(ctx context.Context, turns chan struct{}, l *liveSta
 		syncsRunning.Dec()
 		<-turns
 	}()
-	l.sync.Lock()
-	defer l.sync.Unlock()
+	if err := r.lock(ctx, l); err != nil {
+		return c, false, err
+	}
+	defer r.unlock(l)
 	select {
 	case <-l.removed:
 		return nil, false, nil
 	default:
 	}
 	r.mu.Lock()
-	c = l.connector // replaced while waiting for the turn
+	c = l.connector // replaced while waiting
 	r.mu.Unlock()
 	caughtUp, err := r.syncBatch(ctx, c, l)
 	return c, caughtUp, err
@@ -278,12 +381,11 @@ func (r *Runner) SyncUntilCaughtUp(ctx context.Context) error {
 // SyncBatch reads, validates, indexes and commits one batch of c, and reports
 // whether c has caught up with its upstream.
 func (r *Runner) SyncBatch(ctx context.Context, c fengqiao.Connector) (caughtUp bool, err error) {
-	l := r.slot(c.Name())
-	if l == nil {
-		return false, fengqiao.Errorf(fengqiao.ENOTFOUND, "连接器不存在：%s", c.Name())
+	l, err := r.lockNamed(ctx, c.Name())
+	if err != nil {
+		return false, err
 	}
-	l.sync.Lock()
-	defer l.sync.Unlock()
+	defer r.unlock(l)
 	return r.syncBatch(ctx, c, l)
 }
 
@@ -310,7 +412,7 @@ func (r *Runner) syncBatch(ctx context.Context, c fengqiao.Connector, l *liveSta
 		return false, err
 	}
 	started := time.Now()
-	batch, readErr := r.gather(ctx, c, cursor)
+	batch, readErr := r.gather(ctx, c, l, cursor)
 	if batch == nil {
 		return false, readErr
 	}
@@ -326,10 +428,11 @@ func (r *Runner) syncBatch(ctx context.Context, c fengqiao.Connector, l *liveSta
 	return !batch.More && readErr == nil, readErr
 }
 
-// gather reads c's pages from cursor until BatchRecords records or the end, as one
-// batch resuming after the last page. A page that fails to read ends the gathering:
-// the pages read before it are returned with the error, nil if there are none.
-func (r *Runner) gather(ctx context.Context, c fengqiao.Connector, cursor string) (*fengqiao.SyncBatch, error) {
+// gather reads c's pages from cursor until BatchRecords records, the end, or a new
+// version or removal of l waiting, as one batch resuming after the last page. A
+// page that fails to read ends the gathering: the pages read before it are
+// returned with the error, nil if there are none.
+func (r *Runner) gather(ctx context.Context, c fengqiao.Connector, l *liveState, cursor string) (*fengqiao.SyncBatch, error) {
 	var all *fengqiao.SyncBatch
 	for {
 		batch, err := c.Sync(ctx, cursor)
@@ -348,7 +451,7 @@ func (r *Runner) gather(ctx context.Context, c fengqiao.Connector, cursor string
 		if enough <= 0 {
 			enough = 1000
 		}
-		if !all.More || len(all.Events)+len(all.Projects)+len(all.Rejects) >= enough || ctx.Err() != nil {
+		if !all.More || len(all.Events)+len(all.Projects)+len(all.Rejects) >= enough || ctx.Err() != nil || r.changing(l) {
 			return all, nil
 		}
 		cursor = all.Next
@@ -378,7 +481,8 @@ func (r *Runner) States() ([]fengqiao.ConnectorState, error) {
 		}
 		r.mu.Lock()
 		if l := r.live[c.Name()]; l != nil { // nil: removed since
-			st.LastSyncAt, st.LastError, st.CaughtUp = l.lastSyncAt, l.lastError, l.caughtUp
+			// A version waiting for the batch in flight has not caught up yet.
+			st.LastSyncAt, st.LastError, st.CaughtUp = l.lastSyncAt, l.lastError, l.caughtUp && l.next == nil
 			st.Progress = l.catchUp.progress(time.Now())
 		}
 		st.Refused = r.refused[c.Name()].reason
@@ -389,7 +493,7 @@ func (r *Runner) States() ([]fengqiao.ConnectorState, error) {
 	r.mu.Lock()
 	var names []string
 	for name := range r.refused {
-		if r.live[name] == nil {
+		if r.slotLocked(name) == nil {
 			names = append(names, name)
 		}
 	}
@@ -455,7 +559,7 @@ func (r *Runner) Progress() map[string]*fengqiao.SyncProgress {
 	defer r.mu.Unlock()
 	out := map[string]*fengqiao.SyncProgress{}
 	for name, l := range r.live {
-		if p := l.catchUp.progress(now); p != nil {
+		if p := l.catchUp.progress(now); p != nil && !l.removing {
 			out[name] = p
 		}
 	}
@@ -467,7 +571,7 @@ func (r *Runner) Ready() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, l := range r.live {
-		if !l.ready {
+		if !l.ready && !l.removing {
 			return false
 		}
 	}

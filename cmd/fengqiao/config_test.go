@@ -146,6 +146,9 @@ func TestServeRefusesAConfigThatCannotServe(t *testing.T) {
 		os.WriteFile(path, []byte(text), 0o600)
 		return path
 	}
+	taken := filepath.Join(dir, "taken") // a manifest named like a built-in connector
+	os.Mkdir(taken, 0o700)
+	os.WriteFile(filepath.Join(taken, "hotline.yaml"), []byte(strings.Replace(boardVersion("http://b.example", `r["留言主题"]`, dashTime), "name: board", "name: hotline12345", 1)), 0o600)
 	for _, c := range []struct {
 		name, config string
 		env          []string
@@ -160,6 +163,7 @@ func TestServeRefusesAConfigThatCannotServe(t *testing.T) {
 		{"unknown connector", "addr: 127.0.0.1:0\ndata: " + data + "\nhotline: {baseURL: http://a.example}\n", nil, []string{"hotline"}},
 		{"no manifests", "addr: 127.0.0.1:0\ndata: " + data + "\nmanifests: " + filepath.Join(dir, "none") + "\n", nil, []string{"清单目录", "不存在"}},
 		{"manifest vars", "addr: 127.0.0.1:0\ndata: " + data + "\nmanifests: builtin\n", nil, []string{"连接器清单", "CITYMGMT_URL"}},
+		{"built-in name", "addr: 127.0.0.1:0\ndata: " + data + "\nhotline12345: {baseURL: http://a.example, apiKey: k}\nmanifests: " + taken + "\n", nil, []string{"hotline.yaml: name hotline12345 已被内置连接器使用"}},
 		{"bad log", "addr: 127.0.0.1:0\ndata: " + data + "\nhotline12345: {baseURL: http://a.example, apiKey: k}\nlog: {format: xml}\n", nil, []string{"log.format", "xml"}},
 		{"bad address", "addr: localhost\ndata: " + data + "\nhotline12345: {baseURL: http://a.example, apiKey: k}\n", nil, []string{"addr", "主机:端口"}},
 		{"unknown variable", "addr: 127.0.0.1:0\ndata: " + data + "\nhotline12345: {baseURL: http://a.example, apiKey: k}\n", []string{"FENGQIAO_HOTLINE_APIKEY=k"}, []string{"未知的环境变量 FENGQIAO_HOTLINE_APIKEY"}},

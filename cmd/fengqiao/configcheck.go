@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -138,14 +137,9 @@ func checkConfig(cfg Config) *configReport {
 			}
 		}
 	}
-	manifestNames, err := checkManifests(cfg)
+	manifestNames, err := checkManifests(cfg, names)
 	if err != nil {
 		r.problem("%v", err)
-	}
-	for _, m := range manifestNames {
-		if slices.Contains(names, m) {
-			r.problem("清单 %s 与同名的内置连接器重复", m)
-		}
 	}
 	names = append(names, manifestNames...)
 	switch {
@@ -210,9 +204,9 @@ func checkURL(s string) error {
 	return nil
 }
 
-// checkManifests loads the configured manifests, as the hub would, and returns
-// their names.
-func checkManifests(cfg Config) ([]string, error) {
+// checkManifests loads the configured manifests, as the hub would beside the
+// builtin connectors, and returns their names.
+func checkManifests(cfg Config, builtin []string) ([]string, error) {
 	var fsys fs.FS
 	switch cfg.Manifests {
 	case "":
@@ -226,7 +220,7 @@ func checkManifests(cfg Config) ([]string, error) {
 		}
 		fsys = os.DirFS(cfg.Manifests)
 	}
-	ms, err := manifest.Load(fsys, cfg.ManifestVars)
+	ms, err := manifest.Load(fsys, cfg.ManifestVars, builtin...)
 	if err != nil {
 		return nil, fmt.Errorf("连接器清单（%s）有误：\n%v", cfg.Manifests, err)
 	}

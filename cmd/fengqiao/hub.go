@@ -231,7 +231,11 @@ func (h *Hub) addManifests(cfg Config, log *slog.Logger) error {
 	default:
 		fsys, h.manifestsLive = os.DirFS(cfg.Manifests), true
 	}
-	if _, err := manifest.Load(fsys, cfg.ManifestVars); err != nil {
+	var builtin []string // no manifest may take a built-in connector's name
+	for _, c := range h.Runner.Connectors() {
+		builtin = append(builtin, c.Name())
+	}
+	if _, err := manifest.Load(fsys, cfg.ManifestVars, builtin...); err != nil {
 		return fmt.Errorf("连接器清单有误：\n%w", err)
 	}
 	h.Manifests = &manifest.Folder{FS: fsys, Vars: cfg.ManifestVars, Runner: h.Runner, Log: log, Transport: h.transport}

@@ -6,19 +6,22 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"fengqiao"
 	"fengqiao/connectors"
 )
 
 // Folder runs the manifests of a folder on a runner and follows its changes: a
 // file added or changed replaces its connector (the old version's batch in flight
-// commits first; cursor and quarantine stay), a file removed stops it (its events
-// stay), and a file that does not parse, or names a connector another file runs,
-// is refused with its reason — logged and shown by the runner's states, the
-// version running, if any, staying.
+// commits first, the scan not waiting for it; cursor and quarantine stay), a file
+// removed stops it (its events stay), and a file that cannot be read (see files),
+// does not parse, or names a connector another file or the hub itself runs, is
+// refused with its reason — logged and shown by the runner's states, the version
+// running, if any, staying.
 //
 // It polls (Watch) instead of asking the system to tell it of changes: content
 // hashes every few seconds see every change on any filesystem, network and
@@ -33,8 +36,9 @@ type Folder struct {
 	// bounded to upstreamConns a host); nil shares the process's default one.
 	Transport http.RoundTripper
 
-	mu    sync.Mutex             // one scan at a time
-	files map[string]*folderFile // by file name
+	mu     sync.Mutex             // one scan at a time
+	files  map[string]*folderFile // by file name
+	loaded map[string]bool        // the names of the connectors the folder started
 }
 
 // folderFile is what the folder knows of one file.
@@ -50,9 +54,9 @@ func (f *Folder) Scan() (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.files == nil {
-		f.files = map[string]*folderFile{}
+		f.files, f.loaded = map[string]*folderFile{}, map[string]bool{}
 	}
-	names, err := fs.Glob(f.FS, "*.yaml")
+	names, err := files(f.FS)
 	if err != nil {
 		return 0, err
 	}
@@ -80,11 +84,11 @@ func (f *Folder) Scan() (int, error) {
 		delete(f.files, name)
 	}
 	for _, name := range names {
-		text, err := fs.ReadFile(f.FS, name)
-		if err != nil {
-			return changed, err
-		}
+		text, err := readFile(f.FS, name)
 		sum := sha256.Sum256(text)
+		if err != nil { // told apart from any text, so that it is refused once
+			sum = sha256.Sum256([]byte("\x00" + err.Error()))
+		}
 		ff := f.files[name]
 		if ff != nil && ff.sum == sum {
 			continue
@@ -95,26 +99,30 @@ func (f *Folder) Scan() (int, error) {
 		}
 		ff.sum = sum
 		changed++
-		f.apply(name, ff, text)
+		f.apply(name, ff, text, err)
 	}
 	return changed, nil
 }
 
-// apply runs a changed file's manifest, or refuses it.
-func (f *Folder) apply(file string, ff *folderFile, text []byte) {
-	m, err := Parse(file, text, f.Vars)
+// apply runs a changed file's manifest, or refuses it, or the error reading it.
+func (f *Folder) apply(file string, ff *folderFile, text []byte, err error) {
+	var m *Manifest
 	if err == nil {
-		for other, o := range f.files {
-			if other != file && o.running == m.Name {
-				err = Problems{{file, 0, "name " + m.Name + " 与 " + path.Base(other) + " 重复"}}
-			}
-		}
+		m, err = Parse(file, text, f.Vars)
+	}
+	if err == nil {
+		err = f.taken(file, m.Name)
 	}
 	if err != nil {
 		f.clearRefusal(ff)
+		// Shown under the connector it runs, else its file's name, or the whole
+		// file name when that is a connector's (court.yaml beside the hub's court).
 		ff.refused = ff.running
 		if ff.refused == "" {
-			ff.refused = strings.TrimSuffix(file, ".yaml")
+			ff.refused = strings.TrimSuffix(file, path.Ext(file))
+			if f.holds(ff.refused) {
+				ff.refused = file
+			}
 		}
 		reason := err.Error()
 		f.Runner.Refuse(ff.refused, file, reason)
@@ -131,6 +139,7 @@ func (f *Folder) apply(file string, ff *folderFile, text []byte) {
 	}
 	replaced := ff.running == m.Name
 	ff.running = m.Name
+	f.loaded[m.Name] = true
 	m.Upstream.Transport = f.Transport
 	f.Runner.Replace(Open(m, f.Log)) // a Dispatcher when the manifest declares actions
 	if replaced {
@@ -138,6 +147,26 @@ func (f *Folder) apply(file string, ff *folderFile, text []byte) {
 	} else {
 		f.log().Info("清单已加载", "file", file, "connector", m.Name)
 	}
+}
+
+// taken refuses a name another file runs, or the runner holds for a connector
+// the folder did not start: a built-in one, whose cursor a manifest must not
+// take over, nor stop by its removal.
+func (f *Folder) taken(file, name string) error {
+	for other, o := range f.files {
+		if other != file && o.running == name {
+			return taken(file, name, other)
+		}
+	}
+	if !f.loaded[name] && f.holds(name) {
+		return taken(file, name, "")
+	}
+	return nil
+}
+
+// holds reports whether the runner has a connector named name.
+func (f *Folder) holds(name string) bool {
+	return slices.ContainsFunc(f.Runner.Connectors(), func(c fengqiao.Connector) bool { return c.Name() == name })
 }
 
 func (f *Folder) clearRefusal(ff *folderFile) {
