@@ -578,7 +578,7 @@ func (r *Runner) Ready() bool {
 	return true
 }
 
-// Quarantine implements fengqiao.SyncService.
+// Quarantine returns every record the connector holds in quarantine, newest first.
 func (r *Runner) Quarantine(connector string) ([]fengqiao.Reject, error) {
 	return r.State.Quarantine(connector)
 }
