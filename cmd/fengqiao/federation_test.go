@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,30 +77,6 @@ func cityGateway(t *testing.T, base, token string) string {
 }
 
 // gatewayResponse is a GraphQL response with its errors' messages.
-type gatewayResponse struct {
-	Data   json.RawMessage
-	Errors []struct{ Message string }
-}
-
-func postGraphQL(t *testing.T, url, token, query string) gatewayResponse {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query})
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r gatewayResponse
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 // A city's graph over the hub, with published tools: the hub's subgraph schema
 // composed with a city subgraph that extends OrgUnit by code, served by Hive
@@ -120,7 +95,7 @@ func TestACityGatewayComposesTheHubWithACitySubgraph(t *testing.T) {
 	}
 
 	// The hub's unit, with the city's score from the city subgraph.
-	r := postGraphQL(t, gw, town, `{ orgUnit { code name cityScore children { code } } }`)
+	r := postGraphQL(t, gw, town, `{ orgUnit { code name cityScore children { code } } }`, nil)
 	var own struct {
 		OrgUnit struct {
 			Code, Name string
@@ -146,7 +121,7 @@ func TestACityGatewayComposesTheHubWithACitySubgraph(t *testing.T) {
 		}
 	}
 	shown := func(token string) (map[string]rank, gatewayResponse) {
-		r := postGraphQL(t, gw, token, ranking)
+		r := postGraphQL(t, gw, token, ranking, nil)
 		var out struct{ TownRanking []rank }
 		if err := json.Unmarshal(r.Data, &out); err != nil || len(out.TownRanking) != 3 {
 			t.Fatalf("townRanking through the gateway: %s %v", r.Data, r.Errors)
@@ -184,7 +159,7 @@ func TestACityGatewayComposesTheHubWithACitySubgraph(t *testing.T) {
 	}
 
 	// Without a token the hub answers nothing through the gateway either.
-	r = postGraphQL(t, gw, "", `{ orgUnit(code: "331081100") { name } }`)
+	r = postGraphQL(t, gw, "", `{ orgUnit(code: "331081100") { name } }`, nil)
 	if len(r.Errors) == 0 || strings.Contains(string(r.Data), "泽国镇") {
 		t.Errorf("no token: %s %v", r.Data, r.Errors)
 	}

@@ -39,25 +39,61 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// graphQL posts a query with a bearer token and decodes data into out.
-func graphQL(t *testing.T, base, token, query string, out any) {
+// gatewayResponse is a GraphQL answer: its data and its errors.
+type gatewayResponse struct {
+	Data   json.RawMessage
+	Errors []struct{ Message string }
+}
+
+// askJSON sends body (as JSON; none when nil) to url with the bearer token, if
+// any, and decodes the JSON answer into out.
+func askJSON(t testing.TB, method, url, token string, body, out any) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query})
-	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
+	var content io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		content = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, content)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var r struct {
-		Data   json.RawMessage
-		Errors []struct{ Message string }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// postGraphQL sends a query, with its variables if any, to the GraphQL endpoint url.
+func postGraphQL(t testing.TB, url, token, query string, vars map[string]any) gatewayResponse {
+	t.Helper()
+	body := map[string]any{"query": query}
+	if vars != nil {
+		body["variables"] = vars
+	}
+	var r gatewayResponse
+	askJSON(t, http.MethodPost, url, token, body, &r)
+	return r
+}
+
+// graphQL runs a query on the hub at base and decodes its data into out; any
+// error fails the test.
+func graphQL(t *testing.T, base, token, query string, out any) {
+	t.Helper()
+	graphQLVars(t, base, token, query, nil, out)
+}
+
+// graphQLVars is graphQL with variables.
+func graphQLVars(t *testing.T, base, token, query string, vars map[string]any, out any) {
+	t.Helper()
+	r := postGraphQL(t, base+"/graphql", token, query, vars)
 	if len(r.Errors) > 0 {
 		t.Fatalf("query %s: %v", query, r.Errors)
 	}
@@ -123,9 +159,21 @@ func startDemo(t *testing.T) (string, map[string]string) {
 // startDemoHub is startDemo, with the running hub.
 func startDemoHub(t *testing.T) (string, map[string]string, *Hub) {
 	t.Helper()
+	return startDemoHubWithClock(t, nil)
+}
+
+// startDemoHubWithClock is startDemoHub with the orders on clock (when not nil),
+// set before the hub serves.
+func startDemoHubWithClock(t *testing.T, clock func() time.Time) (string, map[string]string, *Hub) {
+	t.Helper()
 	data := t.TempDir()
 	started := make(chan *Hub, 1)
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Started: func(h *Hub) { started <- h }}
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Started: func(h *Hub) {
+		if clock != nil {
+			h.Orders.Now = clock
+		}
+		started <- h
+	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	// No live alerts: the tests walk pages and compare totals.
@@ -565,22 +613,11 @@ func TestDemoChainsSearchPortraitsAndAudit(t *testing.T) {
 	}
 }
 
-// graphQLErrors posts a query and returns its error messages.
+// graphQLErrors runs a query on the hub at base and returns its errors' messages.
 func graphQLErrors(t *testing.T, base, token, query string) []string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query})
-	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r struct{ Errors []struct{ Message string } }
-	json.NewDecoder(resp.Body).Decode(&r)
 	var out []string
-	for _, e := range r.Errors {
+	for _, e := range postGraphQL(t, base+"/graphql", token, query, nil).Errors {
 		out = append(out, e.Message)
 	}
 	return out

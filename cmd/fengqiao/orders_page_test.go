@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -244,42 +240,3 @@ type offsetClock struct{ offset atomic.Int64 }
 
 func (c *offsetClock) Now() time.Time      { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *offsetClock) set(d time.Duration) { c.offset.Store(int64(d)) }
-
-// startDemoHubWithClock is startDemoHub with the orders on clock, set before the
-// hub serves.
-func startDemoHubWithClock(t *testing.T, clock func() time.Time) (string, map[string]string, *Hub) {
-	t.Helper()
-	data := t.TempDir()
-	started := make(chan *Hub, 1)
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Started: func(h *Hub) {
-		h.Orders.Now = clock
-		started <- h
-	}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(ctx, []string{"demo", "-addr", "127.0.0.1:0", "-data", data, "-scale", "0.004", "-alerts-every", "0", "-request-timeout", "3m"})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	var hub *Hub
-	select {
-	case hub = <-started:
-	case err := <-done:
-		t.Fatal(err)
-	}
-	for !hub.Runner.Ready() {
-		time.Sleep(50 * time.Millisecond)
-	}
-	var tokens map[string]string
-	b, err := os.ReadFile(filepath.Join(data, "demo-tokens.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.Unmarshal(b, &tokens)
-	return "http://" + hub.Addr(), tokens, hub
-}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -343,19 +342,8 @@ type healthView struct {
 
 func healthz(t *testing.T, base, token string) healthView {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, base+"/healthz", nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var h healthView
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-		t.Fatal(err)
-	}
+	askJSON(t, http.MethodGet, base+"/healthz", token, nil, &h)
 	return h
 }
 

@@ -358,33 +358,6 @@ func sameRate(cell string, r *float64) bool {
 	return err == nil && v-*r < 1e-9 && *r-v < 1e-9
 }
 
-// graphQLVars is graphQL with variables.
-func graphQLVars(t *testing.T, base, token, query string, vars map[string]any, out any) {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data   json.RawMessage
-		Errors []struct{ Message string }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Errors) > 0 {
-		t.Fatalf("query %s: %v", query, r.Errors)
-	}
-	if err := json.Unmarshal(r.Data, out); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestReportMonthlyHelp: `fengqiao report monthly -h` prints its usage in
 // Chinese and exits 0, as a process.
 func TestReportMonthlyHelp(t *testing.T) {
